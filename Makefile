@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test`. Both set up everything
+# they need on a fresh machine (virtualenv and pinned packages).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_DEFAULT := postgresql://postgres@127.0.0.1:5432/test
+
+ASSETS := api/static/vendor/.copied
+SWAGGER := node_modules/swagger-ui-dist
+
+.PHONY: run test lint bench clean
+
+# Front-end assets come from npm (package-lock.json) and are served by the app itself.
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	mkdir -p api/static/vendor/swagger-ui
+	cp $(SWAGGER)/swagger-ui.css $(SWAGGER)/swagger-ui-bundle.js \
+		$(SWAGGER)/swagger-ui-standalone-preset.js api/static/vendor/swagger-ui/
+	touch $(ASSETS)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP) $(ASSETS)
+	$(BIN)/relief demo
+
+# PostgreSQL is tested whenever one is reachable; RELIEF_TEST_POSTGRES_URL overrides.
+test: $(STAMP) $(ASSETS)
+	$(BIN)/ruff check engine api workers tests bench
+	RELIEF_TEST_POSTGRES_URL="$${RELIEF_TEST_POSTGRES_URL:-$$($(BIN)/python -m engine.store.probe $(PG_DEFAULT))}" \
+		$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check engine api workers tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) var node_modules api/static/vendor

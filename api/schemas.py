@@ -1,0 +1,156 @@
+"""marshmallow schemas of the API; the OpenAPI document is generated from them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from engine.forms.validators import mask_id_number, mask_phone
+
+PERSONAL_KEYS = {"applicant_id_number": mask_id_number, "applicant_phone": mask_phone}
+
+
+def masked(data: dict[str, Any]) -> dict[str, Any]:
+    """Case data with ID numbers and phones masked (J-SEC) for lists and logs."""
+    out = {}
+    for key, value in data.items():
+        if key in PERSONAL_KEYS and isinstance(value, str):
+            out[key] = PERSONAL_KEYS[key](value)
+        elif (key.endswith("id_number") or key.endswith("phone")) and isinstance(value, str):
+            out[key] = mask_id_number(value) if key.endswith("id_number") else mask_phone(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
+
+
+class ErrorBody(Schema):
+    error = fields.String(required=True, metadata={"description": "machine-readable code"})
+    message = fields.String(required=True)
+    details = fields.Dict(metadata={"description": "the field, file or element at fault"})
+
+
+class TokenRequest(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 80))
+    password = fields.String(required=True, validate=validate.Length(1, 200), load_only=True)
+
+
+class Token(Schema):
+    token = fields.String(required=True)
+    username = fields.String()
+    roles = fields.List(fields.String())
+    groups = fields.List(fields.String())
+
+
+class DefinitionOut(Schema):
+    id = fields.Integer()
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    deployment_id = fields.Integer()
+    content_hash = fields.String()
+    start_form_key = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class DeploymentOut(Schema):
+    deployment_id = fields.Integer()
+    created = fields.Boolean(metadata={"description": "false when identical content was deployed before"})
+    definitions = fields.List(fields.Nested(DefinitionOut))
+
+
+class DeploymentUpload(Schema):
+    files = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True)
+
+
+class StartRequest(Schema):
+    definition = fields.String(required=True, validate=validate.Length(1, 160),
+                               metadata={"description": "key (latest version), key:version, or id"})
+    data = fields.Dict(load_default=dict)
+    business_key = fields.String(allow_none=True, validate=validate.Length(1, 120))
+    region = fields.String(allow_none=True, validate=validate.Length(1, 40))
+
+
+class InstanceOut(Schema):
+    id = fields.String()
+    definition = fields.Function(lambda i: f"{_get(i, 'definition').key}:{_get(i, 'definition').version}")
+    business_key = fields.String(allow_none=True)
+    status = fields.String()
+    version = fields.Integer()
+    region = fields.String(allow_none=True)
+    started_by = fields.String()
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+
+
+class InstanceDetail(InstanceOut):
+    data = fields.Dict()
+    open_tasks = fields.List(fields.Dict())
+
+
+class InstanceQuery(Schema):
+    status = fields.String(validate=validate.OneOf(["running", "completed", "cancelled", "error"]))
+    business_key = fields.String()
+    definition = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class CancelRequest(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class HistoryEvent(Schema):
+    seq = fields.Integer()
+    command = fields.String()
+    actor = fields.String()
+    at = fields.DateTime()
+    input = fields.Dict()
+    changes = fields.List(fields.Dict())
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class TaskOut(Schema):
+    id = fields.String()
+    instance_id = fields.String()
+    process_id = fields.String()
+    bpmn_id = fields.String()
+    name = fields.String()
+    form_key = fields.String(allow_none=True)
+    candidate_groups = fields.List(fields.String())
+    assignee = fields.String(allow_none=True)
+    state = fields.String()
+    due_at = fields.DateTime(allow_none=True)
+    due_provisional = fields.Boolean()
+    created_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+
+
+class TaskDetail(TaskOut):
+    form = fields.Dict(allow_none=True, metadata={"description": "the form-js schema to render"})
+    data = fields.Dict()
+
+
+class TaskQuery(Schema):
+    instance = fields.String()
+    mine = fields.Boolean(load_default=False, metadata={"description": "only tasks claimed by me"})
+    my_groups = fields.Boolean(load_default=False, metadata={"description": "only tasks my groups may claim"})
+    state = fields.String(load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"]))
+    overdue = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class CompleteRequest(Schema):
+    data = fields.Dict(load_default=dict)
+
+
+class MessageRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    business_key = fields.String(required=True, validate=validate.Length(1, 120))
+    payload = fields.Dict(load_default=dict)

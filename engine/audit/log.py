@@ -1,0 +1,60 @@
+"""Each event carries the hash of the one before it, per instance, so that any
+later change, insertion or deletion breaks the chain and `verify_chain` says where."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.store.models import AuditEvent
+
+GENESIS = "0" * 64
+
+
+def event_hash(prev_hash: str, instance_id: str | None, seq: int, command: str, actor: str,
+               at: dt.datetime, input: dict[str, Any], changes: list[dict[str, Any]]) -> str:
+    """SHA-256 over the previous hash and a canonical JSON of the event."""
+    body = json.dumps(
+        [instance_id, seq, command, actor, at.astimezone(dt.UTC).isoformat(), input, changes],
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str,
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def append_event(session: Session, instance_id: str | None, command: str, actor: str, at: dt.datetime,
+                 input: dict[str, Any], changes: list[dict[str, Any]]) -> AuditEvent:
+    """Append one event; the caller holds the instance's version lock, so `seq` is free."""
+    last = session.execute(
+        sa.select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.instance_id == instance_id)
+        .order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    # Round-trip through JSON so the hash covers exactly what the database stores.
+    input = json.loads(json.dumps(input, default=str))
+    changes = json.loads(json.dumps(changes, default=str))
+    event = AuditEvent(instance_id=instance_id, seq=seq, command=command, actor=actor, at=at, input=input,
+                       changes=changes, prev_hash=prev,
+                       hash=event_hash(prev, instance_id, seq, command, actor, at, input, changes))
+    session.add(event)
+    return event
+
+
+def verify_chain(session: Session, instance_id: str) -> dict[str, Any]:
+    """Recompute the chain of `instance_id`; report the first broken event, if any."""
+    events = session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
+    ).all()
+    prev = GENESIS
+    for expected_seq, e in enumerate(events, start=1):
+        if e.seq != expected_seq:
+            return {"valid": False, "events": len(events), "broken_at": expected_seq, "reason": "missing event"}
+        if e.prev_hash != prev or e.hash != event_hash(prev, e.instance_id, e.seq, e.command, e.actor, e.at,
+                                                       e.input, e.changes):
+            return {"valid": False, "events": len(events), "broken_at": e.seq, "reason": "hash mismatch"}
+        prev = e.hash
+    return {"valid": True, "events": len(events), "head": prev}

@@ -1,0 +1,1 @@
+"""Parse, lint, version and store BPMN/DMN diagrams and the forms they reference."""

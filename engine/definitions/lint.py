@@ -1,0 +1,149 @@
+"""Checks a diagram must pass before it is stored: each finding names file, element, line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from lxml import etree
+
+from engine.definitions.xml_safety import problem
+from engine.errors import ReliefError
+from engine.scripting import check_expression, check_script
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+# SpiffWorkflow names its own internal task specs so; an element with such an id vanishes.
+RESERVED_IDS = {"Start", "End", "Root"}
+FLOW_NODES = (
+    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
+    "receiveTask", "callActivity", "subProcess", "startEvent", "endEvent", "intermediateCatchEvent",
+    "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "parallelGateway",
+    "inclusiveGateway", "eventBasedGateway",
+)
+
+
+def task_properties(node: etree._Element) -> dict[str, str]:
+    """The spiffworkflow:property name/value pairs of a flow node."""
+    return {p.get("name"): p.get("value", "")
+            for p in node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
+                                namespaces=NS)}
+
+
+def form_keys(root: etree._Element) -> list[str]:
+    """Every formKey referenced in a BPMN document (user tasks and start events)."""
+    return sorted({v for node in root.xpath("//bpmn:userTask | //bpmn:startEvent", namespaces=NS)
+                   if (v := task_properties(node).get("formKey"))})
+
+
+class _Linter:
+    def __init__(self, file: str, root: etree._Element) -> None:
+        self.file, self.root, self.problems = file, root, []
+
+    def add(self, node: etree._Element, message: str) -> None:
+        self.problems.append(problem(self.file, message, element=node.get("id"), line=node.sourceline))
+
+    def expression(self, node: etree._Element, text: str | None, what: str) -> None:
+        if not text or not text.strip():
+            self.add(node, f"{what} is empty")
+            return
+        try:
+            check_expression(text)
+        except ReliefError as err:
+            self.add(node, f"{what} is not allowed: {err.message}")
+
+    def xpath(self, query: str, node: etree._Element | None = None) -> list[Any]:
+        return (node if node is not None else self.root).xpath(query, namespaces=NS)
+
+
+def lint_bpmn(
+    file: str,
+    root: etree._Element,
+    load_form: Callable[[str], object],
+    process_ids: Collection[str],
+    known_topics: Collection[str] | None = None,
+) -> list[dict]:
+    """Return the problems of one BPMN document (empty when it may be deployed).
+
+    `load_form(key)` raises ReliefError when the form is missing or invalid;
+    `known_topics`, when given, are the worker topics that exist."""
+    lint = _Linter(file, root)
+    _check_user_tasks(lint, load_form)
+    _check_service_tasks(lint, known_topics)
+    for node in lint.xpath("//bpmn:scriptTask"):
+        script = "".join(lint.xpath("./bpmn:script/text()", node))
+        try:
+            check_script(script)
+        except ReliefError as err:
+            lint.add(node, f"script is not allowed: {err.message}")
+    for node in lint.xpath("//bpmn:timerEventDefinition"):
+        event = node.getparent()
+        if lint.xpath("./bpmn:timeCycle", node):
+            lint.add(event, "timeCycle timers are not supported; use timeDate or timeDuration")
+        for expr in lint.xpath("./bpmn:timeDate | ./bpmn:timeDuration", node):
+            lint.expression(event, expr.text, "timer expression")
+    for node in lint.xpath("//bpmn:sequenceFlow[bpmn:conditionExpression]"):
+        lint.expression(node, "".join(lint.xpath("./bpmn:conditionExpression/text()", node)), "condition")
+    _check_gateways(lint)
+    for node in lint.xpath("//bpmn:callActivity"):
+        if node.get("calledElement") not in process_ids:
+            lint.add(node, f"calls process '{node.get('calledElement')}' which is not in this deployment")
+    for node in lint.xpath("//*[@id]"):
+        if node.get("id") in RESERVED_IDS or node.get("id", "").endswith(".EndJoin"):
+            lint.add(node, f"the id '{node.get('id')}' is reserved by the engine; choose another")
+    _check_diagram(lint)
+    return lint.problems
+
+
+def _check_user_tasks(lint: _Linter, load_form: Callable[[str], object]) -> None:
+    in_lane = {ref for ref in lint.xpath("//bpmn:lane/bpmn:flowNodeRef/text()")}
+    for node in lint.xpath("//bpmn:userTask | //bpmn:startEvent"):
+        props = task_properties(node)
+        if props.get("formKey"):
+            try:
+                load_form(props["formKey"])
+            except ReliefError as err:
+                lint.add(node, f"form '{props['formKey']}': {err.message}")
+        if node.tag.endswith("userTask"):
+            if props.get("candidateGroupsExpression"):
+                lint.expression(node, props["candidateGroupsExpression"], "candidateGroupsExpression")
+            elif not props.get("candidateGroups") and node.get("id") not in in_lane:
+                lint.add(node, "user task has no candidateGroups and is in no lane: nobody could claim it")
+
+
+def _check_service_tasks(lint: _Linter, known_topics: Collection[str] | None) -> None:
+    for node in lint.xpath("//bpmn:serviceTask"):
+        ops = lint.xpath("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator", node)
+        if not ops or not (ops[0].get("id") or "").strip():
+            lint.add(node, "service task names no worker topic (spiffworkflow:serviceTaskOperator id)")
+            continue
+        topic = ops[0].get("id")
+        if known_topics is not None and topic not in known_topics:
+            lint.add(node, f"no worker handles topic '{topic}' (known: {', '.join(sorted(known_topics))})")
+        for param in lint.xpath(".//spiffworkflow:parameter", ops[0]):
+            lint.expression(node, param.get("value"), f"parameter '{param.get('id')}'")
+
+
+def _check_gateways(lint: _Linter) -> None:
+    for gateway in lint.xpath("//bpmn:exclusiveGateway | //bpmn:inclusiveGateway"):
+        gid = gateway.get("id")
+        outgoing = lint.xpath(f"//bpmn:sequenceFlow[@sourceRef='{gid}']")
+        if len(outgoing) < 2:
+            continue
+        for flow in outgoing:
+            if flow.get("id") != gateway.get("default") and not lint.xpath("./bpmn:conditionExpression", flow):
+                lint.add(flow, f"flow out of gateway {gid} has no condition and is not its default")
+
+
+def _check_diagram(lint: _Linter) -> None:
+    drawn = set(lint.xpath("//bpmndi:BPMNShape/@bpmnElement | //bpmndi:BPMNEdge/@bpmnElement"))
+    if not lint.xpath("//bpmndi:BPMNDiagram"):
+        lint.problems.append(problem(lint.file, "the diagram has no DI (bpmndi:BPMNDiagram): it cannot be drawn"))
+        return
+    query = " | ".join(f"//bpmn:{tag}" for tag in (*FLOW_NODES, "sequenceFlow"))
+    for node in lint.xpath(query):
+        if node.get("id") not in drawn:
+            lint.add(node, "element has no shape or edge in the diagram (DI)")

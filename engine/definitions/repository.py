@@ -1,0 +1,189 @@
+"""Deploy bundles as immutable, content-hashed versions; serve parsed specs and forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.definitions.bundle import BundleFile, content_hash, safe_name
+from engine.definitions.lint import form_keys, lint_bpmn, task_properties
+from engine.definitions.parser import ParsedBundle, ParsedProcess, _summary, parse_bundle
+from engine.definitions.xml_safety import problem
+from engine.errors import DefinitionInvalid, NotFound, ReliefError
+from engine.forms import FormDefinition, load_form
+from engine.store.models import Definition, Deployment, DeploymentFile
+
+
+def parse_form(key: str, content: bytes) -> FormDefinition:
+    """A form file's bytes → checked FormDefinition (DefinitionInvalid naming the file)."""
+    try:
+        document = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DefinitionInvalid(f"{key} is not valid JSON: {err}",
+                                {"problems": [problem(key, f"not valid JSON: {err}")]}) from err
+    return load_form(document, file=key)
+
+
+@dataclass
+class DeployResult:
+    deployment_id: int
+    created: bool
+    definitions: list[Definition]
+
+
+def _resolve_forms(bundle: ParsedBundle, files: list[BundleFile], forms_root: Path | None) -> list[BundleFile]:
+    """The uploaded forms plus those the diagrams reference, read from `forms_root`."""
+    forms = {f.name: f for f in files if f.kind == "form"}
+    for root in bundle.roots.values():
+        for key in form_keys(root):
+            key = safe_name(key)
+            if key not in forms and forms_root is not None and (forms_root / key).is_file():
+                forms[key] = BundleFile(key, "form", (forms_root / key).read_bytes())
+    return list(forms.values())
+
+
+def _lint(bundle: ParsedBundle, forms: list[BundleFile], known_topics: Collection[str] | None) -> None:
+    by_key = {f.name: f for f in forms}
+    checked: dict[str, FormDefinition] = {}
+
+    def load(key: str) -> FormDefinition:
+        if key not in checked:
+            if key not in by_key:
+                raise NotFound("no such form file in the deployment or under forms/")
+            checked[key] = parse_form(key, by_key[key].content)
+        return checked[key]
+
+    problems: list[dict] = []
+    process_ids = set(bundle.parser.get_process_ids())
+    for name, root in bundle.roots.items():
+        if name.endswith(".bpmn"):
+            problems += lint_bpmn(name, root, load, process_ids, known_topics)
+    for form in forms:
+        try:
+            load(form.name)
+        except ReliefError as err:
+            problems += err.details.get("problems") or [problem(form.name, err.message)]
+    if problems:
+        raise DefinitionInvalid(_summary(problems), {"problems": problems})
+
+
+def _definition_files(bundle: ParsedBundle, process: ParsedProcess, files: list[BundleFile]) -> list[BundleFile]:
+    """What a process depends on: its file, its called processes' files, DMN and forms."""
+    names = {process.file}
+    for sub_key in process.subprocess_specs:
+        names.add(bundle.parser.get_process_parser(sub_key).filename)
+    keys = {k for n in names for k in form_keys(bundle.roots[n])}
+    return [f for f in files if f.name in names or f.kind == "dmn" or (f.kind == "form" and f.name in keys)]
+
+
+def start_form_key(bundle: ParsedBundle, process: ParsedProcess) -> str | None:
+    root = bundle.roots[process.file]
+    for node in root.xpath(f"//*[local-name()='process'][@id='{process.key}']/*[local-name()='startEvent']"):
+        if key := task_properties(node).get("formKey"):
+            return key
+    return None
+
+
+def deploy(
+    session: Session,
+    files: list[BundleFile],
+    actor: str,
+    now: dt.datetime,
+    forms_root: Path | None = None,
+    known_topics: Collection[str] | None = None,
+) -> DeployResult:
+    """Check and store a bundle. Identical content returns the versions it already has."""
+    if not any(f.kind == "bpmn" for f in files):
+        raise DefinitionInvalid("a deployment needs at least one .bpmn file",
+                                {"problems": [problem("", "no .bpmn file")]})
+    bundle = parse_bundle({f.name: f.content for f in files if f.kind == "bpmn"},
+                          {f.name: f.content for f in files if f.kind == "dmn"})
+    files = [f for f in files if f.kind != "form"] + _resolve_forms(bundle, files, forms_root)
+    _lint(bundle, [f for f in files if f.kind == "form"], known_topics)
+
+    bundle_hash = content_hash(files)
+    existing = session.scalar(sa.select(Deployment).where(Deployment.content_hash == bundle_hash))
+    if existing is not None:
+        defs = session.scalars(sa.select(Definition).where(Definition.deployment_id == existing.id)).all()
+        reused = _reused_definitions(session, bundle, files)
+        return DeployResult(existing.id, False, list(defs) or reused)
+
+    deployment = Deployment(content_hash=bundle_hash, created_at=now, created_by=actor)
+    session.add(deployment)
+    session.flush()
+    for f in files:
+        session.add(DeploymentFile(deployment_id=deployment.id, name=f.name, kind=f.kind,
+                                   sha256=f.sha256, content=f.content))
+    result = []
+    for key, process in sorted(bundle.processes.items()):
+        def_hash = content_hash(_definition_files(bundle, process, files))
+        same = session.scalar(sa.select(Definition).where(Definition.key == key, Definition.content_hash == def_hash))
+        if same is not None:
+            result.append(same)
+            continue
+        latest = session.scalar(sa.select(sa.func.max(Definition.version)).where(Definition.key == key)) or 0
+        definition = Definition(key=key, version=latest + 1, name=process.name, deployment_id=deployment.id,
+                                content_hash=def_hash, start_form_key=start_form_key(bundle, process),
+                                created_at=now)
+        session.add(definition)
+        result.append(definition)
+    session.flush()
+    return DeployResult(deployment.id, True, result)
+
+
+def _reused_definitions(session: Session, bundle: ParsedBundle, files: list[BundleFile]) -> list[Definition]:
+    found = []
+    for key, process in sorted(bundle.processes.items()):
+        def_hash = content_hash(_definition_files(bundle, process, files))
+        d = session.scalar(sa.select(Definition).where(Definition.key == key, Definition.content_hash == def_hash))
+        if d is not None:
+            found.append(d)
+    return found
+
+
+class SpecCache:
+    """Parsed specs and forms per deployment, parsed once per process (LRU)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._bundles: OrderedDict[int, tuple[ParsedBundle, dict[str, bytes]]] = OrderedDict()
+        self._forms: dict[tuple[int, str], FormDefinition] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def _bundle(self, session: Session, deployment_id: int) -> tuple[ParsedBundle, dict[str, bytes]]:
+        with self._lock:
+            if deployment_id in self._bundles:
+                self._bundles.move_to_end(deployment_id)
+                return self._bundles[deployment_id]
+        rows = session.scalars(sa.select(DeploymentFile).where(DeploymentFile.deployment_id == deployment_id)).all()
+        bundle = parse_bundle({r.name: r.content for r in rows if r.kind == "bpmn"},
+                              {r.name: r.content for r in rows if r.kind == "dmn"})
+        forms = {r.name: r.content for r in rows if r.kind == "form"}
+        with self._lock:
+            self._bundles[deployment_id] = (bundle, forms)
+            while len(self._bundles) > self._size:
+                self._bundles.popitem(last=False)
+        return bundle, forms
+
+    def process(self, session: Session, definition: Definition) -> ParsedProcess:
+        """The parsed spec of `definition` (and the specs it calls)."""
+        bundle, _ = self._bundle(session, definition.deployment_id)
+        return bundle.processes[definition.key]
+
+    def form(self, session: Session, deployment_id: int, key: str) -> FormDefinition:
+        """The form `key` as deployed with `deployment_id`."""
+        cache_key = (deployment_id, key)
+        if cache_key not in self._forms:
+            _, forms = self._bundle(session, deployment_id)
+            if key not in forms:
+                raise NotFound(f"form '{key}' is not part of deployment {deployment_id}", {"form": key})
+            self._forms[cache_key] = parse_form(key, forms[key])
+        return self._forms[cache_key]

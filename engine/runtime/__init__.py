@@ -1,0 +1,1 @@
+"""The executor and the commands: load instance → apply one command → run → persist."""

@@ -1,0 +1,58 @@
+"""Claim and unclaim a user task (W-FIRST: whoever takes a case is named on it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.runtime.executor import CommandContext
+from engine.store.models import HumanTask
+
+
+def open_task(ctx: CommandContext, task_id: str) -> HumanTask:
+    row = ctx.session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist", {"task": task_id})
+    if row.state != "open":
+        raise Conflict(f"task {task_id} is {row.state}", {"task": task_id, "state": row.state})
+    return row
+
+
+def check_candidate(row: HumanTask, groups: list[str], is_admin: bool) -> None:
+    if not is_admin and not set(groups) & set(row.candidate_groups):
+        raise Forbidden(f"task {row.id} is for {', '.join(row.candidate_groups) or 'nobody'}",
+                        {"task": row.id, "candidate_groups": row.candidate_groups})
+
+
+@dataclass
+class ClaimTask:
+    task_id: str
+    groups: list[str]
+    is_admin: bool = False
+    name: str = "claim_task"
+
+    def execute(self, ctx: CommandContext) -> HumanTask:
+        row = open_task(ctx, self.task_id)
+        check_candidate(row, self.groups, self.is_admin)
+        if row.assignee not in (None, ctx.actor):
+            raise Conflict(f"task {row.id} is already claimed by {row.assignee}",
+                           {"task": row.id, "assignee": row.assignee})
+        row.assignee = ctx.actor
+        ctx.record(ctx.instance(row.instance_id), self.name, {"task": row.id, "element": row.bpmn_id})
+        return row
+
+
+@dataclass
+class UnclaimTask:
+    task_id: str
+    is_admin: bool = False
+    name: str = "unclaim_task"
+
+    def execute(self, ctx: CommandContext) -> HumanTask:
+        row = open_task(ctx, self.task_id)
+        if row.assignee != ctx.actor and not self.is_admin:
+            raise Forbidden(f"task {row.id} is claimed by {row.assignee or 'nobody'}, not by you",
+                            {"task": row.id})
+        row.assignee = None
+        ctx.record(ctx.instance(row.instance_id), self.name, {"task": row.id, "element": row.bpmn_id})
+        return row

@@ -1,0 +1,44 @@
+"""Complete a user task with form data validated against its form (X-FORMS, X-STAFF)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import Conflict
+from engine.forms import validate_submission
+from engine.runtime import inspect
+from engine.runtime.commands.claim_task import check_candidate, open_task
+from engine.runtime.executor import CommandContext
+from engine.store.models import HumanTask, TaskCandidate
+
+
+@dataclass
+class CompleteTask:
+    task_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+    groups: list[str] = field(default_factory=list)
+    is_admin: bool = False
+    name: str = "complete_task"
+
+    def execute(self, ctx: CommandContext) -> HumanTask:
+        row = open_task(ctx, self.task_id)
+        check_candidate(row, self.groups, self.is_admin)
+        if row.assignee not in (None, ctx.actor):
+            raise Conflict(f"task {row.id} is claimed by {row.assignee}", {"task": row.id, "assignee": row.assignee})
+        instance = ctx.instance(row.instance_id)
+        data = dict(self.data)
+        if row.form_key:
+            form = ctx.specs.form(ctx.session, instance.definition.deployment_id, row.form_key)
+            data = validate_submission(form, data)
+        workflow = ctx.workflow(instance)
+        task = inspect.find_task(workflow, row.id)
+        if task is None or not task.task_spec.manual:
+            raise Conflict(f"task {row.id} is no longer waiting", {"task": row.id})
+        task.data.update(data)
+        task.run()
+        ctx.run_engine(workflow)
+        row.state, row.assignee, row.completed_by, row.ended_at = "completed", ctx.actor, ctx.actor, ctx.now
+        ctx.session.query(TaskCandidate).filter(TaskCandidate.task_id == row.id).delete()
+        ctx.record(instance, self.name, {"task": row.id, "element": row.bpmn_id, "data": data})
+        return row

@@ -1,0 +1,39 @@
+"""Fire a due timer: the scheduler calls this once per timer (X-TIMERS)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.definitions.specs import TIMER_FIRED
+from engine.errors import Conflict, NotFound
+from engine.runtime import inspect
+from engine.runtime.executor import CommandContext
+from engine.store.models import Timer
+
+
+@dataclass
+class FireTimer:
+    timer_id: str
+    name: str = "fire_timer"
+
+    def execute(self, ctx: CommandContext) -> Timer:
+        timer = ctx.session.get(Timer, self.timer_id)
+        if timer is None:
+            raise NotFound(f"timer {self.timer_id} does not exist", {"timer": self.timer_id})
+        if timer.state != "pending":
+            raise Conflict(f"timer {timer.id} is {timer.state}", {"timer": timer.id, "state": timer.state})
+        if timer.due_at > ctx.now:
+            raise Conflict(f"timer {timer.id} is not due until {timer.due_at.isoformat()}", {"timer": timer.id})
+        row = ctx.instance(timer.instance_id)
+        workflow = ctx.workflow(row)
+        task = inspect.find_task(workflow, timer.task_id)
+        if task is None:
+            raise Conflict(f"timer {timer.id} no longer waits", {"timer": timer.id})
+        task._set_internal_data(**{TIMER_FIRED: True})
+        workflow.refresh_timers()
+        ctx.run_engine(workflow)
+        timer.state, timer.fired_at = "fired", ctx.now
+        lateness = (ctx.now - timer.due_at).total_seconds()
+        ctx.record(row, self.name, {"timer": timer.id, "element": timer.bpmn_id,
+                                    "due_at": timer.due_at.isoformat(), "late_seconds": round(lateness, 3)})
+        return timer

@@ -1,0 +1,66 @@
+"""Start an instance of the latest (or a given) version of a definition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.errors import NotFound, ValidationFailed
+from engine.forms import validate_submission
+from engine.runtime import state
+from engine.runtime.executor import CommandContext
+from engine.store.models import Definition, Instance
+
+MAX_BUSINESS_KEY = 120
+
+
+@dataclass
+class StartInstance:
+    definition: str  # key (latest version), "key:version", or numeric id
+    data: dict[str, Any] = field(default_factory=dict)
+    business_key: str | None = None
+    region: str | None = None
+    name: str = "start_instance"
+
+    def _definition(self, ctx: CommandContext) -> Definition:
+        q = sa.select(Definition)
+        ref = str(self.definition)
+        if ref.isdigit():
+            q = q.where(Definition.id == int(ref))
+        elif ":" in ref and ref.rsplit(":", 1)[1].isdigit():
+            key, version = ref.rsplit(":", 1)
+            q = q.where(Definition.key == key, Definition.version == int(version))
+        else:
+            q = q.where(Definition.key == ref).order_by(Definition.version.desc()).limit(1)
+        found = ctx.session.scalar(q)
+        if found is None:
+            raise NotFound(f"no deployed definition '{ref}'", {"definition": ref})
+        return found
+
+    def execute(self, ctx: CommandContext) -> Instance:
+        if self.business_key is not None and (not self.business_key.strip() or
+                                              len(self.business_key) > MAX_BUSINESS_KEY):
+            raise ValidationFailed("business_key must be 1-120 characters",
+                                   {"fields": {"business_key": ["1-120 characters"]}})
+        definition = self._definition(ctx)
+        data = dict(self.data)
+        if definition.start_form_key:
+            form = ctx.specs.form(ctx.session, definition.deployment_id, definition.start_form_key)
+            data = validate_submission(form, data)
+        process = ctx.specs.process(ctx.session, definition)
+        workflow = state.new_workflow(process.spec, process.subprocess_specs)
+        start = workflow.task_tree
+        start.data.update(data)
+        row = Instance(definition_id=definition.id, business_key=self.business_key, status="running",
+                       state={}, started_by=ctx.actor, started_at=ctx.now, updated_at=ctx.now,
+                       region=self.region)
+        row.definition = definition
+        ctx.session.add(row)
+        ctx.session.flush()
+        ctx.adopt(row, workflow)
+        ctx.run_engine(workflow)
+        ctx.record(row, self.name, {"definition": f"{definition.key}:{definition.version}",
+                                    "business_key": self.business_key, "data": data})
+        return row

@@ -1,0 +1,142 @@
+"""Read what a workflow is doing: its tasks, waits, jobs, timers and state changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.task import Task, TaskState
+
+from engine.definitions.specs import JOB_PARAMS, CommandDuration, CommandTimeDate, ExternalServiceTask, timer_due
+
+_RECORDED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.COMPLETED | \
+    TaskState.CANCELLED | TaskState.ERROR
+
+
+def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
+    """Every task of the instance, sub-processes and call activities included."""
+    yield from workflow.get_tasks()
+    for sub in workflow.subprocesses.values():
+        yield from sub.get_tasks()
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
+    from uuid import UUID
+
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except Exception:  # noqa: BLE001 - unknown or malformed id
+        return None
+
+
+def bpmn_id(task: Task) -> str | None:
+    return getattr(task.task_spec, "bpmn_id", None)
+
+
+def properties(task: Task) -> dict[str, str]:
+    return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}) or {}
+
+
+def previous_element(task: Task, workflow: BpmnWorkflow) -> str | None:
+    """The nearest ancestor that is a BPMN element (crossing into the calling process)."""
+    node = task.parent
+    while node is not None:
+        if bpmn_id(node):
+            return bpmn_id(node)
+        node = node.parent
+    parent_id = getattr(task.workflow, "parent_task_id", None)
+    if parent_id is not None:
+        caller = workflow.get_task_from_id(parent_id)
+        return bpmn_id(caller) if caller is not None else None
+    return None
+
+
+def snapshot(workflow: BpmnWorkflow) -> dict[str, int]:
+    """task id → state, for the tasks whose state changes are worth recording."""
+    return {str(t.id): t.state for t in all_tasks(workflow) if bpmn_id(t)}
+
+
+def changes(before: dict[str, int], workflow: BpmnWorkflow) -> list[dict[str, Any]]:
+    """What a command did, task by task, in tree order (audit and flow coverage)."""
+    out = []
+    for task in all_tasks(workflow):
+        element = bpmn_id(task)
+        if not element or not (task.state & _RECORDED) or before.get(str(task.id)) == task.state:
+            continue
+        out.append({
+            "task": str(task.id),
+            "element": element,
+            "name": task.task_spec.bpmn_name,
+            "process": task.workflow.spec.name,
+            "from": TaskState.get_name(before[str(task.id)]) if str(task.id) in before else None,
+            "to": TaskState.get_name(task.state),
+            "prev": previous_element(task, workflow),
+        })
+    return out
+
+
+@dataclass
+class OpenUserTask:
+    task: Task
+    form_key: str | None
+    candidate_groups: list[str]
+    due_at: dt.datetime | None
+
+
+def _candidate_groups(task: Task) -> list[str]:
+    props = properties(task)
+    if props.get("candidateGroupsExpression"):
+        value = task.workflow.script_engine.evaluate(task, props["candidateGroupsExpression"])
+        groups = [value] if isinstance(value, str) else list(value or [])
+    elif props.get("candidateGroups"):
+        groups = props["candidateGroups"].split(",")
+    else:
+        groups = [task.task_spec.lane] if getattr(task.task_spec, "lane", None) else []
+    return [g.strip() for g in groups if g and g.strip()]
+
+
+def _boundary_due(task: Task) -> dt.datetime | None:
+    """The earliest due time among timers attached to `task` (its deadline)."""
+    parent = task.parent
+    if parent is None:
+        return None
+    dues = [timer_due(sibling) for sibling in parent.children
+            if sibling is not task and is_timer(sibling) and sibling.state == TaskState.WAITING]
+    dues = [d for d in dues if d is not None]
+    return min(dues) if dues else None
+
+
+def open_user_tasks(workflow: BpmnWorkflow) -> list[OpenUserTask]:
+    return [
+        OpenUserTask(t, properties(t).get("formKey"), _candidate_groups(t), _boundary_due(t))
+        for t in all_tasks(workflow)
+        if t.state == TaskState.READY and t.task_spec.manual
+    ]
+
+
+def waiting_jobs(workflow: BpmnWorkflow) -> list[tuple[Task, str, dict[str, Any]]]:
+    """(task, topic, parameters) of service tasks that wait for a worker."""
+    return [
+        (t, t.task_spec.operation_name, t._get_internal_data(JOB_PARAMS) or {})
+        for t in all_tasks(workflow)
+        if t.state == TaskState.STARTED and isinstance(t.task_spec, ExternalServiceTask)
+    ]
+
+
+def is_timer(task: Task) -> bool:
+    return isinstance(task.task_spec, CatchingEvent) and isinstance(
+        task.task_spec.event_definition, (CommandTimeDate, CommandDuration))
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, dt.datetime]]:
+    return [(t, due) for t in all_tasks(workflow)
+            if t.state == TaskState.WAITING and is_timer(t) and (due := timer_due(t)) is not None]
+
+
+def waiting_messages(workflow: BpmnWorkflow) -> set[str]:
+    """Names of the messages the instance is waiting for now."""
+    return {e.name for e in workflow.waiting_events() if e.event_type.startswith("Message")}

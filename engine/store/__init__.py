@@ -1,0 +1,1 @@
+"""SQLAlchemy models and sessions: SQLite embedded by default, PostgreSQL in production."""

@@ -1,0 +1,168 @@
+"""The engine's own tables: users, definitions, instances and what they wait on, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.store.base import Base, UtcDateTime, new_id
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    display_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    roles: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    groups: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    department: Mapped[str | None] = mapped_column(sa.String(80))
+    region: Mapped[str | None] = mapped_column(sa.String(40))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class Deployment(Base):
+    """One deploy call: the exact files, content-hashed; never changed afterwards."""
+
+    __tablename__ = "deployments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(sa.String(80))
+    files: Mapped[list[DeploymentFile]] = relationship(order_by="DeploymentFile.name", lazy="selectin")
+
+
+class DeploymentFile(Base):
+    __tablename__ = "deployment_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(sa.ForeignKey("deployments.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    kind: Mapped[str] = mapped_column(sa.String(8))  # bpmn | dmn | form
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    __table_args__ = (sa.UniqueConstraint("deployment_id", "name"),)
+
+
+class Definition(Base):
+    """A startable process of a deployment, with a version number per process key."""
+
+    __tablename__ = "definitions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(120), index=True)
+    version: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    deployment_id: Mapped[int] = mapped_column(sa.ForeignKey("deployments.id"))
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    start_form_key: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    deployment: Mapped[Deployment] = relationship(lazy="joined")
+    __table_args__ = (
+        sa.UniqueConstraint("key", "version", name="uq_definitions_key_version"),
+        sa.UniqueConstraint("key", "content_hash", name="uq_definitions_key_hash"),
+    )
+
+
+class Instance(Base):
+    __tablename__ = "instances"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    definition_id: Mapped[int] = mapped_column(sa.ForeignKey("definitions.id"), index=True)
+    business_key: Mapped[str | None] = mapped_column(sa.String(120), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)  # running|completed|cancelled|error
+    version: Mapped[int] = mapped_column(default=1)
+    state: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    started_by: Mapped[str] = mapped_column(sa.String(80))
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    region: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    definition: Mapped[Definition] = relationship(lazy="joined")
+    # Optimistic concurrency: every UPDATE checks and bumps the version.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(Base):
+    """Denormalised open and past user tasks, so task lists never touch the engine."""
+
+    __tablename__ = "human_tasks"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)  # SpiffWorkflow task id
+    instance_id: Mapped[str] = mapped_column(sa.ForeignKey("instances.id"), index=True)
+    process_id: Mapped[str] = mapped_column(sa.String(120))
+    bpmn_id: Mapped[str] = mapped_column(sa.String(120))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    form_key: Mapped[str | None] = mapped_column(sa.String(255))
+    candidate_groups: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    assignee: Mapped[str | None] = mapped_column(sa.String(80), index=True)
+    state: Mapped[str] = mapped_column(sa.String(16), index=True)  # open|completed|cancelled
+    due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    due_provisional: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    completed_by: Mapped[str | None] = mapped_column(sa.String(80))
+
+
+class TaskCandidate(Base):
+    """One row per (open task, group) so "tasks of my groups" is an indexed query."""
+
+    __tablename__ = "task_candidates"
+    task_id: Mapped[str] = mapped_column(sa.ForeignKey("human_tasks.id"), primary_key=True)
+    group: Mapped[str] = mapped_column(sa.String(80), primary_key=True, index=True)
+
+
+class Job(Base):
+    """A service task waiting for a worker of its topic."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    instance_id: Mapped[str] = mapped_column(sa.ForeignKey("instances.id"), index=True)
+    task_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    bpmn_id: Mapped[str] = mapped_column(sa.String(120))
+    topic: Mapped[str] = mapped_column(sa.String(120))
+    variables: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    state: Mapped[str] = mapped_column(sa.String(16))  # pending|completed|failed|incident|cancelled
+    retries: Mapped[int] = mapped_column(default=3)
+    lock_owner: Mapped[str | None] = mapped_column(sa.String(120))
+    lock_expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    run_after: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(80))
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (sa.Index("ix_jobs_fetch", "state", "topic", "run_after"),)
+
+
+class Timer(Base):
+    """A waiting timer event; the database, not the scheduler, is the truth."""
+
+    __tablename__ = "timers"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    instance_id: Mapped[str] = mapped_column(sa.ForeignKey("instances.id"), index=True)
+    task_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    bpmn_id: Mapped[str] = mapped_column(sa.String(120))
+    due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    provisional: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(sa.String(16))  # pending|fired|cancelled
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    fired_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (sa.Index("ix_timers_due", "state", "due_at"),)
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained per instance: who did what, when, with what result."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    instance_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    seq: Mapped[int] = mapped_column()
+    command: Mapped[str] = mapped_column(sa.String(40))
+    actor: Mapped[str] = mapped_column(sa.String(80))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    input: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    __table_args__ = (sa.UniqueConstraint("instance_id", "seq", name="uq_audit_instance_seq"),)

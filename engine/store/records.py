@@ -1,0 +1,81 @@
+"""Case records written by the workers: outbox, ledger, dispatches, and the local
+data platform (household registry and aid already granted) that T-ID reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.store.base import Base, UtcDateTime
+
+
+class Notification(Base):
+    """SMS outbox to applicants (J-T2F, J-ONCE, W-REFUSE, delay notices)."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))  # sms
+    to: Mapped[str] = mapped_column(sa.String(32))
+    template: Mapped[str] = mapped_column(sa.String(60))
+    message: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16))  # queued|sent|failed
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class LedgerEntry(Base):
+    """The electronic ledger (电子台账, W-LEDGER)."""
+
+    __tablename__ = "ledger_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    business_key: Mapped[str | None] = mapped_column(sa.String(120))
+    stage: Mapped[str] = mapped_column(sa.String(40))
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_on: Mapped[dt.date] = mapped_column(sa.Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class Dispatch(Base):
+    """派单 to a department or referral to a social organisation (J-DISPATCH, J-REFER)."""
+
+    __tablename__ = "dispatches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # department|referral
+    target: Mapped[str] = mapped_column(sa.String(80))
+    mode: Mapped[str] = mapped_column(sa.String(16))  # worklist|webhook
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class HouseholdMember(Base):
+    """Household registry of the data platform, keyed by ID number (T-ID)."""
+
+    __tablename__ = "registry_members"
+    id_number: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
+    household_id: Mapped[str] = mapped_column(sa.String(40), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    relation: Mapped[str] = mapped_column(sa.String(20))
+    income_monthly: Mapped[float] = mapped_column(default=0.0)
+    assets: Mapped[float] = mapped_column(default=0.0)
+    medical_insurance: Mapped[str | None] = mapped_column(sa.String(40))
+    disability: Mapped[str | None] = mapped_column(sa.String(40))
+
+
+class AidGrant(Base):
+    """Aid already granted, for the duplicate / overlap check (T-DEDUP)."""
+
+    __tablename__ = "aid_grants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(sa.String(18), index=True)
+    aid_type: Mapped[str] = mapped_column(sa.String(40))
+    since: Mapped[dt.date] = mapped_column(sa.Date)
+    until: Mapped[dt.date | None] = mapped_column(sa.Date)
+    source: Mapped[str] = mapped_column(sa.String(80), default="")

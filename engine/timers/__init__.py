@@ -1,0 +1,1 @@
+"""Due timers fired by APScheduler; the database is the source of truth."""

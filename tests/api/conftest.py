@@ -1,0 +1,56 @@
+"""A real HTTP server (werkzeug, in a thread on a free port) around the test engine."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from api.app import create_app
+from api.demo import DEMO_PASSWORD, seed
+from api.settings import Settings
+
+_seeded: set[str] = set()
+
+
+class Client:
+    """requests against the live server, with a bearer token per demo account."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._tokens: dict[str, str] = {}
+
+    def token(self, username: str) -> str:
+        if username not in self._tokens:
+            r = requests.post(f"{self.base}/api/v1/auth/token",
+                              json={"username": username, "password": DEMO_PASSWORD}, timeout=10)
+            assert r.status_code == 200, r.text
+            self._tokens[username] = r.json()["token"]
+        return self._tokens[username]
+
+    def call(self, method: str, path: str, as_: str | None = None, **kw) -> requests.Response:
+        headers = kw.pop("headers", {})
+        if as_:
+            headers["Authorization"] = f"Bearer {self.token(as_)}"
+        return requests.request(method, f"{self.base}{path}", headers=headers, timeout=30, **kw)
+
+
+@pytest.fixture
+def live(engine, tmp_path) -> Iterator[Client]:
+    if engine.db.url not in _seeded:
+        with engine.db.session() as s:
+            seed(s, engine.clock.now())
+        _seeded.add(engine.db.url)
+    settings = Settings.from_env(mode="test", database_url=engine.db.url, var_dir=tmp_path,
+                                 secret_key="test-secret-key-not-for-production")
+    server = make_server("127.0.0.1", 0, create_app(settings, engine), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Client(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -1,0 +1,93 @@
+"""Fixtures: the engine on SQLite and PostgreSQL, the scenario driver, the API client."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.settings import ROOT
+from engine.clock import AdjustableClock
+from engine.service import Engine
+from tests.support import flow_coverage
+from tests.support.databases import PG_HINT, TestDatabase, postgres_database, sqlite_database
+from tests.support.scenario import Scenario
+
+DEFAULT_START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    flow_coverage.configure(config, ROOT / "workflows")
+
+
+@pytest.fixture(scope="session")
+def _databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestDatabase | None]]:
+    dbs: dict[str, TestDatabase | None] = {
+        "sqlite": sqlite_database(str(tmp_path_factory.mktemp("sqlite"))),
+        "postgresql": postgres_database(),
+    }
+    yield dbs
+    for db in dbs.values():
+        if db is not None:
+            db.drop()
+
+
+@pytest.fixture(scope="session")
+def _engines(_databases: dict[str, TestDatabase | None]) -> Iterator[dict[str, Engine]]:
+    engines: dict[str, Engine] = {}
+    yield engines
+    for engine in engines.values():
+        engine.dispose()
+
+
+def _session_engine(kind: str, dbs: dict[str, TestDatabase | None], engines: dict[str, Engine]) -> Engine:
+    from workers.registry import topics
+
+    if kind not in engines:
+        db = dbs[kind]
+        if db is None:
+            pytest.skip(PG_HINT)
+        engine = Engine(db.url, clock=AdjustableClock(DEFAULT_START), forms_root=ROOT / "forms",
+                        known_topics=topics())
+        engine.upgrade_schema()
+        engines[kind] = engine
+    return engines[kind]
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, _databases: dict[str, TestDatabase | None],
+           _engines: dict[str, Engine]) -> Engine:
+    """A migrated engine on each backend, emptied of cases, its clock at DEFAULT_START."""
+    eng = _session_engine(request.param, _databases, _engines)
+    db = _databases[request.param]
+    assert db is not None
+    db.truncate()
+    eng.executor.cache = type(eng.executor.cache)()
+    eng.clock.reset_to(DEFAULT_START)
+    return eng
+
+
+@pytest.fixture(scope="session")
+def _deployed(_databases: dict[str, TestDatabase | None]) -> set[str]:
+    return set()
+
+
+@pytest.fixture
+def scenario(engine: Engine, _deployed: set[str]) -> Iterator[Scenario]:
+    """The scenario driver with every diagram of workflows/ deployed (once per database)."""
+    if engine.db.url not in _deployed:
+        from api.cli import deploy_all
+
+        deploy_all(engine, ROOT / "workflows", "test")
+        _deployed.add(engine.db.url)
+    driver = Scenario(engine)
+    yield driver
+    driver.record_coverage()
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return Path(__file__).parent / "fixtures"

@@ -1,0 +1,190 @@
+"""The executor and its commands on the mini diagram (X-STAFF, X-WORKERS, X-TIMERS,
+DESIGN rules 2, 3 and 6)."""
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from engine.audit import verify_chain
+from engine.auth import Principal
+from engine.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from engine.runtime import state
+from engine.store.models import AuditEvent, HumanTask, Instance, Job, Timer
+from engine.store.records import Notification
+from tests.engine.helpers import mini_bundle
+from workers.runner import run_pending
+
+CENTRE = Principal("centre-1", ("dispatcher",), ("county-centre",))
+OTHER = Principal("centre-2", ("dispatcher",), ("county-centre",))
+OUTSIDER = Principal("village-1", ("clerk",), ("village",))
+
+
+@pytest.fixture
+def mini(engine):
+    engine.deploy(mini_bundle(), "designer")
+    return engine
+
+
+def _open(engine, instance_id):
+    with engine.db.session() as s:
+        return list(s.scalars(sa.select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                         HumanTask.state == "open")))
+
+
+def test_start_opens_the_task_with_groups_form_and_working_day_deadline(mini):
+    inst = mini.start("mini_case", {}, "MINI-1", "clerk")
+    [task] = _open(mini, inst.id)
+    assert (task.bpmn_id, task.candidate_groups, task.form_key) == ("Task_Review", ["county-centre"],
+                                                                     "mini/review.json")
+    # Started Monday 2 Nov 2026 09:00 +08: two working days → Wednesday 4 Nov, office close.
+    assert task.due_at == dt.datetime(2026, 11, 4, 9, 30, tzinfo=dt.UTC)
+    assert "spec" not in inst.state and "subprocess_specs" not in inst.state
+
+
+def test_X_STAFF_complete_runs_the_service_task_through_a_worker(mini):
+    inst = mini.start("mini_case", {"applicant_phone": "13812345678"}, "MINI-2", "clerk")
+    [task] = _open(mini, inst.id)
+    mini.claim(task.id, CENTRE)
+    mini.complete(task.id, {"approved": "yes"}, CENTRE)
+    assert mini.instance(inst.id).status == "running"  # waiting for the worker
+    done = run_pending(mini)
+    assert [d["topic"] for d in done] == ["applicant.notify"]
+    assert mini.instance(inst.id).status == "completed"
+    with mini.db.session() as s:
+        [note] = s.scalars(sa.select(Notification).where(Notification.instance_id == inst.id)).all()
+        timers = s.scalars(sa.select(Timer).where(Timer.instance_id == inst.id)).all()
+    assert note.template == "approved" and note.to == "13812345678"
+    assert [t.state for t in timers] == ["cancelled"]
+
+
+def test_default_flow_ends_without_a_job(mini):
+    inst = mini.start("mini_case", {}, "MINI-3", "clerk")
+    [task] = _open(mini, inst.id)
+    mini.complete(task.id, {"approved": "no"}, CENTRE)
+    assert mini.instance(inst.id).status == "completed"
+    with mini.db.session() as s:
+        assert s.scalar(sa.select(sa.func.count(Job.id)).where(Job.instance_id == inst.id)) == 0
+
+
+def test_X_FORMS_invalid_submission_names_the_fields_and_changes_nothing(mini):
+    inst = mini.start("mini_case", {}, "MINI-4", "clerk")
+    [task] = _open(mini, inst.id)
+    version = mini.instance(inst.id).version
+    with pytest.raises(ValidationFailed) as err:
+        mini.complete(task.id, {"approved": "maybe", "applicant_id_number": "110105194912310021",
+                                "extra": 1}, CENTRE)
+    fields = err.value.details["fields"]
+    assert {"approved", "applicant_id_number", "extra"} <= set(fields)
+    assert mini.instance(inst.id).version == version
+    assert [t.id for t in _open(mini, inst.id)] == [task.id]
+
+
+def test_W_FIRST_a_claimed_task_belongs_to_its_claimant(mini):
+    inst = mini.start("mini_case", {}, "MINI-5", "clerk")
+    [task] = _open(mini, inst.id)
+    mini.claim(task.id, CENTRE)
+    with pytest.raises(Conflict):
+        mini.claim(task.id, OTHER)
+    with pytest.raises(Conflict):
+        mini.complete(task.id, {"approved": "yes"}, OTHER)
+    with pytest.raises(Forbidden):
+        mini.claim(task.id, OUTSIDER)
+    mini.unclaim(task.id, CENTRE)
+    mini.claim(task.id, OTHER)
+
+
+def test_X_TIMERS_overdue_task_goes_to_supervision_and_stays_open(mini):
+    inst = mini.start("mini_case", {}, "MINI-6", "clerk")
+    assert mini.fire_due_timers() == 0
+    mini.advance_clock(dt.timedelta(days=2, hours=9))  # Wednesday 18:00 +08, past the 17:30 deadline
+    assert mini.fire_due_timers() == 1
+    assert sorted(t.bpmn_id for t in _open(mini, inst.id)) == ["Task_Review", "Task_Supervise"]
+    with mini.db.session() as s:
+        fired = s.scalars(sa.select(AuditEvent).where(AuditEvent.instance_id == inst.id,
+                                                      AuditEvent.command == "fire_timer")).one()
+    assert fired.input["element"] == "Timer_Review"
+    assert 1800 <= fired.input["late_seconds"] < 1860  # the test clock keeps running with the wall clock
+    assert mini.fire_due_timers() == 0  # once only
+
+
+def test_state_restores_from_the_database_with_our_script_engine(mini):
+    inst = mini.start("mini_case", {}, "MINI-7", "clerk")
+    mini.executor.cache = type(mini.executor.cache)()  # as after a restart
+    with mini.db.session() as s:
+        row = s.get(Instance, inst.id)
+        process = mini.specs.process(s, row.definition)
+    workflow = state.load(row.state, process.spec, process.subprocess_specs)
+    assert workflow.script_engine is state.SCRIPT_ENGINE
+    [task] = _open(mini, inst.id)
+    mini.complete(task.id, {"approved": "no"}, CENTRE)
+    assert mini.instance(inst.id).status == "completed"
+
+
+def test_cancel_closes_tasks_and_timers(mini):
+    inst = mini.start("mini_case", {}, "MINI-8", "clerk")
+    mini.cancel(inst.id, "申请人撤回", "centre-1")
+    assert mini.instance(inst.id).status == "cancelled"
+    assert _open(mini, inst.id) == []
+    with mini.db.session() as s:
+        assert s.scalars(sa.select(Timer.state).where(Timer.instance_id == inst.id)).all() == ["cancelled"]
+    with pytest.raises(Conflict):
+        mini.cancel(inst.id, "again", "centre-1")
+
+
+def test_X_AUDIT_history_is_hash_chained_and_tampering_is_found(mini):
+    inst = mini.start("mini_case", {}, "MINI-9", "clerk")
+    [task] = _open(mini, inst.id)
+    mini.claim(task.id, CENTRE)
+    mini.complete(task.id, {"approved": "no"}, CENTRE)
+    with mini.db.session() as s:
+        events = s.scalars(sa.select(AuditEvent).where(AuditEvent.instance_id == inst.id)
+                           .order_by(AuditEvent.seq)).all()
+        assert [e.command for e in events] == ["start_instance", "claim_task", "complete_task"]
+        assert events[2].actor == "centre-1" and events[2].input["data"] == {"approved": "no"}
+        assert any(c["element"] == "End_Refused" and c["to"] == "COMPLETED" for c in events[2].changes)
+        assert verify_chain(s, inst.id)["valid"] is True
+        events[1].input = {"task": task.id, "element": "forged"}
+    with mini.db.session() as s:
+        result = verify_chain(s, inst.id)
+    assert result == {"valid": False, "events": 3, "broken_at": 2, "reason": "hash mismatch"}
+
+
+def test_unknown_things_are_not_found(mini):
+    with pytest.raises(NotFound):
+        mini.start("no_such_process", {}, None, "clerk")
+    with pytest.raises(NotFound):
+        mini.claim("00000000-0000-0000-0000-000000000000", CENTRE)
+    with pytest.raises(NotFound):
+        mini.correlate("supplementary_documents", "NOBODY", {}, "clerk")
+
+
+def test_message_nobody_waits_for_is_a_conflict(mini):
+    mini.start("mini_case", {}, "MINI-10", "clerk")
+    with pytest.raises(Conflict):
+        mini.correlate("supplementary_documents", "MINI-10", {}, "clerk")
+
+
+def test_stale_version_is_retried_not_merged(mini):
+    """DESIGN rule 3: a command that lost a race runs again on the fresh state."""
+    if mini.db.is_sqlite:
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: this race cannot happen there")
+    inst = mini.start("mini_case", {}, "MINI-11", "clerk")
+    [task] = _open(mini, inst.id)
+    attempts = []
+
+    class RacingClaim:
+        name = "claim_task"
+
+        def execute(self, ctx):
+            row = ctx.instance(inst.id)
+            attempts.append(row.version)
+            if len(attempts) == 1:  # someone else changes the instance meanwhile
+                with mini.db.engine.begin() as other:
+                    other.execute(sa.text("UPDATE instances SET version = version + 1 WHERE id = :id"),
+                                  {"id": inst.id})
+            ctx.session.get(HumanTask, task.id).assignee = ctx.actor
+            ctx.record(row, self.name, {"task": task.id})
+
+    mini.executor.run(RacingClaim(), "centre-1")
+    assert len(attempts) == 2 and attempts[1] == attempts[0] + 1

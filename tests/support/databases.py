@@ -1,0 +1,63 @@
+"""The databases the suite runs on: SQLite always, PostgreSQL when one is configured.
+
+Each PostgreSQL run works in a schema of its own, so runs never see each other."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from engine.store.db import normalise_url
+
+PG_ENV = "RELIEF_TEST_POSTGRES_URL"
+PG_HINT = (f"PostgreSQL tests are skipped: set {PG_ENV}=postgresql://postgres@127.0.0.1:5432/test "
+           "(make test and .ci/run set it when the server answers)")
+TRUNCATE_ORDER = [
+    "task_candidates", "human_tasks", "jobs", "timers", "audit_events", "instances", "notifications",
+    "ledger_entries", "dispatches", "registry_members", "aid_grants",
+]
+
+
+@dataclass
+class TestDatabase:
+    kind: str
+    url: str
+    schema: str | None = None
+
+    def truncate(self) -> None:
+        """Remove everything a test may have made except users and deployed definitions."""
+        engine = sa.create_engine(self.url)
+        with engine.begin() as conn:
+            if self.kind == "postgresql":
+                conn.execute(sa.text("TRUNCATE " + ", ".join(TRUNCATE_ORDER) + " CASCADE"))
+            else:
+                for table in TRUNCATE_ORDER:
+                    conn.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
+        engine.dispose()
+
+    def drop(self) -> None:
+        if self.schema:
+            engine = sa.create_engine(normalise_url(os.environ[PG_ENV]))
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+            engine.dispose()
+
+
+def sqlite_database(tmp_dir: str) -> TestDatabase:
+    return TestDatabase("sqlite", f"sqlite:///{tmp_dir}/relief-test.sqlite")
+
+
+def postgres_database() -> TestDatabase | None:
+    base = os.environ.get(PG_ENV)
+    if not base:
+        return None
+    schema = f"relief_test_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(normalise_url(base))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in base else "?"
+    return TestDatabase("postgresql", f"{normalise_url(base)}{sep}options=-csearch_path%3D{schema}", schema)
