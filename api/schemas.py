@@ -11,6 +11,11 @@ from engine.forms.validators import mask_id_number, mask_phone
 PERSONAL_KEYS = {"applicant_id_number": mask_id_number, "applicant_phone": mask_phone}
 
 
+def personal_keys(data: dict[str, Any]) -> list[str]:
+    """The keys of `data` that hold ID numbers or phone numbers."""
+    return [k for k, v in data.items() if isinstance(v, str) and (k.endswith("id_number") or k.endswith("phone"))]
+
+
 def masked(data: dict[str, Any]) -> dict[str, Any]:
     """Case data with ID numbers and phones masked (J-SEC) for lists and logs."""
     out = {}

@@ -129,6 +129,14 @@ class Engine:
             instance = s.get(Instance, task.instance_id)
             return self.specs.form(s, instance.definition.deployment_id, task.form_key)
 
+    def log_access(self, actor: str, resource: str, instance_id: str | None, fields: list[str]) -> None:
+        """Record that `actor` saw personal data in full (J-SEC)."""
+        from engine.store.models import AccessLog
+
+        with self.db.session() as s:
+            s.add(AccessLog(at=self.clock.now(), actor=actor, instance_id=instance_id, resource=resource,
+                            fields=sorted(fields)))
+
     def dispose(self) -> None:
         self.db.dispose()
 
@@ -140,10 +148,15 @@ class Engine:
         return state.load(instance.state, process.spec, process.subprocess_specs)
 
     def case_data(self, instance: Instance) -> dict[str, Any]:
-        """The case data as the instance last left it (read-only copy)."""
+        """The case data as the instance last left it (read-only copy): the last completed
+        step's data, overlaid with what each waiting branch holds now."""
+        from SpiffWorkflow.task import TaskState
+
         workflow = self._restored(instance)
-        task = workflow.last_task or workflow.task_tree
-        return dict(task.data)
+        data = dict((workflow.last_task or workflow.task_tree).data)
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING):
+            data.update(task.data)
+        return data
 
     def task_data(self, task: HumanTask) -> dict[str, Any]:
         """The data a user task sees (to pre-fill its form)."""

@@ -71,6 +71,8 @@ def get_instance(instance_id: str) -> dict[str, Any]:
                            if name != "definition"}
     out["definition"] = instance.definition
     out["data"] = data if full else schemas.masked(data)
+    if full and schemas.personal_keys(data):
+        engine().log_access(who.username, f"instance:{instance.id}", instance.id, schemas.personal_keys(data))
     out["open_tasks"] = [{"id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "due_at": t.due_at} for t in open_tasks]
     return out
 

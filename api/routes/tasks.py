@@ -57,6 +57,9 @@ def get_task(task_id: str) -> dict[str, Any]:
     out = {name: getattr(row, name) for name in schemas.TaskOut().fields}
     out["form"] = form.raw if form is not None else None
     out["data"] = engine().task_data(row) if row.state == "open" else {}
+    if schemas.personal_keys(out["data"]):
+        engine().log_access(current_principal().username, f"task:{row.id}", row.instance_id,
+                            schemas.personal_keys(out["data"]))
     return out
 
 

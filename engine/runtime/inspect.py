@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.task import Task, TaskState
 
@@ -18,10 +19,11 @@ _RECORDED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.
 
 
 def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
-    """Every task of the instance, sub-processes and call activities included."""
-    yield from workflow.get_tasks()
+    """Every task of the instance once, sub-processes and call activities included
+    (finished ones too, which SpiffWorkflow's own iterator skips for some filters)."""
+    yield from workflow.get_tasks_iterator(skip_subprocesses=True)
     for sub in workflow.subprocesses.values():
-        yield from sub.get_tasks()
+        yield from sub.get_tasks_iterator(skip_subprocesses=True)
 
 
 def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
@@ -127,9 +129,16 @@ def waiting_jobs(workflow: BpmnWorkflow) -> list[tuple[Task, str, dict[str, Any]
     ]
 
 
+def _definitions(task: Task) -> list[Any]:
+    """The event definitions a catching task waits on (several for an event-based gateway)."""
+    if not isinstance(task.task_spec, CatchingEvent):
+        return []
+    definition = task.task_spec.event_definition
+    return list(getattr(definition, "event_definitions", None) or [definition])
+
+
 def is_timer(task: Task) -> bool:
-    return isinstance(task.task_spec, CatchingEvent) and isinstance(
-        task.task_spec.event_definition, (CommandTimeDate, CommandDuration))
+    return any(isinstance(d, (CommandTimeDate, CommandDuration)) for d in _definitions(task))
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, dt.datetime]]:
@@ -139,4 +148,5 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, dt.datetime]]:
 
 def waiting_messages(workflow: BpmnWorkflow) -> set[str]:
     """Names of the messages the instance is waiting for now."""
-    return {e.name for e in workflow.waiting_events() if e.event_type.startswith("Message")}
+    return {d.name for t in all_tasks(workflow) if t.state == TaskState.WAITING
+            for d in _definitions(t) if isinstance(d, MessageEventDefinition)}

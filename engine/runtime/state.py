@@ -11,10 +11,12 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.definitions.specs import CommandDuration, CommandTimeDate
 from engine.scripting import RestrictedScriptEngine
 
 SCRIPT_ENGINE = RestrictedScriptEngine()
@@ -40,6 +42,9 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
 _REGISTRY = BpmnWorkflowSerializer.configure(dict(SPIFF_CONFIG))
 # Registering ours after the defaults makes it the converter for BpmnWorkflow.
 _CONVERTER = _StateOnlyConverter(BpmnWorkflow, _REGISTRY)
+# Fired timers of an event-based gateway are kept in task data as events.
+for _timer_class in (CommandTimeDate, CommandDuration):
+    TimerConditionalEventDefinitionConverter(_timer_class, _REGISTRY)
 _SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
 
 

@@ -166,3 +166,16 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
     __table_args__ = (sa.UniqueConstraint("instance_id", "seq", name="uq_audit_instance_seq"),)
+
+
+class AccessLog(Base):
+    """Each view of a full personal record (DESIGN rule 8, J-SEC); kept apart from the
+    instance's audit chain so reading never contends with commands."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(sa.String(80), index=True)
+    instance_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    resource: Mapped[str] = mapped_column(sa.String(200))
+    fields: Mapped[list[str]] = mapped_column(sa.JSON, default=list)

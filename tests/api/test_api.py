@@ -115,3 +115,18 @@ def test_roles_limit_what_a_user_may_do(live):
     r = live.call("POST", "/api/v1/instances/00000000-0000-0000-0000-000000000000/cancel", as_="window",
                   json={"reason": "x"})
     assert r.status_code == 403
+
+
+def test_J_SEC_each_view_of_a_full_record_is_logged(live, engine):
+    import sqlalchemy as sa
+
+    from engine.store.models import AccessLog
+
+    _deploy_mini(live)
+    inst = live.call("POST", "/api/v1/instances", as_="window",
+                     json={"definition": "mini_case", "data": {"applicant_phone": "13812345678"}}).json()
+    live.call("GET", f"/api/v1/instances/{inst['id']}", as_="auditor")  # masked: not logged
+    live.call("GET", f"/api/v1/instances/{inst['id']}", as_="window")
+    with engine.db.session() as s:
+        rows = s.scalars(sa.select(AccessLog).where(AccessLog.instance_id == inst["id"])).all()
+    assert [(r.actor, r.fields) for r in rows] == [("window", ["applicant_phone"])]

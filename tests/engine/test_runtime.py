@@ -188,3 +188,38 @@ def test_stale_version_is_retried_not_merged(mini):
 
     mini.executor.run(RacingClaim(), "centre-1")
     assert len(attempts) == 2 and attempts[1] == attempts[0] + 1
+
+
+def _race(engine):
+    from engine.definitions.bundle import BundleFile
+    from tests.engine.helpers import FIXTURES
+
+    engine.deploy([BundleFile("race.bpmn", "bpmn", (FIXTURES / "race.bpmn").read_bytes())], "designer")
+
+
+def test_event_based_gateway_message_wins_and_the_timer_is_withdrawn(engine):
+    """W-URGENT style wait: documents arrive before the deadline."""
+    _race(engine)
+    inst = engine.start("race_case", {}, "RACE-1", "clerk")
+    with engine.db.session() as s:
+        [timer] = s.scalars(sa.select(Timer).where(Timer.instance_id == inst.id)).all()
+    assert timer.due_at == dt.datetime(2026, 11, 3, 9, 30, tzinfo=dt.UTC)
+    engine.correlate("supplementary_documents", "RACE-1", {"documents": ["户口簿"]}, "window")
+    assert engine.instance(inst.id).status == "completed"
+    assert engine.case_data(engine.instance(inst.id))["supplement"] == {"documents": ["户口簿"]}
+    with engine.db.session() as s:
+        assert s.get(Timer, timer.id).state == "cancelled"
+
+
+def test_event_based_gateway_timer_wins_and_a_late_message_is_refused(engine):
+    _race(engine)
+    inst = engine.start("race_case", {}, "RACE-2", "clerk")
+    engine.advance_clock(dt.timedelta(days=2))
+    assert engine.fire_due_timers() == 1
+    assert engine.instance(inst.id).status == "completed"
+    with pytest.raises(NotFound):  # the case has ended: nobody waits for the documents any more
+        engine.correlate("supplementary_documents", "RACE-2", {}, "window")
+    with engine.db.session() as s:
+        changes = [c for e in s.scalars(sa.select(AuditEvent).where(AuditEvent.instance_id == inst.id)) for c in e.changes]
+    assert any(c["element"] == "End_Expired" and c["to"] == "COMPLETED" for c in changes)
+    assert not any(c["element"] == "End_Received" and c["to"] == "COMPLETED" for c in changes)

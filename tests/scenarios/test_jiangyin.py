@@ -83,6 +83,11 @@ def accepted(scenario: Scenario, key: str, urgent: str = "no", **changes: Any) -
     return case
 
 
+def dispatch(case: Case) -> None:
+    """The centre confirms the departments the item list (DMN) suggested; the form is pre-filled."""
+    case.complete("Task_Dispatch", {"dispatch_route": "dispatch", "departments": case.data["departments"]})
+
+
 def handle(case: Case, department: str, approved: bool = True, amount: float | None = 800,
            verification: str = "none", handling_days: int = 20, decision: str | None = None) -> None:
     """The department's whole handling in common_department_handling, as its own staff."""
@@ -180,11 +185,11 @@ def test_J_DISPATCH_J_DEPTS_clear_single_department_dispatched_handled_and_fed_b
     assert case.data["aid_departments"] == ["civil-affairs", "civil-affairs"]
     assert case.data["departments"] == ["civil-affairs"]
     assert case.data["dispatch_route"] == "dispatch"
-    dispatch = case.task("Task_Dispatch")
-    assert dispatch["candidate_groups"] == ["county-centre"]
-    assert local(dispatch["due_at"]).date() == dt.date(2026, 11, 10)  # J-T2: Fri + 2 working days = Tue
+    task = case.task("Task_Dispatch")
+    assert task["candidate_groups"] == ["county-centre"]
+    assert local(task["due_at"]).date() == dt.date(2026, 11, 10)  # J-T2: Fri + 2 working days = Tue
 
-    case.complete("Task_Dispatch", {"dispatch_route": "dispatch"})
+    dispatch(case)
     [job] = case.jobs("department.dispatch")
     assert job["variables"]["department"] == "civil-affairs"
     assert job["result"]["department"] == "civil-affairs"
@@ -227,7 +232,7 @@ def test_J_T2_W_SUPERVISE_dispatch_not_made_within_two_working_days_is_supervise
 
     case.complete("Task_SuperviseDispatch", {"supervision_opinion": "请中心当日完成派单"})
     assert case.reached("End_DispatchSupervised")
-    case.complete("Task_Dispatch", {"dispatch_route": "dispatch"})
+    dispatch(case)
     assert [j["variables"]["department"] for j in case.jobs("department.dispatch")] == ["civil-affairs"]
     assert case.open_tasks() == ["Task_DeptIntake"]
 
@@ -265,7 +270,7 @@ def test_J_COOP_several_departments_get_linkage_plan_and_parallel_handling(scena
     121号 五1: 政府救助后仍有后续困难的家庭，协调转介……实施补充性救助."""
     case = accepted(scenario, "JY-COOP-1", aid_types=["dibao", "education", "legal"])
     assert case.data["departments"] == ["civil-affairs", "education", "justice"]
-    case.complete("Task_Dispatch", {"dispatch_route": "dispatch"})
+    dispatch(case)
     assert case.open_tasks() == ["Task_LinkagePlan"]
     assert case.task("Task_LinkagePlan")["candidate_groups"] == ["joint-meeting"]
     assert case.jobs("department.dispatch") == []
@@ -344,7 +349,7 @@ def test_J_REPORT_village_survey_and_township_check_report_up_to_the_department(
     应将办理结果反馈至县（市、区）主管部门”
     (纵向贯通). A refusal by the department is fed back with its reason (三(二)3)."""
     case = accepted(scenario, "JY-REPORT-1", aid_types=["housing"])
-    case.complete("Task_Dispatch", {"dispatch_route": "dispatch"})
+    dispatch(case)
     complete_as(case, "Task_DeptIntake", "dept:housing", {
         "materials_notice": "请携带房屋权属证明到市住建局", "handling_days": 20,
         "local_verification": "village"})
@@ -371,7 +376,7 @@ def test_J_T2F_W_SUPERVISE_department_beyond_statutory_limit_is_supervised(scena
     department's acceptance) runs out: supervision is opened and the applicant told; the decision
     stays open."""
     case = accepted(scenario, "JY-LIMIT-1", aid_types=["employment"])
-    case.complete("Task_Dispatch", {"dispatch_route": "dispatch"})
+    dispatch(case)
     complete_as(case, "Task_DeptIntake", "dept:hrss", {
         "materials_notice": "请携带就业失业登记证到市人社局", "handling_days": 5,
         "local_verification": "none"})
@@ -393,7 +398,7 @@ def test_J_T2F_department_decision_withdraws_supervision_still_open(scenario: Sc
     """Once the department decides, its result goes back to the centre at once; a supervision that is still
     open is withdrawn (the overdue, the supervision and the delay notice stay in the history)."""
     case = accepted(scenario, "JY-LIMIT-2", aid_types=["medical"])
-    case.complete("Task_Dispatch", {"dispatch_route": "dispatch"})
+    dispatch(case)
     complete_as(case, "Task_DeptIntake", "dept:hrss", {
         "materials_notice": "请携带住院发票到市人社局", "handling_days": 3, "local_verification": "none"})
     case.advance(working_days=3)
@@ -408,13 +413,13 @@ def test_J_T2F_feedback_not_given_within_two_working_days_of_completion_is_super
         scenario: Scenario) -> None:
     """121号 三(二)3: “在办结完成2日内将处理结果反馈救助申请人和服务窗口”."""
     case = accepted(scenario, "JY-FEEDBACK-1", aid_types=["disability"])
-    case.complete("Task_Dispatch", {"dispatch_route": "dispatch"})
+    dispatch(case)
     handle(case, "disabled-federation", approved=True, amount=600)
     summary = case.task("Task_Summary")
     assert summary["candidate_groups"] == ["county-centre"]
     assert local(summary["due_at"]).date() == dt.date(2026, 11, 10)
     case.advance(working_days=2)
-    assert sorted(case.open_tasks()) == ["Task_SuperviseFeedback", "Task_Summary"]
+    assert sorted(case.open_tasks()) == ["Task_Summary", "Task_SuperviseFeedback"]
     [delay] = notices(case, "delay_notice")
     assert delay["element"] == "Service_DelayNoticeFeedback"
     case.complete("Task_SuperviseFeedback", {"supervision_opinion": "请中心立即反馈申请人"})
