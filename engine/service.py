@@ -117,10 +117,6 @@ class Engine:
                 raise NotFound(f"instance {instance_id} does not exist", {"instance": instance_id})
             return row
 
-    def business_key(self, instance_id: str) -> str | None:
-        with self.db.session() as s:
-            return s.scalar(sa.select(Instance.business_key).where(Instance.id == instance_id))
-
     def task_form(self, task: HumanTask) -> FormDefinition | None:
         """The form a task is rendered and validated with, as deployed with its instance."""
         if not task.form_key:

@@ -35,11 +35,8 @@ class HandlerContext:
     now: dt.datetime
 
     def once(self, model: type[T], key: str, create: Callable[[Session], T]) -> T:
-        """Create the record for idempotency `key` unless it exists (at-least-once delivery)."""
-        with self.db.session() as s:
-            existing = s.scalar(sa.select(model).where(model.idempotency_key == key))  # type: ignore[attr-defined]
-            if existing is not None:
-                return existing
+        """Create the record for idempotency `key` unless it exists (at-least-once delivery):
+        a second delivery of the same job finds the first one's record."""
         try:
             with self.db.session() as s:
                 row = create(s)

@@ -26,7 +26,7 @@ def run_pending(engine: Engine, worker_id: str = "in-process", topics: list[str]
             break
         for job in jobs:
             view = JobView(job.id, job.topic, job.instance_id, job.variables.get("params", {}),
-                           job.variables.get("case", {}), job.idempotency_key, engine.business_key(job.instance_id))
+                           job.variables.get("case", {}), job.idempotency_key, job.variables.get("business_key"))
             ctx = HandlerContext(engine.db, engine.clock.now())
             try:
                 result = HANDLERS[job.topic](view, ctx)

@@ -5,6 +5,7 @@ window.addEventListener("load", function () {
   window.ui = SwaggerUIBundle({
     url: spec || (tag && tag.dataset.specUrl) || "/api/v1/openapi.json",
     dom_id: "#swagger-ui-container",
-    persistAuthorization: true
+    persistAuthorization: true,
+    validatorUrl: null  // never call the public validator from an intranet
   });
 });

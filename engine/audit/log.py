@@ -26,14 +26,23 @@ def event_hash(prev_hash: str, instance_id: str | None, seq: int, command: str, 
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
-def append_event(session: Session, instance_id: str | None, command: str, actor: str, at: dt.datetime,
-                 input: dict[str, Any], changes: list[dict[str, Any]]) -> AuditEvent:
-    """Append one event; the caller holds the instance's version lock, so `seq` is free."""
+def chain_head(session: Session, instance_id: str | None) -> tuple[int, str]:
+    """(seq, hash) of the newest event of the instance; (0, GENESIS) before the first."""
     last = session.execute(
         sa.select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.instance_id == instance_id)
         .order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    return (last.seq, last.hash) if last else (0, GENESIS)
+
+
+def append_event(session: Session, instance_id: str | None, command: str, actor: str, at: dt.datetime,
+                 input: dict[str, Any], changes: list[dict[str, Any]],
+                 head: tuple[int, str] | None = None) -> AuditEvent:
+    """Append one event; the caller holds the instance's version lock, so `seq` is free.
+
+    `head` is the chain head when the caller knows it (cached with the workflow)."""
+    last_seq, prev = head if head is not None else chain_head(session, instance_id)
+    seq = last_seq + 1
     # Round-trip through JSON so the hash covers exactly what the database stores.
     input = json.loads(json.dumps(input, default=str))
     changes = json.loads(json.dumps(changes, default=str))

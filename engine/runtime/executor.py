@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.audit import append_event
+from engine.audit import GENESIS, append_event
 from engine.clock import Clock
 from engine.definitions.repository import SpecCache
 from engine.errors import Conflict, NotFound, ReliefError
@@ -43,25 +43,36 @@ class Command(Protocol):
     def execute(self, ctx: CommandContext) -> Any: ...
 
 
-class WorkflowCache:
-    """Recently used workflow objects keyed by instance id and row version.
+@dataclass
+class CachedInstance:
+    """A live workflow with what the next command needs to skip database reads."""
 
-    A command takes the object out (so a failed command can never leave a half-changed
+    version: int
+    workflow: BpmnWorkflow
+    states: dict[str, int]  # task states, for the audit's "changes"
+    waits: dict[str, Any]  # summary of the projection rows
+    head: tuple[int, str]  # audit chain head (seq, hash)
+
+
+class WorkflowCache:
+    """Recently used instances keyed by id and row version.
+
+    A command takes the entry out (so a failed command can never leave a half-changed
     object behind) and the executor puts it back only after the commit."""
 
     def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[str, tuple[int, BpmnWorkflow]] = OrderedDict()
+        self._items: OrderedDict[str, CachedInstance] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def take(self, instance_id: str, version: int) -> BpmnWorkflow | None:
+    def take(self, instance_id: str, version: int) -> CachedInstance | None:
         with self._lock:
             item = self._items.pop(instance_id, None)
-        return item[1] if item and item[0] == version else None
+        return item if item is not None and item.version == version else None
 
-    def put(self, instance_id: str, version: int, workflow: BpmnWorkflow) -> None:
+    def put(self, instance_id: str, item: CachedInstance) -> None:
         with self._lock:
-            self._items[instance_id] = (version, workflow)
+            self._items[instance_id] = item
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
@@ -69,8 +80,11 @@ class WorkflowCache:
 @dataclass
 class _Loaded:
     row: Instance
-    workflow: BpmnWorkflow | None
-    before: dict[str, int]
+    workflow: BpmnWorkflow
+    states: dict[str, int]
+    waits: dict[str, Any] | None  # None: unknown, compare with the stored rows
+    head: tuple[int, str] | None  # None: unknown, read it from the audit table
+    changed: bool = False  # the command may have changed the workflow
 
 
 @dataclass
@@ -90,20 +104,32 @@ class CommandContext:
             raise NotFound(f"instance {instance_id} does not exist", {"instance": instance_id})
         return row
 
-    def workflow(self, row: Instance) -> BpmnWorkflow:
-        """The live workflow of `row`, from the cache or restored from its state."""
-        if row.id in self.loaded and self.loaded[row.id].workflow is not None:
-            return self.loaded[row.id].workflow
-        workflow = self.cache.take(row.id, row.version)
-        if workflow is None:
+    def _load(self, row: Instance, restore: bool) -> _Loaded | None:
+        if row.id in self.loaded:
+            return self.loaded[row.id]
+        cached = self.cache.take(row.id, row.version)
+        if cached is not None:
+            loaded = _Loaded(row, cached.workflow, cached.states, cached.waits, cached.head)
+        elif restore:
             process = self.specs.process(self.session, row.definition)
             workflow = state.load(row.state, process.spec, process.subprocess_specs)
-        self.loaded[row.id] = _Loaded(row, workflow, inspect.snapshot(workflow))
-        return workflow
+            loaded = _Loaded(row, workflow, inspect.snapshot(workflow), None, None)
+        else:
+            return None
+        self.loaded[row.id] = loaded
+        return loaded
+
+    def workflow(self, row: Instance) -> BpmnWorkflow:
+        """The live workflow of `row`, from the cache or restored from its state."""
+        loaded = self._load(row, restore=True)
+        assert loaded is not None
+        loaded.changed = True
+        return loaded.workflow
 
     def adopt(self, row: Instance, workflow: BpmnWorkflow) -> None:
-        """Register a workflow created by this command (start)."""
-        self.loaded[row.id] = _Loaded(row, workflow, {})
+        """Register a workflow created by this command (start): nothing is stored yet."""
+        self.loaded[row.id] = _Loaded(row, workflow, {}, {"user": {}, "jobs": set(), "timers": {}}, (0, GENESIS),
+                                      changed=True)
 
     def run_engine(self, workflow: BpmnWorkflow) -> None:
         """Run engine steps until the instance waits; diagram failures become ProcessError."""
@@ -117,20 +143,23 @@ class CommandContext:
 
     def record(self, row: Instance, command: str, input: dict[str, Any],
                extra_changes: list[dict[str, Any]] | None = None) -> None:
-        """Persist `row`'s workflow (if loaded), projections and one audit event."""
-        loaded = self.loaded.get(row.id)
+        """Persist `row`'s workflow (if the command changed it), projections and one audit event."""
+        loaded = self._load(row, restore=False)
         changes = list(extra_changes or [])
-        if loaded is not None and loaded.workflow is not None:
+        if loaded is not None and loaded.changed:
             wf = loaded.workflow
-            changes += inspect.changes(loaded.before, wf)
+            changes += inspect.changes(loaded.states, wf)
             row.state = state.dump(wf)
             if wf.is_completed() and row.status == "running":
                 row.status, row.ended_at = ("completed" if wf.success else "error"), self.now
-            projections.sync(self.session, row, wf, self.now)
-            loaded.before = inspect.snapshot(wf)
+            loaded.waits = projections.sync(self.session, row, inspect.waits(wf), self.now, loaded.waits)
+            loaded.states = inspect.snapshot(wf)
         row.updated_at = self.now
         self.session.flush()  # the version check happens here (StaleDataError)
-        append_event(self.session, row.id, command, self.actor, self.now, input, changes)
+        event = append_event(self.session, row.id, command, self.actor, self.now, input, changes,
+                             head=loaded.head if loaded is not None else None)
+        if loaded is not None:
+            loaded.head = (event.seq, event.hash)
 
 
 class Executor:
@@ -158,7 +187,8 @@ class Executor:
             finally:
                 ctx.session.close()
             for loaded in ctx.loaded.values():
-                if loaded.workflow is not None:
-                    self.cache.put(loaded.row.id, loaded.row.version, loaded.workflow)
+                if loaded.waits is not None and loaded.head is not None:
+                    self.cache.put(loaded.row.id, CachedInstance(loaded.row.version, loaded.workflow,
+                                                                 loaded.states, loaded.waits, loaded.head))
             return result
         raise Conflict(f"{command.name}: the instance was changed by someone else; try again")

@@ -62,6 +62,37 @@ def snapshot(workflow: BpmnWorkflow) -> dict[str, int]:
     return {str(t.id): t.state for t in all_tasks(workflow) if bpmn_id(t)}
 
 
+@dataclass
+class Waits:
+    """What an instance waits for, in one pass over its tasks."""
+
+    user_tasks: dict[str, OpenUserTask]
+    jobs: dict[str, tuple[Task, str, dict[str, Any]]]
+    timers: dict[str, tuple[Task, dt.datetime]]
+
+    def signature(self) -> dict[str, Any]:
+        """A small comparable summary, kept with the cached workflow."""
+        return {
+            "user": {k: u.due_at for k, u in self.user_tasks.items()},
+            "jobs": set(self.jobs),
+            "timers": {k: due for k, (_, due) in self.timers.items()},
+        }
+
+
+def waits(workflow: BpmnWorkflow) -> Waits:
+    users: dict[str, OpenUserTask] = {}
+    jobs: dict[str, tuple[Task, str, dict[str, Any]]] = {}
+    timers: dict[str, tuple[Task, dt.datetime]] = {}
+    for t in all_tasks(workflow):
+        if t.state == TaskState.READY and t.task_spec.manual:
+            users[str(t.id)] = OpenUserTask(t, properties(t).get("formKey"), _candidate_groups(t), _boundary_due(t))
+        elif t.state == TaskState.STARTED and isinstance(t.task_spec, ExternalServiceTask):
+            jobs[str(t.id)] = (t, t.task_spec.operation_name, t._get_internal_data(JOB_PARAMS) or {})
+        elif t.state == TaskState.WAITING and is_timer(t) and (due := timer_due(t)) is not None:
+            timers[str(t.id)] = (t, due)
+    return Waits(users, jobs, timers)
+
+
 def changes(before: dict[str, int], workflow: BpmnWorkflow) -> list[dict[str, Any]]:
     """What a command did, task by task, in tree order (audit and flow coverage)."""
     out = []
@@ -112,23 +143,6 @@ def _boundary_due(task: Task) -> dt.datetime | None:
     return min(dues) if dues else None
 
 
-def open_user_tasks(workflow: BpmnWorkflow) -> list[OpenUserTask]:
-    return [
-        OpenUserTask(t, properties(t).get("formKey"), _candidate_groups(t), _boundary_due(t))
-        for t in all_tasks(workflow)
-        if t.state == TaskState.READY and t.task_spec.manual
-    ]
-
-
-def waiting_jobs(workflow: BpmnWorkflow) -> list[tuple[Task, str, dict[str, Any]]]:
-    """(task, topic, parameters) of service tasks that wait for a worker."""
-    return [
-        (t, t.task_spec.operation_name, t._get_internal_data(JOB_PARAMS) or {})
-        for t in all_tasks(workflow)
-        if t.state == TaskState.STARTED and isinstance(t.task_spec, ExternalServiceTask)
-    ]
-
-
 def _definitions(task: Task) -> list[Any]:
     """The event definitions a catching task waits on (several for an event-based gateway)."""
     if not isinstance(task.task_spec, CatchingEvent):
@@ -139,11 +153,6 @@ def _definitions(task: Task) -> list[Any]:
 
 def is_timer(task: Task) -> bool:
     return any(isinstance(d, (CommandTimeDate, CommandDuration)) for d in _definitions(task))
-
-
-def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, dt.datetime]]:
-    return [(t, due) for t in all_tasks(workflow)
-            if t.state == TaskState.WAITING and is_timer(t) and (due := timer_due(t)) is not None]
 
 
 def waiting_messages(workflow: BpmnWorkflow) -> set[str]:

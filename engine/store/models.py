@@ -33,7 +33,7 @@ class Deployment(Base):
     content_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(sa.String(80))
-    files: Mapped[list[DeploymentFile]] = relationship(order_by="DeploymentFile.name", lazy="selectin")
+    files: Mapped[list[DeploymentFile]] = relationship(order_by="DeploymentFile.name", lazy="select")
 
 
 class DeploymentFile(Base):
@@ -59,7 +59,7 @@ class Definition(Base):
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     start_form_key: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    deployment: Mapped[Deployment] = relationship(lazy="joined")
+    deployment: Mapped[Deployment] = relationship(lazy="select")
     __table_args__ = (
         sa.UniqueConstraint("key", "version", name="uq_definitions_key_version"),
         sa.UniqueConstraint("key", "content_hash", name="uq_definitions_key_hash"),

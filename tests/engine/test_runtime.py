@@ -220,6 +220,7 @@ def test_event_based_gateway_timer_wins_and_a_late_message_is_refused(engine):
     with pytest.raises(NotFound):  # the case has ended: nobody waits for the documents any more
         engine.correlate("supplementary_documents", "RACE-2", {}, "window")
     with engine.db.session() as s:
-        changes = [c for e in s.scalars(sa.select(AuditEvent).where(AuditEvent.instance_id == inst.id)) for c in e.changes]
+        events = s.scalars(sa.select(AuditEvent).where(AuditEvent.instance_id == inst.id)).all()
+    changes = [c for e in events for c in e.changes]
     assert any(c["element"] == "End_Expired" and c["to"] == "COMPLETED" for c in changes)
     assert not any(c["element"] == "End_Received" and c["to"] == "COMPLETED" for c in changes)
