@@ -71,6 +71,8 @@ def _user(engine: Engine, username: str) -> Any:
 def main() -> None:
     """社会救助“一门受理、协同办理” — the workflow engine and its tools."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # A tick every second would drown the log; the scheduler logs what it fires itself.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 @main.group()

@@ -76,12 +76,17 @@ def _lint(bundle: ParsedBundle, forms: list[BundleFile], known_topics: Collectio
 
 
 def _definition_files(bundle: ParsedBundle, process: ParsedProcess, files: list[BundleFile]) -> list[BundleFile]:
-    """What a process depends on: its file, its called processes' files, DMN and forms."""
+    """What a process depends on: its file, its called processes' files, the DMN files of
+    the decisions they call and the forms they reference. Its version hash covers exactly
+    these, so deploying a shared sub-process with another variant does not version it."""
     names = {process.file}
     for sub_key in process.subprocess_specs:
         names.add(bundle.parser.get_process_parser(sub_key).filename)
-    keys = {k for n in names for k in form_keys(bundle.roots[n])}
-    return [f for f in files if f.name in names or f.kind == "dmn" or (f.kind == "form" and f.name in keys)]
+    decisions = {d.strip() for n in names for d in bundle.roots[n].xpath(
+        "//*[local-name()='calledDecisionId']/text()")}
+    names |= {bundle.parser.dmn_parsers[d].filename for d in decisions if d in bundle.parser.dmn_parsers}
+    keys = {k for n in list(names) if n in bundle.roots and n.endswith(".bpmn") for k in form_keys(bundle.roots[n])}
+    return [f for f in files if f.name in names or (f.kind == "form" and f.name in keys)]
 
 
 def start_form_key(bundle: ParsedBundle, process: ParsedProcess) -> str | None:
@@ -112,9 +117,7 @@ def deploy(
     bundle_hash = content_hash(files)
     existing = session.scalar(sa.select(Deployment).where(Deployment.content_hash == bundle_hash))
     if existing is not None:
-        defs = session.scalars(sa.select(Definition).where(Definition.deployment_id == existing.id)).all()
-        reused = _reused_definitions(session, bundle, files)
-        return DeployResult(existing.id, False, list(defs) or reused)
+        return DeployResult(existing.id, False, _reused_definitions(session, bundle, files))
 
     deployment = Deployment(content_hash=bundle_hash, created_at=now, created_by=actor)
     session.add(deployment)

@@ -134,3 +134,22 @@ def test_element_missing_from_di_is_named(engine):
     with pytest.raises(DefinitionInvalid) as err:
         engine.deploy(mini_bundle(xml), "designer")
     assert "no shape" in _problem(err, "Task_Supervise")["message"]
+
+
+def test_X_DESIGN_shared_subprocess_keeps_one_version_when_deployed_with_each_variant(tmp_path):
+    """common_department_handling is deployed with every variant; its version hash covers only
+    its own files, so the three deployments share version 1, and redeploying changes nothing."""
+    from pathlib import Path
+
+    from api.cli import deploy_all
+    from engine.service import Engine
+    from workers.registry import topics
+
+    root = Path(__file__).resolve().parents[2]
+    engine = Engine(f"sqlite:///{tmp_path}/d.sqlite", forms_root=root / "forms", known_topics=topics())
+    engine.upgrade_schema()
+    first = deploy_all(engine, root / "workflows", "designer")
+    assert first == ["common_department_handling:1", "jiangyin_one_door:1", "tengzhou_one_door:1",
+                     "wuhai_one_door:1"]
+    assert deploy_all(engine, root / "workflows", "designer") == first
+    engine.dispose()
