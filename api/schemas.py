@@ -132,6 +132,7 @@ class TaskOut(Schema):
     state = fields.String()
     due_at = fields.DateTime(allow_none=True)
     due_provisional = fields.Boolean()
+    statutory_basis = fields.String(allow_none=True)
     created_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
 

@@ -85,7 +85,8 @@ def waits(workflow: BpmnWorkflow) -> Waits:
     timers: dict[str, tuple[Task, dt.datetime]] = {}
     for t in all_tasks(workflow):
         if t.state == TaskState.READY and t.task_spec.manual:
-            users[str(t.id)] = OpenUserTask(t, properties(t).get("formKey"), _candidate_groups(t), _boundary_due(t))
+            due, basis = _deadline(t)
+            users[str(t.id)] = OpenUserTask(t, properties(t).get("formKey"), _candidate_groups(t), due, basis)
         elif t.state == TaskState.STARTED and isinstance(t.task_spec, ExternalServiceTask):
             jobs[str(t.id)] = (t, t.task_spec.operation_name, t._get_internal_data(JOB_PARAMS) or {})
         elif t.state == TaskState.WAITING and is_timer(t) and (due := timer_due(t)) is not None:
@@ -118,6 +119,7 @@ class OpenUserTask:
     form_key: str | None
     candidate_groups: list[str]
     due_at: dt.datetime | None
+    statutory_basis: str | None = None
 
 
 def _candidate_groups(task: Task) -> list[str]:
@@ -132,15 +134,17 @@ def _candidate_groups(task: Task) -> list[str]:
     return [g.strip() for g in groups if g and g.strip()]
 
 
-def _boundary_due(task: Task) -> dt.datetime | None:
-    """The earliest due time among timers attached to `task` (its deadline)."""
+def _deadline(task: Task) -> tuple[dt.datetime | None, str | None]:
+    """The earliest timer attached to `task` (its deadline): due time and its documentation,
+    which names the requirement behind it."""
     parent = task.parent
     if parent is None:
-        return None
-    dues = [timer_due(sibling) for sibling in parent.children
-            if sibling is not task and is_timer(sibling) and sibling.state == TaskState.WAITING]
-    dues = [d for d in dues if d is not None]
-    return min(dues) if dues else None
+        return None, None
+    timers = [(due, (sibling.task_spec.documentation or "").strip()[:500] or None)
+              for sibling in parent.children
+              if sibling is not task and sibling.state == TaskState.WAITING and is_timer(sibling)
+              and (due := timer_due(sibling)) is not None]
+    return min(timers, key=lambda t: t[0]) if timers else (None, None)
 
 
 def _definitions(task: Task) -> list[Any]:

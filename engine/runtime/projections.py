@@ -55,7 +55,8 @@ def _user_tasks(session: Session, instance: Instance, waits: Waits, before: dict
     for task_id, due in after.items():
         if task_id in before and before[task_id] != due:
             session.execute(sa.update(HumanTask).where(HumanTask.id == task_id).values(
-                due_at=due, due_provisional=bool(due and is_provisional(due.date())))
+                due_at=due, due_provisional=bool(due and is_provisional(due.date())),
+                statutory_basis=waits.user_tasks[task_id].statutory_basis)
                 .execution_options(synchronize_session=False))
     new = [waits.user_tasks[k] for k in after if k not in before]
     for u in new:
@@ -63,7 +64,8 @@ def _user_tasks(session: Session, instance: Instance, waits: Waits, before: dict
             id=str(u.task.id), instance_id=instance.id, process_id=u.task.workflow.spec.name,
             bpmn_id=bpmn_id(u.task), name=u.task.task_spec.bpmn_name or bpmn_id(u.task),
             form_key=u.form_key, candidate_groups=u.candidate_groups, state="open", due_at=u.due_at,
-            due_provisional=bool(u.due_at and is_provisional(u.due_at.date())), created_at=now,
+            due_provisional=bool(u.due_at and is_provisional(u.due_at.date())),
+            statutory_basis=u.statutory_basis, created_at=now,
         ))
     if new:
         session.flush()

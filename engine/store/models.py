@@ -99,6 +99,8 @@ class HumanTask(Base):
     state: Mapped[str] = mapped_column(sa.String(16), index=True)  # open|completed|cancelled
     due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     due_provisional: Mapped[bool] = mapped_column(default=False)
+    # The requirement and its words behind the deadline (the deadline timer's documentation).
+    statutory_basis: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     completed_by: Mapped[str | None] = mapped_column(sa.String(80))

@@ -39,6 +39,7 @@ def test_start_opens_the_task_with_groups_form_and_working_day_deadline(mini):
                                                                      "mini/review.json")
     # Started Monday 2 Nov 2026 09:00 +08: two working days → Wednesday 4 Nov, office close.
     assert task.due_at == dt.datetime(2026, 11, 4, 9, 30, tzinfo=dt.UTC)
+    assert task.statutory_basis == "W-FLOW: 2个工作日内审核（督办）"
     assert "spec" not in inst.state and "subprocess_specs" not in inst.state
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:24:57.309351
+Create Date: 2026-11-23 10:34:45.344536
 """
 from alembic import op
 import sqlalchemy as sa
@@ -205,6 +205,7 @@ def upgrade():
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('due_at', engine.store.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('due_provisional', sa.Boolean(), nullable=False),
+    sa.Column('statutory_basis', sa.Text(), nullable=True),
     sa.Column('created_at', engine.store.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('ended_at', engine.store.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('completed_by', sa.String(length=80), nullable=True),
