@@ -148,12 +148,13 @@ class CommandContext:
         changes = list(extra_changes or [])
         if loaded is not None and loaded.changed:
             wf = loaded.workflow
-            changes += inspect.changes(loaded.states, wf)
+            result = inspect.scan(wf, loaded.states)
+            changes += result.changes
             row.state = state.dump(wf)
             if wf.is_completed() and row.status == "running":
                 row.status, row.ended_at = ("completed" if wf.success else "error"), self.now
-            loaded.waits = projections.sync(self.session, row, inspect.waits(wf), self.now, loaded.waits)
-            loaded.states = inspect.snapshot(wf)
+            loaded.waits = projections.sync(self.session, row, result.waits, self.now, loaded.waits)
+            loaded.states = result.states
         row.updated_at = self.now
         self.session.flush()  # the version check happens here (StaleDataError)
         event = append_event(self.session, row.id, command, self.actor, self.now, input, changes,

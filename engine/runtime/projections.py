@@ -15,9 +15,14 @@ from sqlalchemy.orm import Session
 
 from engine.calendar import is_provisional
 from engine.runtime.inspect import Waits, bpmn_id
+from engine.store.base import new_id
 from engine.store.models import HumanTask, Instance, Job, TaskCandidate, Timer
 
 DEFAULT_JOB_RETRIES = 3
+TASKS = HumanTask.__table__
+CANDIDATES = TaskCandidate.__table__
+JOBS = Job.__table__
+TIMERS = Timer.__table__
 LIVE_JOB_STATES = ("pending", "failed", "incident")
 
 
@@ -35,7 +40,11 @@ def _stored_signature(session: Session, instance_id: str) -> dict[str, Any]:
 
 def sync(session: Session, instance: Instance, waits: Waits, now: dt.datetime,
          previous: dict[str, Any] | None) -> dict[str, Any]:
-    """Write the differences between `previous` (or the stored rows) and `waits`."""
+    """Write the differences between `previous` (or the stored rows) and `waits`.
+
+    Uses Core statements on the tables (this runs on every command; the ORM's unit of
+    work costs more than the statements themselves); pending ORM changes are flushed first."""
+    session.flush()
     before = previous if previous is not None else _stored_signature(session, instance.id)
     after = waits.signature()
     _user_tasks(session, instance, waits, before["user"], after["user"], now)
@@ -48,53 +57,52 @@ def _user_tasks(session: Session, instance: Instance, waits: Waits, before: dict
                 now: dt.datetime) -> None:
     gone = [k for k in before if k not in after]
     if gone:
-        session.execute(sa.update(HumanTask).where(HumanTask.id.in_(gone), HumanTask.state == "open")
-                        .values(state="cancelled", ended_at=now).execution_options(synchronize_session=False))
-        session.execute(sa.delete(TaskCandidate).where(TaskCandidate.task_id.in_(gone))
-                        .execution_options(synchronize_session=False))
+        session.execute(TASKS.update().where(TASKS.c.id.in_(gone), TASKS.c.state == "open")
+                        .values(state="cancelled", ended_at=now))
+        session.execute(CANDIDATES.delete().where(CANDIDATES.c.task_id.in_(gone)))
     for task_id, due in after.items():
         if task_id in before and before[task_id] != due:
-            session.execute(sa.update(HumanTask).where(HumanTask.id == task_id).values(
+            session.execute(TASKS.update().where(TASKS.c.id == task_id).values(
                 due_at=due, due_provisional=bool(due and is_provisional(due.date())),
-                statutory_basis=waits.user_tasks[task_id].statutory_basis)
-                .execution_options(synchronize_session=False))
+                statutory_basis=waits.user_tasks[task_id].statutory_basis))
     new = [waits.user_tasks[k] for k in after if k not in before]
-    for u in new:
-        session.add(HumanTask(
-            id=str(u.task.id), instance_id=instance.id, process_id=u.task.workflow.spec.name,
-            bpmn_id=bpmn_id(u.task), name=u.task.task_spec.bpmn_name or bpmn_id(u.task),
-            form_key=u.form_key, candidate_groups=u.candidate_groups, state="open", due_at=u.due_at,
-            due_provisional=bool(u.due_at and is_provisional(u.due_at.date())),
-            statutory_basis=u.statutory_basis, created_at=now,
-        ))
     if new:
-        session.flush()
-        session.add_all([TaskCandidate(task_id=str(u.task.id), group=g)
-                         for u in new for g in dict.fromkeys(u.candidate_groups)])
+        session.execute(TASKS.insert(), [{
+            "id": str(u.task.id), "instance_id": instance.id, "process_id": u.task.workflow.spec.name,
+            "bpmn_id": bpmn_id(u.task), "name": u.task.task_spec.bpmn_name or bpmn_id(u.task),
+            "form_key": u.form_key, "candidate_groups": u.candidate_groups, "assignee": None, "state": "open",
+            "due_at": u.due_at, "due_provisional": bool(u.due_at and is_provisional(u.due_at.date())),
+            "statutory_basis": u.statutory_basis, "created_at": now, "ended_at": None, "completed_by": None,
+        } for u in new])
+        session.execute(CANDIDATES.insert(), [{"task_id": str(u.task.id), "group": g}
+                                              for u in new for g in dict.fromkeys(u.candidate_groups)])
 
 
 def _jobs(session: Session, instance: Instance, waits: Waits, before: set, after: set, now: dt.datetime) -> None:
     gone = [k for k in before if k not in after]
     if gone:
-        session.execute(sa.update(Job).where(Job.task_id.in_(gone), Job.state.in_(LIVE_JOB_STATES))
-                        .values(state="cancelled", ended_at=now, lock_owner=None)
-                        .execution_options(synchronize_session=False))
-    for task_id in after - before:
-        task, topic, params = waits.jobs[task_id]
-        session.add(Job(
-            instance_id=instance.id, task_id=task_id, bpmn_id=bpmn_id(task), topic=topic,
-            variables={"params": params, "case": dict(task.data), "business_key": instance.business_key},
-            state="pending", retries=getattr(task.task_spec, "retries", None) or DEFAULT_JOB_RETRIES,
-            run_after=now, idempotency_key=f"{instance.id}:{task_id}", created_at=now,
-        ))
+        session.execute(JOBS.update().where(JOBS.c.task_id.in_(gone), JOBS.c.state.in_(LIVE_JOB_STATES))
+                        .values(state="cancelled", ended_at=now, lock_owner=None))
+    new = sorted(after - before)
+    if new:
+        session.execute(JOBS.insert(), [{
+            "id": new_id(), "instance_id": instance.id, "task_id": task_id, "bpmn_id": bpmn_id(task),
+            "topic": topic, "state": "pending", "run_after": now, "created_at": now,
+            "variables": {"params": params, "case": dict(task.data), "business_key": instance.business_key},
+            "retries": getattr(task.task_spec, "retries", None) or DEFAULT_JOB_RETRIES,
+            "idempotency_key": f"{instance.id}:{task_id}", "lock_owner": None, "lock_expires_at": None,
+            "result": None, "error": None, "ended_at": None,
+        } for task_id in new for task, topic, params in [waits.jobs[task_id]]])
 
 
 def _timers(session: Session, instance: Instance, waits: Waits, before: dict, now: dt.datetime) -> None:
     gone = [k for k in before if k not in waits.timers]
     if gone:
-        session.execute(sa.update(Timer).where(Timer.task_id.in_(gone), Timer.state == "pending")
-                        .values(state="cancelled").execution_options(synchronize_session=False))
-    for task_id, (task, due) in waits.timers.items():
-        if task_id not in before:
-            session.add(Timer(instance_id=instance.id, task_id=task_id, bpmn_id=bpmn_id(task), due_at=due,
-                              provisional=is_provisional(due.date()), state="pending", created_at=now))
+        session.execute(TIMERS.update().where(TIMERS.c.task_id.in_(gone), TIMERS.c.state == "pending")
+                        .values(state="cancelled"))
+    new = [(k, task, due) for k, (task, due) in waits.timers.items() if k not in before]
+    if new:
+        session.execute(TIMERS.insert(), [{
+            "id": new_id(), "instance_id": instance.id, "task_id": k, "bpmn_id": bpmn_id(task), "due_at": due,
+            "provisional": is_provisional(due.date()), "state": "pending", "created_at": now, "fired_at": None,
+        } for k, task, due in new])
