@@ -128,7 +128,7 @@ def deploy(
     result = []
     for key, process in sorted(bundle.processes.items()):
         def_hash = content_hash(_definition_files(bundle, process, files))
-        same = session.scalar(sa.select(Definition).where(Definition.key == key, Definition.content_hash == def_hash))
+        same = _definition_with_hash(session, key, def_hash)
         if same is not None:
             result.append(same)
             continue
@@ -142,14 +142,15 @@ def deploy(
     return DeployResult(deployment.id, True, result)
 
 
+def _definition_with_hash(session: Session, key: str, def_hash: str) -> Definition | None:
+    return session.scalar(sa.select(Definition).where(Definition.key == key, Definition.content_hash == def_hash))
+
+
 def _reused_definitions(session: Session, bundle: ParsedBundle, files: list[BundleFile]) -> list[Definition]:
-    found = []
-    for key, process in sorted(bundle.processes.items()):
-        def_hash = content_hash(_definition_files(bundle, process, files))
-        d = session.scalar(sa.select(Definition).where(Definition.key == key, Definition.content_hash == def_hash))
-        if d is not None:
-            found.append(d)
-    return found
+    """The versions an already deployed, identical bundle resolves to."""
+    found = (_definition_with_hash(session, key, content_hash(_definition_files(bundle, process, files)))
+             for key, process in sorted(bundle.processes.items()))
+    return [d for d in found if d is not None]
 
 
 class SpecCache:

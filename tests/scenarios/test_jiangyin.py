@@ -12,15 +12,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from engine.errors import ValidationFailed
 from engine.forms.validators import cn_id_check_digit
-from engine.store.models import HumanTask
-from tests.support.scenario import Case, Scenario, staff
+from tests.support.scenario import Case, Scenario, local
 
 PROCESS = "jiangyin_one_door"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
 FRIDAY = "2026-11-06T09:00:00+08:00"
 _ID17 = "32028119850315123"
 APPLICANT_ID = _ID17 + cn_id_check_digit(_ID17)
@@ -41,33 +39,7 @@ def application(**changes: Any) -> dict[str, Any]:
     return data
 
 
-def local(moment: Any) -> dt.datetime:
-    """A due time as Asia/Shanghai wall-clock time (stored values may be naive UTC)."""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(SHANGHAI)
 
-
-def open_for(case: Case, bpmn_id: str) -> list[dict[str, Any]]:
-    """All open tasks with this bpmn id (parallel instances share it), with their groups."""
-    with case.engine.db.session() as s:
-        rows = s.scalars(sa.select(HumanTask).where(
-            HumanTask.instance_id == case.id, HumanTask.state == "open",
-            HumanTask.bpmn_id == bpmn_id).order_by(HumanTask.created_at)).all()
-        return [{"id": r.id, "candidate_groups": list(r.candidate_groups or []), "due_at": r.due_at}
-                for r in rows]
-
-
-def complete_as(case: Case, bpmn_id: str, group: str, data: dict[str, Any]) -> None:
-    """Complete the open `bpmn_id` task offered to `group` (one of several parallel instances)."""
-    rows = [t for t in open_for(case, bpmn_id) if group in t["candidate_groups"]]
-    assert rows, f"no open {bpmn_id} for {group}: {open_for(case, bpmn_id)}"
-    who = staff(group)
-    case.engine.claim(rows[0]["id"], who)
-    case.engine.complete(rows[0]["id"], data, who)
-    case.run_workers()
 
 
 def notices(case: Case, template: str) -> list[dict[str, Any]]:
@@ -92,7 +64,7 @@ def handle(case: Case, department: str, approved: bool = True, amount: float | N
            verification: str = "none", handling_days: int = 20, decision: str | None = None) -> None:
     """The department's whole handling in common_department_handling, as its own staff."""
     group = f"dept:{department}"
-    complete_as(case, "Task_DeptIntake", group, {
+    case.complete("Task_DeptIntake", as_group=group, data={
         "materials_notice": "请携带户口簿、身份证、收入证明到澄江街道便民服务中心3号窗口",
         "handling_days": handling_days, "local_verification": verification})
     if verification == "village":
@@ -109,7 +81,7 @@ def decide(case: Case, department: str, approved: bool = True, amount: float | N
                             "department_decision": decision or default}
     if approved and amount is not None:
         data["department_amount"] = amount
-    complete_as(case, "Task_DeptDecision", f"dept:{department}", data)
+    case.complete("Task_DeptDecision", as_group=f"dept:{department}", data=data)
 
 
 # ---------------------------------------------------------------------------- intake
@@ -195,7 +167,7 @@ def test_J_DISPATCH_J_DEPTS_clear_single_department_dispatched_handled_and_fed_b
     assert job["result"]["department"] == "civil-affairs"
     assert case.task("Task_DeptIntake")["candidate_groups"] == ["dept:civil-affairs"]
 
-    complete_as(case, "Task_DeptIntake", "dept:civil-affairs", {
+    case.complete("Task_DeptIntake", as_group="dept:civil-affairs", data={
         "materials_notice": "请携带户口簿、身份证到市民政局社会救助科", "handling_days": 20,
         "local_verification": "none"})
     [guide] = notices(case, "materials_guide")
@@ -277,7 +249,7 @@ def test_J_COOP_several_departments_get_linkage_plan_and_parallel_handling(scena
     plan = "民政局牵头低保审核；教育局办理助学金；司法局提供法律援助"
     case.complete("Task_LinkagePlan", {"lead_department": "civil-affairs", "linkage_plan": plan})
 
-    intake = open_for(case, "Task_DeptIntake")
+    intake = case.open_for("Task_DeptIntake")
     assert sorted(g for t in intake for g in t["candidate_groups"]) == [
         "dept:civil-affairs", "dept:education", "dept:justice"]
     assert sorted(j["variables"]["department"] for j in case.jobs("department.dispatch")) == [
@@ -350,7 +322,7 @@ def test_J_REPORT_village_survey_and_township_check_report_up_to_the_department(
     (纵向贯通). A refusal by the department is fed back with its reason (三(二)3)."""
     case = accepted(scenario, "JY-REPORT-1", aid_types=["housing"])
     dispatch(case)
-    complete_as(case, "Task_DeptIntake", "dept:housing", {
+    case.complete("Task_DeptIntake", as_group="dept:housing", data={
         "materials_notice": "请携带房屋权属证明到市住建局", "handling_days": 20,
         "local_verification": "village"})
     assert case.open_tasks() == ["Task_VillageReport"]
@@ -377,7 +349,7 @@ def test_J_T2F_W_SUPERVISE_department_beyond_statutory_limit_is_supervised(scena
     stays open."""
     case = accepted(scenario, "JY-LIMIT-1", aid_types=["employment"])
     dispatch(case)
-    complete_as(case, "Task_DeptIntake", "dept:hrss", {
+    case.complete("Task_DeptIntake", as_group="dept:hrss", data={
         "materials_notice": "请携带就业失业登记证到市人社局", "handling_days": 5,
         "local_verification": "none"})
     due = case.task("Task_DeptDecision")["due_at"]
@@ -399,7 +371,7 @@ def test_J_T2F_department_decision_withdraws_supervision_still_open(scenario: Sc
     open is withdrawn (the overdue, the supervision and the delay notice stay in the history)."""
     case = accepted(scenario, "JY-LIMIT-2", aid_types=["medical"])
     dispatch(case)
-    complete_as(case, "Task_DeptIntake", "dept:hrss", {
+    case.complete("Task_DeptIntake", as_group="dept:hrss", data={
         "materials_notice": "请携带住院发票到市人社局", "handling_days": 3, "local_verification": "none"})
     case.advance(working_days=3)
     assert sorted(case.open_tasks()) == ["Task_DeptDecision", "Task_SuperviseHandling"]

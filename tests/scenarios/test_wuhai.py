@@ -14,14 +14,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from engine.errors import ValidationFailed
-from engine.store.models import HumanTask
-from tests.support.scenario import Case, Scenario, staff
+from tests.support.scenario import Case, Scenario, local
 
 PROCESS = "wuhai_one_door"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+from tests.support.scenario import SHANGHAI  # noqa: E402
+
 FRIDAY = "2026-11-06T09:00:00+08:00"
 MONDAY_CLOSE = dt.datetime(2026, 11, 9, 17, 30, tzinfo=SHANGHAI)
 TUESDAY_CLOSE = dt.datetime(2026, 11, 10, 17, 30, tzinfo=SHANGHAI)
@@ -53,33 +52,7 @@ FEEDBACK = {"feedback_method": "phone", "feedback_summary": "已电话告知申�
 POSTING = {"posting_place": "滨河社区居委会公示栏", "posting_date": "2026-11-12", "posting_days": 7}
 
 
-def local(moment: Any) -> dt.datetime:
-    """A due time as Asia/Shanghai wall-clock time (stored values may be naive UTC)."""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(SHANGHAI)
 
-
-def open_for(case: Case, bpmn_id: str) -> list[dict[str, Any]]:
-    """All open tasks with this bpmn id (parallel department instances share it)."""
-    with case.engine.db.session() as s:
-        rows = s.scalars(sa.select(HumanTask).where(
-            HumanTask.instance_id == case.id, HumanTask.state == "open",
-            HumanTask.bpmn_id == bpmn_id).order_by(HumanTask.created_at)).all()
-        return [{"id": r.id, "candidate_groups": list(r.candidate_groups or []), "due_at": r.due_at}
-                for r in rows]
-
-
-def complete_as(case: Case, bpmn_id: str, group: str, data: dict[str, Any]) -> None:
-    """Complete the open `bpmn_id` task offered to `group`."""
-    rows = [t for t in open_for(case, bpmn_id) if group in t["candidate_groups"]]
-    assert rows, f"no open {bpmn_id} for {group}: {open_for(case, bpmn_id)}"
-    who = staff(group)
-    case.engine.claim(rows[0]["id"], who)
-    case.engine.complete(rows[0]["id"], data, who)
-    case.run_workers()
 
 
 def notices(case: Case, template: str) -> list[dict[str, Any]]:
@@ -98,7 +71,7 @@ def dispatched(case: Case) -> list[str]:
 def departments_handle(case: Case, decisions: dict[str, bool]) -> None:
     """Each department in `decisions` takes the case (shared sub-process) and decides."""
     for dept in decisions:
-        complete_as(case, "Task_DeptIntake", f"dept:{dept}", {
+        case.complete("Task_DeptIntake", as_group=f"dept:{dept}", data={
             "materials_notice": "请携带户口簿、身份证、收入证明到区政务服务中心窗口",
             "handling_days": 20, "local_verification": "none"})
     for dept, approved in decisions.items():
@@ -107,7 +80,7 @@ def departments_handle(case: Case, decisions: dict[str, bool]) -> None:
                                                           "家庭人均收入高于标准，依据《社会救助暂行办法》第九条不予批准")}
         if approved:
             decision["department_amount"] = 600
-        complete_as(case, "Task_DeptDecision", f"dept:{dept}", decision)
+        case.complete("Task_DeptDecision", as_group=f"dept:{dept}", data=decision)
 
 
 def start(scenario: Scenario, key: str, **changes: Any) -> Case:
@@ -209,7 +182,7 @@ def test_W_FLOW_W_LEDGER_W_LEADER_W_NOTICE_clear_department_handles_window_feeds
     assert dispatched(case) == []  # nothing is transferred before the leader agrees
     case.complete("Task_LeaderApprove", AGREE)
     assert dispatched(case) == ["civil-affairs"]
-    assert open_for(case, "Task_DeptIntake")[0]["candidate_groups"] == ["dept:civil-affairs"]
+    assert case.open_for("Task_DeptIntake")[0]["candidate_groups"] == ["dept:civil-affairs"]
     departments_handle(case, {"civil-affairs": True})
     feedback = case.task("Task_WindowFeedback")
     assert local(feedback["due_at"]) == TUESDAY_CLOSE  # 2 working days from the result
@@ -296,7 +269,7 @@ def test_W_LEADER_leader_disagrees_and_the_case_returns_to_the_window_for_re_rev
     assert [e["stage"] for e in ledger(case)] == ["acceptance", "review", "review"]
     case.complete("Task_LeaderApprove", AGREE)
     assert dispatched(case) == ["civil-affairs"]
-    assert [t["candidate_groups"] for t in open_for(case, "Task_DeptIntake")] == [["dept:civil-affairs"]]
+    assert [t["candidate_groups"] for t in case.open_for("Task_DeptIntake")] == [["dept:civil-affairs"]]
 
 
 def test_W_FLOW_W_SUPERVISE_transfer_not_made_within_one_working_day_is_supervised_and_applicant_told(
@@ -371,7 +344,7 @@ def test_W_ROUTE_special_case_reported_to_the_district_leading_group(scenario: S
     assert case.task("Task_LeadingGroup")["candidate_groups"] == ["joint-meeting"]
     case.complete("Task_LeadingGroup", {"lead_department": "housing", "group_decision": "由区住建局牵头办理"})
     assert dispatched(case) == ["civil-affairs", "housing"]
-    assert [t["candidate_groups"] for t in open_for(case, "Task_DeptIntake")] == [["dept:housing"]]
+    assert [t["candidate_groups"] for t in case.open_for("Task_DeptIntake")] == [["dept:housing"]]
 
 
 # ------------------------------------------------------------------ W-MULTI

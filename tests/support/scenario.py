@@ -18,6 +18,17 @@ from engine.store.records import AidGrant, HouseholdMember, Notification
 from tests.support import flow_coverage
 from workers.runner import run_pending
 
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+def local(moment: Any) -> dt.datetime:
+    """A stored time as Asia/Shanghai wall-clock time (the way deadlines are written in policy)."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(SHANGHAI)
+
 
 def staff(group: str) -> Principal:
     """A staff member of `group` (the roles are irrelevant to the engine's task rules)."""
@@ -38,6 +49,11 @@ class Case:
         """bpmn ids of the open user tasks."""
         return [t.bpmn_id for t in self._open_rows()]
 
+    def open_for(self, bpmn_id: str) -> list[dict[str, Any]]:
+        """All open tasks with this bpmn id (parallel instances share it), with their groups."""
+        return [{"id": t.id, "candidate_groups": list(t.candidate_groups or []), "due_at": t.due_at}
+                for t in self._open_rows() if t.bpmn_id == bpmn_id]
+
     def task(self, bpmn_id: str) -> dict[str, Any]:
         rows = [t for t in self._open_rows() if t.bpmn_id == bpmn_id]
         assert rows, f"no open task {bpmn_id}; open: {self.open_tasks()}"
@@ -48,11 +64,13 @@ class Case:
 
     # acting -----------------------------------------------------------------
     def complete(self, bpmn_id: str, data: dict[str, Any] | None = None, as_group: str | None = None) -> None:
-        """Claim and complete the open task `bpmn_id` as a member of its first candidate group."""
-        task = self.task(bpmn_id)
-        who = staff(as_group or (task["candidate_groups"] or ["admin"])[0])
-        self.engine.claim(task["id"], who)
-        self.engine.complete(task["id"], data or {}, who)
+        """Claim and complete the open task `bpmn_id` as a member of `as_group` (by default its
+        first candidate group); with parallel instances, the one offered to `as_group`."""
+        rows = [t for t in self.open_for(bpmn_id) if as_group is None or as_group in t["candidate_groups"]]
+        assert rows, f"no open {bpmn_id} for {as_group or 'anyone'}; open: {self.open_tasks()}"
+        who = staff(as_group or (rows[0]["candidate_groups"] or ["admin"])[0])
+        self.engine.claim(rows[0]["id"], who)
+        self.engine.complete(rows[0]["id"], data or {}, who)
         self.run_workers()
 
     def run_workers(self) -> list[dict[str, Any]]:
