@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 
 from engine.errors import ValidationFailed
-from tests.support.scenario import Case, Scenario, local
+from tests.support.scenario import SHANGHAI, Case, Scenario, local
 
 PROCESS = "wuhai_one_door"
-from tests.support.scenario import SHANGHAI  # noqa: E402
 
 FRIDAY = "2026-11-06T09:00:00+08:00"
 MONDAY_CLOSE = dt.datetime(2026, 11, 9, 17, 30, tzinfo=SHANGHAI)
