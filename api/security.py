@@ -10,13 +10,19 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 
-from engine.auth import Principal, principal_from_token
+from engine.auth import Principal, principal_from_token, signatures, worker_tokens
+from engine.auth.worker_tokens import WorkerIdentity
 from engine.errors import Forbidden, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 STAFF = ("clerk", "dispatcher", "caseworker", "leader", "supervisor")
+# Job endpoints: worker tokens only (and a worker token is good for nothing else).
+WORKER = "worker"
+# Outside systems may sign the request (HMAC, engine/auth/signatures.py) instead of
+# sending a bearer token; the principal is then the sender (`12345`, `dept:<code>`).
+SIGNED = "signed"
 
 
 def rule(*roles: str) -> Callable[[F], F]:
@@ -31,13 +37,49 @@ def current_principal() -> Principal:
     return g.principal
 
 
-def _authenticate() -> Principal:
+def current_worker() -> WorkerIdentity:
+    """The worker credential calling a job endpoint."""
+    return g.worker
+
+
+def _bearer() -> str:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise Unauthorized("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
+    return header[len("Bearer "):].strip()
+
+
+def _authenticate() -> Principal:
+    token = _bearer()
+    if worker_tokens.is_worker_token(token):
+        raise Unauthorized("a worker token is valid only on the job endpoints (/api/v1/jobs)")
     engine = current_app.extensions["relief_engine"]
     with engine.db.session() as s:
-        return principal_from_token(s, current_app.config["SECRET_KEY"], header[len("Bearer "):].strip())
+        return principal_from_token(s, current_app.config["SECRET_KEY"], token)
+
+
+def _worker() -> WorkerIdentity:
+    token = _bearer()
+    if not worker_tokens.is_worker_token(token):
+        raise Unauthorized("the job endpoints take a worker token (relief worker-token create)")
+    return current_app.extensions["relief_engine"].identify_worker(token)
+
+
+def _signed() -> Principal:
+    """The sender of a signed request, after checking signature, window and replay."""
+    from workers.departments import sender_secret
+
+    sender = request.headers.get(signatures.SENDER, "")
+    secret = sender_secret(sender) if sender else None
+    if secret is None:
+        raise Unauthorized(f"unknown sender '{sender}' (or no secret configured for it)",
+                           {"header": signatures.SENDER})
+    signature = request.headers.get(signatures.SIGNATURE, "")
+    signatures.verify(secret, request.get_data(cache=True), request.headers.get(signatures.TIMESTAMP, ""), signature)
+    engine = current_app.extensions["relief_engine"]
+    with engine.db.session() as s:
+        signatures.remember(s, sender, signature, engine.clock.now())
+    return Principal(sender, ("system",), extra={"signed": True})
 
 
 def install(app: Flask) -> None:
@@ -45,14 +87,18 @@ def install(app: Flask) -> None:
     def _check() -> None:
         if request.endpoint is None:
             return  # 404/405: let Flask answer
-        view = app.view_functions[request.endpoint]
-        roles = getattr(view, "_relief_rule", None)
-        if roles is None and request.endpoint in ("static",) or (
-                request.endpoint or "").startswith("api-docs."):
+        if request.endpoint == "static" or request.endpoint.startswith("api-docs."):
             return  # static assets and the API docs are public
+        roles = getattr(app.view_functions[request.endpoint], "_relief_rule", None)
         if roles is None:
             raise Forbidden(f"endpoint {request.endpoint} has no authorization rule")
         if PUBLIC in roles:
+            return
+        if WORKER in roles:
+            g.worker = _worker()
+            return
+        if SIGNED in roles and request.headers.get(signatures.SIGNATURE):
+            g.principal = _signed()
             return
         g.principal = _authenticate()
         if AUTHENTICATED in roles:

@@ -36,8 +36,11 @@ def _visible(instance: Instance, who: Principal) -> Instance:
 def start(args: dict[str, Any]) -> Instance:
     """Start a case on a definition (J-CH-WINDOW, J-CH-ONLINE, J-CH-12345)."""
     who = current_principal()
+    region = args.get("region") or who.region
+    if who.region and not who.is_admin and not (region or "").startswith(who.region):
+        raise Forbidden(f"you may start cases only in your region {who.region}", {"region": region})
     return engine().start(args["definition"], args["data"], args.get("business_key"), who.username,
-                          region=args.get("region") or who.region)
+                          region=region)
 
 
 @blp.route("", methods=["GET"])

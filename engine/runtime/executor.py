@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -131,9 +132,12 @@ class CommandContext:
         self.loaded[row.id] = _Loaded(row, workflow, {}, {"user": {}, "jobs": set(), "timers": {}}, (0, GENESIS),
                                       changed=True)
 
-    def run_engine(self, workflow: BpmnWorkflow) -> None:
-        """Run engine steps until the instance waits; diagram failures become ProcessError."""
+    def run_engine(self, workflow: BpmnWorkflow, action: Callable[[], Any] | None = None) -> None:
+        """Apply `action` (completing a task, delivering an event, …), then run engine steps
+        until the instance waits; a failure of the diagram's code becomes ProcessError."""
         try:
+            if action is not None:
+                action()
             workflow.do_engine_steps()
         except (SpiffWorkflowException, WorkflowException) as err:
             task = getattr(err, "task", None)

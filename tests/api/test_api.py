@@ -130,3 +130,19 @@ def test_J_SEC_each_view_of_a_full_record_is_logged(live, engine):
     with engine.db.session() as s:
         rows = s.scalars(sa.select(AccessLog).where(AccessLog.instance_id == inst["id"])).all()
     assert [(r.actor, r.fields) for r in rows] == [("window", ["applicant_phone"])]
+
+
+def test_staff_start_cases_only_in_their_own_region(live, engine):
+    import sqlalchemy as sa
+
+    from engine.auth import create_user
+    from engine.store.models import User
+
+    with engine.db.session() as s:  # users outlive a test; create this one once per database
+        if s.scalar(sa.select(User.id).where(User.username == "window-jy")) is None:
+            create_user(s, "window-jy", "demo-pass-2026", ["clerk"], ["window"], region="320281")
+    _deploy_mini(live)
+    r = live.call("POST", "/api/v1/instances", as_="window-jy", json={"definition": "mini_case", "region": "150300"})
+    assert r.status_code == 403 and r.json()["details"]["region"] == "150300"
+    r = live.call("POST", "/api/v1/instances", as_="window-jy", json={"definition": "mini_case"})
+    assert r.status_code == 201 and r.json()["region"] == "320281"

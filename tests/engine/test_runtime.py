@@ -225,3 +225,23 @@ def test_event_based_gateway_timer_wins_and_a_late_message_is_refused(engine):
     changes = [c for e in events for c in e.changes]
     assert any(c["element"] == "End_Expired" and c["to"] == "COMPLETED" for c in changes)
     assert not any(c["element"] == "End_Received" and c["to"] == "COMPLETED" for c in changes)
+
+
+def test_a_failing_condition_is_refused_as_process_error_and_changes_nothing(engine):
+    """DESIGN rule 9: the diagram's own fault names the element; the instance keeps its state."""
+    from engine.runtime.executor import ProcessError
+    from tests.engine.helpers import mini_xml, unique_key
+
+    key = unique_key()
+    engine.deploy(mini_bundle(mini_xml(key).replace("approved == 'yes'", "approved == 'yes' and missing_field")),
+                  "designer")
+    inst = engine.start(key, {}, "PE-1", "clerk")
+    [task] = _open(engine, inst.id)
+    version = engine.instance(inst.id).version
+    with pytest.raises(ProcessError) as err:
+        engine.complete(task.id, {"approved": "yes"}, CENTRE)
+    assert "missing_field" in err.value.message and err.value.details["element"] == "Gateway_Ok"
+    assert engine.instance(inst.id).version == version
+    assert [t.id for t in _open(engine, inst.id)] == [task.id]
+    engine.complete(task.id, {"approved": "no"}, CENTRE)  # the same task can still be completed
+    assert engine.instance(inst.id).status == "completed"

@@ -20,7 +20,7 @@ class CancelInstance:
         if row.status != "running":
             raise Conflict(f"instance {row.id} is {row.status}", {"instance": row.id, "status": row.status})
         workflow = ctx.workflow(row)
-        workflow.cancel()
+        ctx.run_engine(workflow, workflow.cancel)
         row.status, row.ended_at = "cancelled", ctx.now
         ctx.record(row, self.name, {"reason": self.reason})
         return row

@@ -36,8 +36,7 @@ class CompleteTask:
         if task is None or not task.task_spec.manual:
             raise Conflict(f"task {row.id} is no longer waiting", {"task": row.id})
         task.data.update(data)
-        task.run()
-        ctx.run_engine(workflow)
+        ctx.run_engine(workflow, task.run)
         row.state, row.assignee, row.completed_by, row.ended_at = "completed", ctx.actor, ctx.actor, ctx.now
         ctx.session.query(TaskCandidate).filter(TaskCandidate.task_id == row.id).delete()
         ctx.record(instance, self.name, {"task": row.id, "element": row.bpmn_id, "data": data})

@@ -38,7 +38,7 @@ class CorrelateMessage:
                            f"'{self.message}'; the key must be unique", {"business_key": self.business_key})
         row = waiting[0]
         workflow = ctx.workflow(row)
-        workflow.send_event(BpmnEvent(MessageEventDefinition(self.message), dict(self.payload)))
-        ctx.run_engine(workflow)
+        event = BpmnEvent(MessageEventDefinition(self.message), dict(self.payload))
+        ctx.run_engine(workflow, lambda: workflow.send_event(event))
         ctx.record(row, self.name, {"message": self.message, "payload": self.payload})
         return row

@@ -30,8 +30,7 @@ class FireTimer:
         if task is None:
             raise Conflict(f"timer {timer.id} no longer waits", {"timer": timer.id})
         task._set_internal_data(**{TIMER_FIRED: True})
-        workflow.refresh_timers()
-        ctx.run_engine(workflow)
+        ctx.run_engine(workflow, workflow.refresh_timers)
         timer.state, timer.fired_at = "fired", ctx.now
         lateness = (ctx.now - timer.due_at).total_seconds()
         ctx.record(row, self.name, {"timer": timer.id, "element": timer.bpmn_id,
