@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask, redirect
 from werkzeug.wrappers import Response
 
 from api import errors, security
 from api.routes import BLUEPRINTS
 from api.settings import Settings
-from engine.clock import AdjustableClock, Clock
+from engine.clock import Clock, SharedClock
 from engine.service import Engine
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -16,8 +18,15 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 def make_engine(settings: Settings, known_topics: list[str] | None = None) -> Engine:
     """The engine for `settings`; test and demo mode get a clock that can be moved."""
-    clock = Clock() if settings.mode == "production" else AdjustableClock()
-    return Engine(settings.database_url, clock=clock, forms_root=settings.forms_root, known_topics=known_topics)
+    # Outside production the offset is kept in the database: `relief clock advance` in
+    # one process moves the clock of the running server too.
+    clock = Clock() if settings.mode == "production" else SharedClock()
+    try:
+        office_close = dt.time.fromisoformat(settings.office_close)
+    except ValueError:
+        raise ValueError(f"RELIEF_OFFICE_CLOSE must be a time such as 17:30, not '{settings.office_close}'") from None
+    return Engine(settings.database_url, clock=clock, forms_root=settings.forms_root, known_topics=known_topics,
+                  office_close=office_close)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:

@@ -14,6 +14,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
+from api import cli_calendar
 from api.app import create_app, make_engine
 from api.settings import Settings
 from engine.auth.users import to_principal
@@ -203,6 +204,18 @@ def complete(task_id: str, data: str | None, actor: str) -> None:
     who = _user(engine, actor)
     row = engine.complete(task_id, _json_arg(data, "--data"), who)
     click.echo(f"{row.id} {row.state}")
+
+
+cli_calendar.attach(main)  # relief calendar …, relief scheduler, relief clock …
+
+
+def _attach_worker_commands() -> None:
+    from api import cli_workers
+
+    cli_workers.attach(main)
+
+
+_attach_worker_commands()
 
 
 if __name__ == "__main__":

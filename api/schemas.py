@@ -120,6 +120,13 @@ class HistoryEvent(Schema):
     hash = fields.String()
 
 
+def _overdue(row: Any) -> bool:
+    from api.routes.common import engine
+
+    due, state = _get(row, "due_at"), _get(row, "state")
+    return bool(due is not None and state == "open" and due < engine().clock.now())
+
+
 class TaskOut(Schema):
     id = fields.String()
     instance_id = fields.String()
@@ -131,7 +138,9 @@ class TaskOut(Schema):
     assignee = fields.String(allow_none=True)
     state = fields.String()
     due_at = fields.DateTime(allow_none=True)
-    due_provisional = fields.Boolean()
+    due_provisional = fields.Boolean(metadata={
+        "description": "the deadline falls in a year whose holiday arrangement is not published yet"})
+    overdue = fields.Function(lambda row: _overdue(row), metadata={"description": "open and past its deadline"})
     statutory_basis = fields.String(allow_none=True)
     created_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
@@ -147,7 +156,10 @@ class TaskQuery(Schema):
     mine = fields.Boolean(load_default=False, metadata={"description": "only tasks claimed by me"})
     my_groups = fields.Boolean(load_default=False, metadata={"description": "only tasks my groups may claim"})
     state = fields.String(load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"]))
-    overdue = fields.Boolean(load_default=False)
+    overdue = fields.Boolean(load_default=False, metadata={"description": "only tasks past their deadline"})
+    due_soon = fields.Boolean(load_default=False, metadata={
+        "description": "only tasks not yet overdue whose deadline falls within `due_within_hours`"})
+    due_within_hours = fields.Integer(load_default=24, validate=validate.Range(1, 24 * 90))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     offset = fields.Integer(load_default=0, validate=validate.Range(0))
 

@@ -18,6 +18,7 @@ class Settings:
     secret_key: str = ""
     workflows_root: Path = field(default_factory=lambda: ROOT / "workflows")
     forms_root: Path = field(default_factory=lambda: ROOT / "forms")
+    office_close: str = "17:30"  # deadlines end at this time of their last working day (Asia/Shanghai)
     var_dir: Path = field(default_factory=lambda: ROOT / "var")
     run_background: bool = True  # scheduler and in-process workers inside `relief serve`
 
@@ -30,6 +31,7 @@ class Settings:
         s.database_url = os.environ.get("RELIEF_DATABASE_URL", "")
         s.secret_key = os.environ.get("RELIEF_SECRET_KEY", "")
         s.forms_root = Path(os.environ.get("RELIEF_FORMS_ROOT", s.forms_root))
+        s.office_close = os.environ.get("RELIEF_OFFICE_CLOSE", s.office_close)
         for key, value in overrides.items():
             setattr(s, key, value)
         if s.mode not in MODES:

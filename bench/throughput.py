@@ -141,6 +141,32 @@ def persisted(cases: int, url: str) -> float:
     return rate
 
 
+def _on_server(url: str, statement: str) -> None:
+    import sqlalchemy as sa
+
+    from engine.store.db import normalise_url
+
+    engine = sa.create_engine(normalise_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text(statement))
+    engine.dispose()
+
+
+def _scratch_schema(url: str) -> tuple[str, str]:
+    """A fresh schema on the PostgreSQL server, so the benchmark never touches real data."""
+    import uuid
+
+    from engine.store.db import normalise_url
+
+    schema = f"relief_bench_{uuid.uuid4().hex[:8]}"
+    _on_server(url, f'CREATE SCHEMA "{schema}"')
+    return schema, f"{normalise_url(url)}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    _on_server(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=50)
@@ -153,7 +179,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(("engine, SQLite, every step committed", persisted(args.cases, f"sqlite:///{tmp}/bench.sqlite")))
     if args.postgres:
-        rows.append(("engine, PostgreSQL, every step committed", persisted(args.cases, args.postgres)))
+        schema, url = _scratch_schema(args.postgres)
+        try:
+            rows.append(("engine, PostgreSQL, every step committed", persisted(args.cases, url)))
+        finally:
+            _drop_schema(args.postgres, schema)
     print(f"Jiangyin happy path, {args.cases} cases each (6 user tasks, service tasks by workers)")
     for name, rate in rows:
         print(f"  {name:<44} {rate:8.1f} cases/s   {rate / memory:6.1%} of in-memory")

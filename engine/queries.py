@@ -19,7 +19,9 @@ class TaskFilter:
     assignee: str | None = None
     groups: tuple[str, ...] | None = None
     state: str | None = "open"
-    overdue_at: dt.datetime | None = None
+    overdue_at: dt.datetime | None = None  # due before this moment (overdue)
+    due_from: dt.datetime | None = None  # with due_before: due in [due_from, due_before) (due soon)
+    due_before: dt.datetime | None = None
     limit: int = 50
     offset: int = 0
 
@@ -36,6 +38,10 @@ def tasks(session: Session, f: TaskFilter) -> list[HumanTask]:
         q = q.where(HumanTask.id.in_(sa.select(TaskCandidate.task_id).where(TaskCandidate.group.in_(f.groups))))
     if f.overdue_at is not None:
         q = q.where(HumanTask.due_at.is_not(None), HumanTask.due_at < f.overdue_at)
+    if f.due_from is not None:
+        q = q.where(HumanTask.due_at.is_not(None), HumanTask.due_at >= f.due_from)
+    if f.due_before is not None:
+        q = q.where(HumanTask.due_at.is_not(None), HumanTask.due_at < f.due_before)
     q = q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
     return list(session.scalars(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset)))
 

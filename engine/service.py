@@ -11,10 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.auth import Principal
+from engine.calendar import OFFICE_CLOSE
+from engine.calendar.executor import CalendarExecutor
+from engine.calendar.shared import SharedSettings
+from engine.calendar.store import DatabaseCalendar
 from engine.clock import AdjustableClock, Clock
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
-from engine.errors import Conflict, Forbidden
+from engine.errors import Forbidden, NotFound
 from engine.forms import FormDefinition
 from engine.runtime import commands as cmd
 from engine.runtime.executor import Executor
@@ -27,11 +31,17 @@ class Engine:
     """One engine per process and database."""
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
-                 known_topics: Collection[str] | None = None) -> None:
+                 known_topics: Collection[str] | None = None, office_close: dt.time | None = None) -> None:
         self.db = Database(database_url)
         self.clock = clock or Clock()
         self.specs = repository.SpecCache()
-        self.executor = Executor(self.db, self.specs, self.clock)
+        # The clock's offset (demo/test) and the calendar's overrides live in the database.
+        if hasattr(self.clock, "bind"):
+            self.clock.bind(self.db)
+        self.settings = SharedSettings(self.db)
+        # Deadlines end at office close (Asia/Shanghai), 17:30 unless configured.
+        self.calendar = DatabaseCalendar(self.db, self.settings, office_close or OFFICE_CLOSE)
+        self.executor: Executor = CalendarExecutor(self.db, self.specs, self.clock, self.calendar)
         self.forms_root = forms_root
         self.known_topics = known_topics
 
@@ -74,32 +84,131 @@ class Engine:
         return self.executor.run(cmd.CancelInstance(instance_id, reason), actor)
 
     def fetch_and_lock(self, worker_id: str, topics: list[str], max_jobs: int = 10,
-                       lock_seconds: int = 300) -> list[Job]:
-        return self.executor.run(cmd.FetchAndLock(worker_id, topics, max_jobs, lock_seconds), worker_id)
+                       lock_seconds: int = 300, lock_by_topic: dict[str, int] | None = None) -> list[Job]:
+        return self.executor.run(cmd.FetchAndLock(worker_id, topics, max_jobs, lock_seconds, lock_by_topic or {}),
+                                 worker_id)
 
     def complete_job(self, job_id: str, worker_id: str, result: dict[str, Any]) -> Job:
         return self.executor.run(cmd.CompleteJob(job_id, worker_id, result), worker_id)
 
     def fail_job(self, job_id: str, worker_id: str, error: str, retries: int | None = None,
-                 retry_in_seconds: int = 60) -> Job:
-        return self.executor.run(cmd.FailJob(job_id, worker_id, error, retries, retry_in_seconds), worker_id)
+                 retry_in_seconds: int = 60, details: dict[str, Any] | None = None) -> Job:
+        return self.executor.run(cmd.FailJob(job_id, worker_id, error, retries, retry_in_seconds, details),
+                                 worker_id)
+
+    def bpmn_error(self, job_id: str, worker_id: str, code: str, message: str = "",
+                   variables: dict[str, Any] | None = None) -> Job:
+        """The handler reports a business error the diagram models with an error boundary event."""
+        return self.executor.run(cmd.ThrowBpmnError(job_id, worker_id, code, message, variables or {}), worker_id)
+
+    def extend_lock(self, job_id: str, worker_id: str, lock_seconds: int) -> Job:
+        return self.executor.run(cmd.ExtendLock(job_id, worker_id, lock_seconds), worker_id)
+
+    def retry_incident(self, job_id: str, actor: str, retries: int = 1) -> Job:
+        """Make an incident's job fetchable again (after its cause was fixed)."""
+        return self.executor.run(cmd.RetryIncident(job_id, retries), actor)
+
+    def queue_job(self, instance_id: str, topic: str, params: dict[str, Any], key: str, actor: str) -> Job:
+        """A detached job for a case (no diagram element waits on it); idempotent by `key`."""
+        return self.executor.run(cmd.QueueJob(instance_id, topic, params, key), actor)
+
+    def job(self, job_id: str) -> Job:
+        with self.db.session() as s:
+            row = s.get(Job, job_id)
+        if row is None:
+            from engine.errors import NotFound
+
+            raise NotFound(f"job {job_id} does not exist", {"job": job_id})
+        return row
+
+    def jobs(self, state: str | None = None, topic: str | None = None, limit: int = 50, offset: int = 0) -> list[Job]:
+        """Jobs, newest first; `state='incident'` lists the incidents."""
+        q = sa.select(Job)
+        if state:
+            q = q.where(Job.state == state)
+        if topic:
+            q = q.where(Job.topic == topic)
+        with self.db.session() as s:
+            return list(s.scalars(q.order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)))
+
+    def hotline_intake(self, ticket_id: str, definition: str, data: dict[str, Any],
+                       callback_url: str | None, actor: str) -> tuple[Instance, bool]:
+        """Start the case of a 12345 ticket once: (the case, whether this call created it)."""
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            return self.executor.run(cmd.HotlineIntake(ticket_id, definition, data, callback_url), actor)
+        except IntegrityError:  # the same ticket arrived at the same moment: that one made the case
+            return self.executor.run(cmd.HotlineIntake(ticket_id, definition, data, callback_url), actor)
+
+    # worker credentials -------------------------------------------------------
+    def create_worker_token(self, name: str, topics: list[str], actor: str) -> tuple[Any, str]:
+        """A worker token limited to `topics` (all when empty); the token is returned only now."""
+        from engine.auth import worker_tokens
+
+        known = list(self.known_topics) if self.known_topics is not None else None
+        with self.db.session() as s:
+            return worker_tokens.create(s, name, topics, actor, self.clock.now(), known)
+
+    def identify_worker(self, token: str) -> Any:
+        from engine.auth import worker_tokens
+
+        with self.db.session() as s:
+            return worker_tokens.identify(s, token)
 
     def fire_timer(self, timer_id: str) -> Timer:
         return self.executor.run(cmd.FireTimer(timer_id), "scheduler")
 
-    def fire_due_timers(self, limit: int = 1000) -> int:
-        """Fire every timer due by now, oldest first; returns how many fired."""
+    def fire_due_timers(self, limit: int | None = None, actor: str = "scheduler") -> int:
+        """Fire every timer due by now, oldest first, each in its own transaction; returns
+        how many fired. Safe to run in several processes at once (X-TIMERS)."""
+        from engine.timers import firing
+
+        return firing.fire_due(self, limit, actor)
+
+    def next_timer_due(self) -> dt.datetime | None:
+        """When the earliest pending timer is due (engine time), or None."""
         with self.db.session() as s:
-            due = s.scalars(sa.select(Timer.id).where(Timer.state == "pending", Timer.due_at <= self.clock.now())
-                            .order_by(Timer.due_at).limit(limit)).all()
-        fired = 0
-        for timer_id in due:
-            try:
-                self.fire_timer(timer_id)
-                fired += 1
-            except Conflict:
-                continue  # fired by another scheduler, or no longer waiting
-        return fired
+            return s.scalar(sa.select(sa.func.min(Timer.due_at)).where(Timer.state == "pending"))
+
+    def recompute_provisional_deadlines(self, reason: str, actor: str = "calendar") -> list[dict[str, Any]]:
+        """Recompute every pending provisional deadline with the calendar as it stands;
+        one audited command per instance. Returns the timers that changed."""
+        from engine.timers import firing
+
+        return firing.recompute_provisional(self, reason, actor)
+
+    def check_calendar_upgrade(self) -> list[dict[str, Any]]:
+        """At start-up: if the installed `chinesecalendar` knows more years than the last
+        start, recompute the provisional deadlines those years now decide."""
+        from engine.timers import firing
+
+        return firing.check_calendar_upgrade(self)
+
+    def set_calendar_day(self, day: dt.date, kind: str, actor: str, region: str | None = None,
+                         note: str = "", source: str = "") -> dict[str, Any]:
+        """Declare a day a holiday or a working day, nationally or for a region."""
+        return self.calendar.set_day(day, kind, actor, self.clock.now(), region, note, source)
+
+    def import_calendar(self, text: str, filename: str, actor: str, source: str = "") -> dict[str, Any]:
+        """Import a year's State Council arrangement (CSV or YAML); the provisional
+        deadlines of that year are then recomputed and audited."""
+        from engine.calendar.importer import parse
+
+        arrangement = parse(text, filename, source)
+        result = self.calendar.import_arrangement(arrangement, actor, self.clock.now())
+        result["recomputed"] = self.recompute_provisional_deadlines(
+            f"calendar {arrangement.year} imported ({arrangement.source or filename or 'no source given'})", actor)
+        return result
+
+    def add_working_days(self, start: dt.datetime | dt.date | str, n: int,
+                         region: str | None = None) -> tuple[str, bool]:
+        """The deadline `n` working days after `start` and whether it is provisional."""
+        from engine.calendar.working_days import as_local_datetime
+
+        cal = self.calendar.current()
+        due = cal.add_working_days(start, n, region)
+        return due, cal.is_provisional(as_local_datetime(due).date())
 
     def advance_clock(self, delta: dt.timedelta) -> dt.datetime:
         """Move an adjustable clock (test and demo mode only)."""
@@ -112,8 +221,6 @@ class Engine:
         with self.db.session() as s:
             row = s.get(Instance, instance_id)
             if row is None:
-                from engine.errors import NotFound
-
                 raise NotFound(f"instance {instance_id} does not exist", {"instance": instance_id})
             return row
 
@@ -134,6 +241,7 @@ class Engine:
                             fields=sorted(fields)))
 
     def dispose(self) -> None:
+        self.settings.dispose()
         self.db.dispose()
 
     def _restored(self, instance: Instance):  # noqa: ANN202 - a SpiffWorkflow BpmnWorkflow

@@ -1,7 +1,6 @@
-"""一证申请 and 一键核对 over the local data platform tables (T-ID, T-VERIFY, T-DEDUP).
-
-The default source is the local registry tables (loaded by `relief data import`);
-a county can point these handlers at its big-data platform instead."""
+"""一证申请 and 一键核对 (T-ID, T-VERIFY, T-DEDUP) over the configured data source
+(workers/data_sources.py): the local registry tables loaded by `relief data import`
+by default, or the county's data platform over HTTP."""
 
 from __future__ import annotations
 
@@ -11,13 +10,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 from engine.calendar import SHANGHAI
 from engine.forms.validators import mask_id_number
-from engine.store.records import AidGrant, HouseholdMember
 from workers.context import HandlerContext, JobView
+from workers.data_sources import DataSource, source
 
 STANDARDS_FILE = Path(__file__).with_name("standards.json")
 
@@ -27,31 +23,33 @@ def standards() -> dict[str, float]:
     return {k: v for k, v in json.loads(STANDARDS_FILE.read_text("utf-8")).items() if not k.startswith("_")}
 
 
-def _household(s: Session, id_number: str) -> dict[str, Any] | None:
-    me = s.get(HouseholdMember, id_number)
+def _household(data: DataSource, id_number: str) -> dict[str, Any] | None:
+    found = data.household(id_number)
+    if found is None:
+        return None
+    household_id, members = found
+    me = next((m for m in members if m["id_number"] == id_number), members[0] if members else None)
     if me is None:
         return None
-    members = s.scalars(sa.select(HouseholdMember).where(HouseholdMember.household_id == me.household_id)
-                        .order_by(HouseholdMember.id_number)).all()
-    income = sum(m.income_monthly for m in members)
-    assets = sum(m.assets for m in members)
+    income = sum(m["income_monthly"] for m in members)
+    assets = sum(m["assets"] for m in members)
     return {
-        "household_id": me.household_id,
-        "members": [{"name": m.name, "id_number": m.id_number, "relation": m.relation,
-                     "income_monthly": m.income_monthly, "disability": m.disability,
-                     "medical_insurance": m.medical_insurance} for m in members],
+        "household_id": household_id,
+        "members": [{"name": m["name"], "id_number": m["id_number"], "relation": m["relation"],
+                     "income_monthly": m["income_monthly"], "disability": m["disability"],
+                     "medical_insurance": m["medical_insurance"]} for m in members],
         "size": len(members),
         "income_monthly": round(income, 2),
         "income_per_capita": round(income / len(members), 2),
         "assets": round(assets, 2),
-        "medical_insurance": me.medical_insurance,
+        "medical_insurance": me["medical_insurance"],
     }
 
 
 def fetch_household(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
     """T-ID: household members, income, assets and insurance from the ID number alone."""
     id_number = str(job.params.get("id_number") or "").upper()
-    household = ctx.read(lambda s: _household(s, id_number))
+    household = _household(source(ctx), id_number)
     return {"found": household is not None, "household": household or {}}
 
 
@@ -82,14 +80,10 @@ def check_duplicates(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
     id_number = str(job.params.get("id_number") or "").upper()
     aid_types = list(job.params.get("aid_types") or [])
     today = ctx.now.astimezone(SHANGHAI).date()
-
-    def query(s: Session) -> list[dict[str, Any]]:
-        household = _household(s, id_number)
-        ids = [m["id_number"] for m in household["members"]] if household else [id_number]
-        rows = s.scalars(sa.select(AidGrant).where(AidGrant.id_number.in_(ids), AidGrant.aid_type.in_(aid_types))
-                         .order_by(AidGrant.id)).all()
-        return [{"id_number": mask_id_number(r.id_number), "aid_type": r.aid_type, "since": r.since.isoformat(),
-                 "source": r.source} for r in rows if r.until is None or r.until >= today]
-
-    duplicates = ctx.read(query)
+    data = source(ctx)
+    household = _household(data, id_number)
+    ids = [m["id_number"] for m in household["members"]] if household else [id_number]
+    duplicates = [{"id_number": mask_id_number(g["id_number"]), "aid_type": g["aid_type"],
+                   "since": g["since"].isoformat(), "source": g["source"]}
+                  for g in data.grants(ids, aid_types) if g["until"] is None or g["until"] >= today]
     return {"clear": not duplicates, "duplicates": duplicates, "checked_on": dt.date.isoformat(today)}

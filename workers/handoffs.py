@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from engine.calendar import SHANGHAI
 from engine.store.records import Dispatch, LedgerEntry
 from workers.context import HandlerContext, JobView
+from workers.departments import department_secret, departments
+from workers.errors import BpmnError, HandlerFailed
+from workers.outbound import post_json
 
-DEPARTMENTS_FILE = Path(__file__).with_name("departments.json")
-
-
-@cache
-def departments() -> dict[str, dict[str, str]]:
-    """Department code → {name, mode}, from departments.json."""
-    return {k: v for k, v in json.loads(DEPARTMENTS_FILE.read_text("utf-8")).items() if not k.startswith("_")}
+RESULT_MESSAGE = "department_result"
+# A department system answering 409/422 refuses the case (wrong department, not its
+# matter): a BPMN error the diagram can catch. Other failures are retried.
+REFUSED_CODE = "DEPT_REFUSED"
+REFUSED_STATUSES = (409, 422)
 
 
 def dispatch_to_department(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
@@ -29,7 +27,33 @@ def dispatch_to_department(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
     row = ctx.once(Dispatch, job.idempotency_key, lambda s: Dispatch(
         instance_id=job.instance_id, idempotency_key=job.idempotency_key, kind="department", target=code,
         mode=dept["mode"], payload={"aid_type": job.params.get("aid_type")}, created_at=ctx.now))
-    return {"dispatch_id": row.id, "department": code, "department_name": dept["name"], "mode": row.mode}
+    out = {"dispatch_id": row.id, "department": code, "department_name": dept["name"], "mode": row.mode}
+    if dept["mode"] == "webhook":
+        out["receipt"] = _post_to_department(code, dept, job, row.id)
+    return out
+
+
+def _post_to_department(code: str, dept: dict[str, Any], job: JobView, dispatch_id: int) -> dict[str, Any]:
+    """The signed case to the department's system; it answers later with the message
+    `department_result` for the case's business key (POST /api/v1/messages, signed)."""
+    if not job.business_key:
+        raise ValueError(f"a case dispatched to webhook department '{code}' needs a business key to be answered")
+    secret = department_secret(code)
+    if not secret:
+        raise ValueError(f"department '{code}' is a webhook department but ${dept['secret_env']} is not set")
+    body = {"dispatch_id": dispatch_id, "idempotency_key": job.idempotency_key, "department": code,
+            "instance_id": job.instance_id, "business_key": job.business_key, "params": job.params,
+            "case": job.case,
+            "reply": {"path": "/api/v1/messages", "name": RESULT_MESSAGE, "business_key": job.business_key,
+                      "sender": f"dept:{code}"}}
+    try:
+        return post_json(dept["url"], body, job.idempotency_key, sender="relief", secret=secret)
+    except HandlerFailed as err:
+        status = err.details.get("status")
+        if status in REFUSED_STATUSES:  # the department's answer, not an outage: the diagram decides
+            raise BpmnError(REFUSED_CODE, f"{dept['name']} refused the case: {err.details.get('body', '')}",
+                            {"department": code, "status": status}) from err
+        raise
 
 
 def refer(job: JobView, ctx: HandlerContext) -> dict[str, Any]:

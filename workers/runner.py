@@ -1,5 +1,6 @@
-"""Runs handlers for locked jobs. In the embedded default it runs in-process, in a
-background thread of `relief serve`; the same loop serves the tests."""
+"""Runs handlers for locked jobs in-process: the embedded default (a background thread
+of `relief serve`) and the tests. It speaks the same protocol as a worker process
+over HTTP (workers/http_worker.py), through workers/loop.py."""
 
 from __future__ import annotations
 
@@ -7,41 +8,28 @@ import logging
 import threading
 from typing import Any
 
-from engine.errors import ReliefError
 from engine.service import Engine
-from workers.context import HandlerContext, JobView
+from workers.context import HandlerContext
+from workers.loop import handle
+from workers.protocol import EngineSource
 from workers.registry import HANDLERS
 
 log = logging.getLogger("relief.worker")
+LOCK_SECONDS = 300
 
 
 def run_pending(engine: Engine, worker_id: str = "in-process", topics: list[str] | None = None,
                 max_rounds: int = 1000) -> list[dict[str, Any]]:
     """Fetch, run and complete jobs until none is due; returns what was done, in order."""
     done: list[dict[str, Any]] = []
+    source = EngineSource(engine, worker_id)
     wanted = topics or sorted(HANDLERS)
     for _ in range(max_rounds):
-        jobs = engine.fetch_and_lock(worker_id, wanted, max_jobs=20, lock_seconds=300)
+        jobs = source.fetch(wanted, 20, LOCK_SECONDS)
         if not jobs:
             break
         for job in jobs:
-            view = JobView(job.id, job.topic, job.instance_id, job.variables.get("params", {}),
-                           job.variables.get("case", {}), job.idempotency_key, job.variables.get("business_key"))
-            ctx = HandlerContext(engine.db, engine.clock.now())
-            try:
-                result = HANDLERS[job.topic](view, ctx)
-            except Exception as err:  # noqa: BLE001 - a handler failure becomes a retry or incident
-                log.warning("job %s (%s) failed: %s", job.id, job.topic, err)
-                engine.fail_job(job.id, worker_id, f"{type(err).__name__}: {err}")
-                done.append({"job": job.id, "topic": job.topic, "error": str(err)})
-                continue
-            try:
-                engine.complete_job(job.id, worker_id, result)
-            except ReliefError as err:
-                log.warning("job %s (%s) could not be completed: %s", job.id, job.topic, err.message)
-                done.append({"job": job.id, "topic": job.topic, "error": err.message})
-                continue
-            done.append({"job": job.id, "topic": job.topic, "params": view.params, "result": result})
+            done.append(handle(source, job, HANDLERS, HandlerContext(engine.db, engine.clock.now())))
     return done
 
 

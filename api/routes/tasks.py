@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -41,8 +42,11 @@ def list_tasks(args: dict[str, Any]) -> list[HumanTask]:
         f.assignee = who.username
     if args["my_groups"] or (not who.is_admin and not args["mine"]):
         f.groups = tuple(who.groups)
+    now = engine().clock.now()
     if args["overdue"]:
-        f.overdue_at = engine().clock.now()
+        f.overdue_at = now
+    if args["due_soon"]:
+        f.due_from, f.due_before = now, now + dt.timedelta(hours=args["due_within_hours"])
     with engine().db.session() as s:
         return queries.tasks(s, f)
 
@@ -54,7 +58,7 @@ def get_task(task_id: str) -> dict[str, Any]:
     """A task with its form (form-js schema) and the data to pre-fill it."""
     row = _task(task_id)
     form = engine().task_form(row)
-    out = {name: getattr(row, name) for name in schemas.TaskOut().fields}
+    out = {name: getattr(row, name) for name in schemas.TaskOut().fields if hasattr(row, name)}
     out["form"] = form.raw if form is not None else None
     out["data"] = engine().task_data(row) if row.state == "open" else {}
     if schemas.personal_keys(out["data"]):

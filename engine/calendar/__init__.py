@@ -1,8 +1,11 @@
 """Chinese working days: official holidays and 调休 make-up workdays (X-TIMERS)."""
 
 from engine.calendar.working_days import (
+    NATIONAL,
     OFFICE_CLOSE,
+    OFFICIAL_LAST_YEAR,
     SHANGHAI,
+    WorkingCalendar,
     add_calendar_days,
     add_working_days,
     end_of_working_day,
@@ -11,8 +14,11 @@ from engine.calendar.working_days import (
 )
 
 __all__ = [
+    "NATIONAL",
     "OFFICE_CLOSE",
+    "OFFICIAL_LAST_YEAR",
     "SHANGHAI",
+    "WorkingCalendar",
     "add_calendar_days",
     "add_working_days",
     "end_of_working_day",

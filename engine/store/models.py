@@ -119,7 +119,10 @@ class Job(Base):
 
     __tablename__ = "jobs"
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
-    instance_id: Mapped[str] = mapped_column(sa.ForeignKey("instances.id"), index=True)
+    # None for a detached job, whose case is `case_id`: the rows of an instance's waits
+    # are kept in step with its diagram, and a detached job is no such wait.
+    instance_id: Mapped[str | None] = mapped_column(sa.ForeignKey("instances.id"), index=True)
+    case_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
     task_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
     bpmn_id: Mapped[str] = mapped_column(sa.String(120))
     topic: Mapped[str] = mapped_column(sa.String(120))
@@ -132,9 +135,17 @@ class Job(Base):
     idempotency_key: Mapped[str] = mapped_column(sa.String(80))
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # What the worker reported with its failure (stack trace, HTTP status of the outside system).
+    error_details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # Detached jobs wait on no task of the diagram (e.g. status pushed back to the 12345
+    # platform): completing one changes no workflow, it is only recorded in the case's audit log.
+    detached: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    incident_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    __table_args__ = (sa.Index("ix_jobs_fetch", "state", "topic", "run_after"),)
+    __table_args__ = (sa.Index("ix_jobs_fetch", "state", "topic", "run_after"),
+                      sa.Index("ix_jobs_state_incident", "state", "incident_at"))
 
 
 class Timer(Base):

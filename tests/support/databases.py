@@ -18,6 +18,8 @@ PG_HINT = (f"PostgreSQL tests are skipped: set {PG_ENV}=postgresql://postgres@12
 TRUNCATE_ORDER = [
     "task_candidates", "human_tasks", "jobs", "timers", "audit_events", "instances", "notifications",
     "ledger_entries", "dispatches", "registry_members", "aid_grants",
+    "hotline_tickets", "seen_signatures", "worker_credentials",
+    "calendar_overrides", "calendar_years", "engine_settings",
 ]
 
 

@@ -4,8 +4,19 @@ from engine.runtime.commands.cancel_instance import CancelInstance
 from engine.runtime.commands.claim_task import ClaimTask, UnclaimTask
 from engine.runtime.commands.complete_task import CompleteTask
 from engine.runtime.commands.correlate_message import CorrelateMessage
+from engine.runtime.commands.fire_next_timer import FireNextDueTimers
 from engine.runtime.commands.fire_timer import FireTimer
-from engine.runtime.commands.jobs import CompleteJob, FailJob, FetchAndLock
+from engine.runtime.commands.hotline_intake import HotlineIntake
+from engine.runtime.commands.jobs import (
+    CompleteJob,
+    ExtendLock,
+    FailJob,
+    FetchAndLock,
+    QueueJob,
+    RetryIncident,
+    ThrowBpmnError,
+)
+from engine.runtime.commands.recompute_deadlines import RecomputeDeadlines
 from engine.runtime.commands.start_instance import StartInstance
 
 __all__ = [
@@ -14,9 +25,16 @@ __all__ = [
     "CompleteJob",
     "CompleteTask",
     "CorrelateMessage",
+    "ExtendLock",
     "FailJob",
     "FetchAndLock",
+    "FireNextDueTimers",
     "FireTimer",
+    "HotlineIntake",
+    "QueueJob",
+    "RetryIncident",
+    "RecomputeDeadlines",
     "StartInstance",
+    "ThrowBpmnError",
     "UnclaimTask",
 ]

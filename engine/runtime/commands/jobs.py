@@ -1,52 +1,80 @@
-"""Jobs for workers: fetch-and-lock, complete, fail (X-WORKERS)."""
+"""Jobs for workers (X-WORKERS): fetch-and-lock, complete, fail, BPMN error, extend the
+lock, retry an incident, and queue a detached job.
+
+Delivery is at least once: a lock that expires makes the job fetchable again, and a
+worker that no longer holds the lock is refused (409) whatever it reports."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
+from SpiffWorkflow.task import TaskState
 
 from engine.errors import Conflict, NotFound
 from engine.runtime import inspect
 from engine.runtime.executor import CommandContext
 from engine.store.models import Job
 
+MAX_ERROR = 4000
+
 
 @dataclass
 class FetchAndLock:
-    """Lock up to `max_jobs` due jobs of `topics` for `worker_id`.
+    """Lock up to `max_jobs` due jobs of `topics` for `worker_id`, oldest first.
 
-    On PostgreSQL rows are taken with FOR UPDATE SKIP LOCKED so that many workers on
-    many machines never take the same job."""
+    `lock_by_topic` overrides `lock_seconds` per topic. On PostgreSQL rows are taken with
+    FOR UPDATE SKIP LOCKED so that many workers on many machines never take the same job."""
 
     worker_id: str
     topics: list[str]
     max_jobs: int = 10
     lock_seconds: int = 300
+    lock_by_topic: dict[str, int] = field(default_factory=dict)
     name: str = "fetch_and_lock"
 
     def execute(self, ctx: CommandContext) -> list[Job]:
         q = (sa.select(Job).where(Job.state == "pending", Job.topic.in_(self.topics), Job.run_after <= ctx.now,
                                   sa.or_(Job.lock_expires_at.is_(None), Job.lock_expires_at < ctx.now))
-             .order_by(Job.created_at).limit(self.max_jobs).with_for_update(skip_locked=True))
+             .order_by(Job.created_at, Job.id).limit(self.max_jobs).with_for_update(skip_locked=True))
         jobs = list(ctx.session.scalars(q))
         for job in jobs:
             job.lock_owner = self.worker_id
-            job.lock_expires_at = ctx.now + dt.timedelta(seconds=self.lock_seconds)
+            job.lock_expires_at = ctx.now + dt.timedelta(seconds=self.lock_by_topic.get(job.topic,
+                                                                                        self.lock_seconds))
+            job.attempts = (job.attempts or 0) + 1
         return jobs
 
 
-def _locked_job(ctx: CommandContext, job_id: str, worker_id: str) -> Job:
-    job = ctx.session.get(Job, job_id)
+def _job(ctx: CommandContext, job_id: str) -> Job:
+    job = ctx.session.get(Job, job_id, with_for_update=True)
     if job is None:
         raise NotFound(f"job {job_id} does not exist", {"job": job_id})
+    return job
+
+
+def _locked_job(ctx: CommandContext, job_id: str, worker_id: str) -> Job:
+    job = _job(ctx, job_id)
     if job.state != "pending":
         raise Conflict(f"job {job_id} is {job.state}", {"job": job_id, "state": job.state})
     if job.lock_owner != worker_id or job.lock_expires_at is None or job.lock_expires_at < ctx.now:
-        raise Conflict(f"job {job_id} is not locked by {worker_id}", {"job": job_id, "worker_id": worker_id})
+        raise Conflict(f"job {job_id} is not locked by {worker_id} (the lock expired or another worker holds it)",
+                       {"job": job_id, "worker_id": worker_id})
     return job
+
+
+def _waiting_task(ctx: CommandContext, job: Job):  # noqa: ANN202 - SpiffWorkflow Task
+    row = ctx.instance(job.instance_id or "")
+    workflow = ctx.workflow(row)
+    task = inspect.find_task(workflow, job.task_id)
+    if task is None or task.state != TaskState.STARTED:
+        raise Conflict(f"job {job.id} no longer waits", {"job": job.id})
+    return row, workflow, task
 
 
 @dataclass
@@ -58,14 +86,13 @@ class CompleteJob:
 
     def execute(self, ctx: CommandContext) -> Job:
         job = _locked_job(ctx, self.job_id, self.worker_id)
-        row = ctx.instance(job.instance_id)
-        workflow = ctx.workflow(row)
-        task = inspect.find_task(workflow, job.task_id)
-        if task is None:
-            raise Conflict(f"job {job.id} no longer waits", {"job": job.id})
-        task.data[task.task_spec.result_variable] = self.result
-        task.complete()
-        ctx.run_engine(workflow)
+        if job.detached:
+            row = ctx.instance(job.case_id)
+        else:
+            row, workflow, task = _waiting_task(ctx, job)
+            task.data[task.task_spec.result_variable] = self.result
+            task.complete()
+            ctx.run_engine(workflow)
         job.state, job.result, job.ended_at, job.lock_owner = "completed", self.result, ctx.now, None
         ctx.record(row, self.name, {"job": job.id, "topic": job.topic, "element": job.bpmn_id,
                                     "worker": self.worker_id, "result": self.result})
@@ -81,16 +108,130 @@ class FailJob:
     error: str
     retries: int | None = None
     retry_in_seconds: int = 60
+    details: dict[str, Any] | None = None
     name: str = "fail_job"
 
     def execute(self, ctx: CommandContext) -> Job:
         job = _locked_job(ctx, self.job_id, self.worker_id)
-        job.retries = (job.retries - 1) if self.retries is None else self.retries
-        job.error, job.lock_owner, job.lock_expires_at = self.error[:4000], None, None
+        job.retries = (job.retries - 1) if self.retries is None else max(self.retries, 0)
+        job.error, job.error_details = self.error[:MAX_ERROR], self.details
+        job.lock_owner, job.lock_expires_at = None, None
         if job.retries <= 0:
-            job.state = "incident"
+            job.state, job.incident_at = "incident", ctx.now
         else:
-            job.run_after = ctx.now + dt.timedelta(seconds=self.retry_in_seconds)
-        ctx.record(ctx.instance(job.instance_id), self.name,
-                   {"job": job.id, "topic": job.topic, "error": self.error[:4000], "retries_left": job.retries})
+            job.run_after = ctx.now + dt.timedelta(seconds=max(self.retry_in_seconds, 0))
+        ctx.record(ctx.instance(job.case_id if job.detached else job.instance_id), self.name,
+                   {"job": job.id, "topic": job.topic, "worker": self.worker_id, "error": job.error,
+                    "retries_left": job.retries, "incident": job.state == "incident"})
+        return job
+
+
+@dataclass
+class ThrowBpmnError:
+    """The handler met a business error the diagram models (an error boundary event with
+    `code` on the service task): the boundary event takes over and the job ends. When no
+    boundary event catches the code, the job becomes an incident instead."""
+
+    job_id: str
+    worker_id: str
+    code: str
+    message: str = ""
+    variables: dict[str, Any] = field(default_factory=dict)
+    name: str = "bpmn_error"
+
+    def execute(self, ctx: CommandContext) -> Job:
+        job = _locked_job(ctx, self.job_id, self.worker_id)
+        if job.detached:
+            raise Conflict(f"job {job.id} belongs to no diagram element; report a failure instead",
+                           {"job": job.id})
+        row, workflow, task = _waiting_task(ctx, job)
+        payload = {"code": self.code, "message": self.message, **self.variables}
+        definition = ErrorEventDefinition(self.code, code=self.code)
+        if not _catchable(workflow, definition):
+            job.state, job.incident_at, job.lock_owner, job.lock_expires_at = "incident", ctx.now, None, None
+            job.error = f"BPMN error '{self.code}' is caught by no boundary event of {job.bpmn_id}: {self.message}"
+            job.error_details = {"bpmn_error": payload}
+        else:
+            workflow.top_workflow.catch(BpmnEvent(definition, payload=payload, target=task.workflow))
+            ctx.run_engine(workflow)
+            job.state, job.result, job.ended_at, job.lock_owner = "completed", {"bpmn_error": payload}, ctx.now, None
+        ctx.record(row, self.name, {"job": job.id, "topic": job.topic, "element": job.bpmn_id,
+                                    "worker": self.worker_id, "code": self.code, "message": self.message,
+                                    "caught": job.state == "completed"})
+        return job
+
+
+def _catchable(workflow: Any, definition: ErrorEventDefinition) -> bool:
+    event = BpmnEvent(definition)
+    waiting = workflow.get_tasks(state=TaskState.WAITING)
+    for sub in workflow.subprocesses.values():
+        waiting += sub.get_tasks(state=TaskState.WAITING)
+    return any(getattr(t.task_spec, "event_definition", None) is not None
+               and t.task_spec.event_definition.catches(t, event) for t in waiting)
+
+
+@dataclass
+class ExtendLock:
+    """A long-running handler keeps its lock: `lock_seconds` more from now."""
+
+    job_id: str
+    worker_id: str
+    lock_seconds: int
+    name: str = "extend_lock"
+
+    def execute(self, ctx: CommandContext) -> Job:
+        job = _locked_job(ctx, self.job_id, self.worker_id)
+        job.lock_expires_at = ctx.now + dt.timedelta(seconds=self.lock_seconds)
+        return job
+
+
+@dataclass
+class RetryIncident:
+    """An operator fixed the cause: the job is fetchable again with `retries` attempts."""
+
+    job_id: str
+    retries: int = 1
+    name: str = "retry_incident"
+
+    def execute(self, ctx: CommandContext) -> Job:
+        job = _job(ctx, self.job_id)
+        if job.state != "incident":
+            raise Conflict(f"job {job.id} is {job.state}, not an incident", {"job": job.id, "state": job.state})
+        if not job.detached:
+            row, _workflow, _task = _waiting_task(ctx, job)
+        else:
+            row = ctx.instance(job.case_id)
+        # Due now; never later than it already was (the operator's machine may run ahead).
+        job.run_after = min(ctx.now, job.run_after) if job.run_after else ctx.now
+        job.state, job.retries, job.incident_at = "pending", max(self.retries, 1), None
+        job.lock_owner, job.lock_expires_at = None, None
+        ctx.record(row, self.name, {"job": job.id, "topic": job.topic, "element": job.bpmn_id,
+                                    "retries": job.retries, "previous_error": job.error})
+        return job
+
+
+@dataclass
+class QueueJob:
+    """A detached job for a case: work for a worker that no diagram element waits on
+    (e.g. a status update pushed back to the 12345 platform). Idempotent by `key`."""
+
+    instance_id: str
+    topic: str
+    params: dict[str, Any]
+    key: str
+    retries: int = 5
+    name: str = "queue_job"
+
+    def execute(self, ctx: CommandContext) -> Job:
+        row = ctx.instance(self.instance_id)
+        task_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"relief-job:{self.key}"))
+        existing = ctx.session.scalar(sa.select(Job).where(Job.task_id == task_id))
+        if existing is not None:
+            return existing
+        job = Job(instance_id=None, case_id=row.id, task_id=task_id, bpmn_id="-", topic=self.topic, detached=True,
+                  variables={"params": self.params, "case": {}, "business_key": row.business_key},
+                  state="pending", retries=self.retries, run_after=ctx.now, idempotency_key=self.key[:80],
+                  created_at=ctx.now, attempts=0)
+        ctx.session.add(job)
+        ctx.record(row, self.name, {"job": task_id, "topic": self.topic, "params": self.params})
         return job

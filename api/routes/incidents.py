@@ -1,0 +1,35 @@
+"""Incidents: jobs whose retries ran out, listed and retried by operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from api import schemas
+from api import worker_schemas as ws
+from api.routes.common import engine
+from api.security import current_principal, rule
+from engine.store.models import Job
+
+blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents", description="Failed jobs")
+OPERATORS = ("dispatcher", "supervisor")
+
+
+@blp.route("", methods=["GET"])
+@rule(*OPERATORS)
+@blp.arguments(ws.IncidentQuery, location="query")
+@blp.response(200, ws.JobSummary(many=True))
+def list_incidents(args: dict[str, Any]) -> list[Job]:
+    """Jobs in incident, newest first, with the last error the worker reported."""
+    return engine().jobs("incident", args.get("topic"), args["limit"], args["offset"])
+
+
+@blp.route("/<job_id>/retry", methods=["POST"])
+@rule(*OPERATORS)
+@blp.arguments(ws.RetryRequest)
+@blp.response(200, ws.JobSummary)
+@blp.alt_response(409, schema=schemas.ErrorBody, description="the job is not an incident")
+def retry(args: dict[str, Any], job_id: str) -> Job:
+    """Make the job fetchable again with `retries` attempts (after fixing the cause)."""
+    return engine().retry_incident(job_id, current_principal().username, args["retries"])

@@ -1,0 +1,75 @@
+"""The SMS outbox (applicant notices) and the electronic ledger (W-LEDGER), with the
+ledger's CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response
+from flask_smorest import Blueprint
+
+from api import worker_schemas as ws
+from api.routes.common import engine
+from api.security import STAFF, rule
+from engine.store.records import LedgerEntry, Notification
+
+blp = Blueprint("outbox", __name__, url_prefix="/api/v1", description="SMS outbox and electronic ledger")
+LEDGER_COLUMNS = ["id", "recorded_on", "recorded_at", "business_key", "instance_id", "stage", "summary"]
+
+
+@blp.route("/outbox", methods=["GET"])
+@rule(*STAFF)
+@blp.arguments(ws.OutboxQuery, location="query")
+@blp.response(200, ws.NotificationOut(many=True))
+def outbox(args: dict[str, Any]) -> list[Notification]:
+    """Applicant notices, newest first; phone numbers masked (J-SEC)."""
+    q = sa.select(Notification)
+    if args.get("instance"):
+        q = q.where(Notification.instance_id == args["instance"])
+    if args.get("status"):
+        q = q.where(Notification.status == args["status"])
+    with engine().db.session() as s:
+        return list(s.scalars(q.order_by(Notification.id.desc()).limit(args["limit"]).offset(args["offset"])))
+
+
+def _ledger(args: dict[str, Any]) -> list[LedgerEntry]:
+    q = sa.select(LedgerEntry)
+    if args.get("on"):
+        q = q.where(LedgerEntry.recorded_on == args["on"])
+    if args.get("business_key"):
+        q = q.where(LedgerEntry.business_key == args["business_key"])
+    if args.get("stage"):
+        q = q.where(LedgerEntry.stage == args["stage"])
+    with engine().db.session() as s:
+        return list(s.scalars(q.order_by(LedgerEntry.recorded_at, LedgerEntry.id)
+                              .limit(args["limit"]).offset(args["offset"])))
+
+
+@blp.route("/ledger", methods=["GET"])
+@rule(*STAFF, "auditor")
+@blp.arguments(ws.LedgerQuery, location="query")
+@blp.response(200, ws.LedgerOut(many=True))
+def ledger(args: dict[str, Any]) -> list[LedgerEntry]:
+    """Ledger entries (acceptance, review, department handling), oldest first."""
+    return _ledger(args)
+
+
+@blp.route("/ledger.csv", methods=["GET"])
+@rule(*STAFF, "auditor")
+@blp.arguments(ws.LedgerQuery, location="query")
+@blp.response(200, content_type="text/csv")
+def ledger_csv(args: dict[str, Any]) -> Response:
+    """The same entries as CSV (UTF-8 with BOM, so that spreadsheet programs read the Chinese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(LEDGER_COLUMNS)
+    for e in _ledger(args):
+        writer.writerow([e.id, e.recorded_on.isoformat(), e.recorded_at.isoformat(), e.business_key or "",
+                         e.instance_id, e.stage, e.summary])
+    name = f"ledger-{args['on'].isoformat() if args.get('on') else 'all'}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})

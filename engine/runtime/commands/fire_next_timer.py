@@ -1,0 +1,43 @@
+"""Claim and fire the oldest due timers in one transaction (X-TIMERS).
+
+On PostgreSQL the timer rows are taken with FOR UPDATE SKIP LOCKED and stay locked until
+the firing commits, so several schedulers work through the due timers side by side and
+never pick the same one; FireTimer's state and version checks are the second guard.
+A batch of several timers shares one transaction (a backlog drains faster); each timer
+still gets its own audit event in its own instance's chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from engine.runtime.commands.fire_timer import FireTimer
+from engine.runtime.executor import CommandContext
+from engine.store.models import Timer
+
+
+@dataclass
+class FireNextDueTimers:
+    """Fire up to `batch` timers due longest ago (not in `skip`); [] when nothing is due."""
+
+    skip: tuple[str, ...] = ()
+    due_by: dt.datetime | None = None  # default: the command time
+    batch: int = 1
+    name: str = "fire_timer"
+    timer_id: str | None = field(default=None, compare=False)  # the one being fired, for error handling
+
+    def execute(self, ctx: CommandContext) -> list[Timer]:
+        self.timer_id = None
+        q = sa.select(Timer.id).where(Timer.state == "pending", Timer.due_at <= (self.due_by or ctx.now))
+        if self.skip:
+            q = q.where(Timer.id.not_in(self.skip))
+        # ORDER BY due_at alone: the (state, due_at) index answers it without a sort.
+        claimed = list(ctx.session.scalars(q.order_by(Timer.due_at).limit(self.batch)
+                                           .with_for_update(skip_locked=True)))
+        fired = []
+        for timer_id in claimed:
+            self.timer_id = timer_id
+            fired.append(FireTimer(timer_id).execute(ctx))
+        return fired

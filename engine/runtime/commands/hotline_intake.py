@@ -1,0 +1,45 @@
+"""A 12345 ticket becomes a case once (J-CH-12345): the ticket row and the case are
+written in one transaction, so the same ticket sent twice, even at the same moment,
+is one case."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.runtime.commands.start_instance import StartInstance
+from engine.runtime.executor import CommandContext
+from engine.store.models import Instance, Job
+from engine.store.worker_models import HotlineTicket
+
+STATUS_TOPIC = "hotline.status"
+
+
+@dataclass
+class HotlineIntake:
+    ticket_id: str
+    definition: str
+    data: dict[str, Any] = field(default_factory=dict)
+    callback_url: str | None = None
+    name: str = "hotline_intake"
+
+    def execute(self, ctx: CommandContext) -> tuple[Instance, bool]:
+        """(the case, whether this call created it)."""
+        existing = ctx.session.get(HotlineTicket, self.ticket_id)
+        if existing is not None:
+            return ctx.instance(existing.instance_id), False
+        row = StartInstance(self.definition, self.data, business_key=f"12345-{self.ticket_id}").execute(ctx)
+        ctx.session.add(HotlineTicket(ticket_id=self.ticket_id, instance_id=row.id, callback_url=self.callback_url,
+                                      received_at=ctx.now))
+        if self.callback_url:
+            key = f"12345:{self.ticket_id}:received"
+            ctx.session.add(Job(
+                instance_id=None, case_id=row.id, task_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"relief-job:{key}")),
+                bpmn_id="-", topic=STATUS_TOPIC, detached=True, state="pending", retries=5, run_after=ctx.now,
+                idempotency_key=key, created_at=ctx.now, attempts=0,
+                variables={"params": {"ticket_id": self.ticket_id, "callback_url": self.callback_url,
+                                      "status": "received", "message": "已受理"},
+                           "case": {}, "business_key": row.business_key}))
+        ctx.session.flush()  # a concurrent intake of the same ticket fails here, rolling back its case
+        return row, True

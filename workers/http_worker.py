@@ -1,0 +1,95 @@
+"""A worker process: long-polls the API with a worker token, runs handlers, reports.
+
+`relief worker --url URL --token TOKEN [--topics a,b] [--concurrency N]`. Each of the
+N threads holds at most one job at a time, so a stopping worker never sits on jobs it
+has not started. On SIGTERM (or SIGINT) the threads stop fetching, finish the job in
+hand and report it; a job fetched but not yet started is unlocked at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import threading
+from typing import Any
+
+from engine.errors import ReliefError
+from engine.store.db import Database
+from workers.context import Handler, HandlerContext
+from workers.loop import handle
+from workers.protocol import HttpSource
+from workers.registry import HANDLERS
+
+log = logging.getLogger("relief.worker")
+
+
+class HttpWorker:
+    def __init__(self, url: str, token: str, topics: list[str] | None = None, concurrency: int = 1,
+                 lock_seconds: int = 300, wait_seconds: float = 20, database_url: str | None = None,
+                 handlers: dict[str, Handler] | None = None, name: str | None = None) -> None:
+        self.handlers = handlers or HANDLERS
+        unknown = [t for t in topics or [] if t not in self.handlers]
+        if unknown:
+            raise ValueError(f"no handler for topic(s) {', '.join(unknown)} "
+                             f"(known: {', '.join(sorted(self.handlers))})")
+        self.url, self.token = url, token
+        self.topics = topics or sorted(self.handlers)
+        self.concurrency, self.lock_seconds, self.wait_seconds = max(concurrency, 1), lock_seconds, wait_seconds
+        # Handlers that keep case records (outbox, ledger, dispatches) write them to the
+        # records database, which the worker reaches like the API does.
+        url_db = database_url or os.environ.get("RELIEF_DATABASE_URL")
+        self.db = Database(url_db) if url_db else None
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.stopping = threading.Event()
+        self.done: list[dict[str, Any]] = []
+
+    def run(self) -> None:
+        """Run until SIGTERM/SIGINT (or `stop()`); returns when every thread has finished."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: self.stop())
+            signal.signal(signal.SIGINT, lambda *_: self.stop())
+        threads = [threading.Thread(target=self._loop, args=(i,), name=f"relief-worker-{i}")
+                   for i in range(self.concurrency)]
+        log.info("worker %s: %d thread(s) on %s for %s", self.name, len(threads), self.url, ", ".join(self.topics))
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(timeout=0.5)
+        if self.db is not None:
+            self.db.dispose()
+        log.info("worker %s stopped", self.name)
+
+    def stop(self) -> None:
+        if not self.stopping.is_set():
+            log.info("worker %s stopping: finishing the jobs in hand", self.name)
+        self.stopping.set()
+
+    def _loop(self, index: int) -> None:
+        source = HttpSource(self.url, self.token, f"{self.name}/{index}")
+        while not self.stopping.is_set():
+            try:
+                jobs = source.fetch(self.topics, 1, self.lock_seconds, self.wait_seconds)
+            except ReliefError as err:
+                log.error("worker %s: fetch refused: %s", source.worker_id, err.message)
+                self.stopping.wait(5)
+                continue
+            except Exception as err:  # noqa: BLE001 - the API is away; try again shortly
+                log.warning("worker %s: fetch failed: %s", source.worker_id, err)
+                self.stopping.wait(2)
+                continue
+            for job in jobs:
+                if self.stopping.is_set():
+                    self._unlock(source, job.id)
+                    continue
+                ctx = HandlerContext(self.db, dt.datetime.now(dt.UTC))  # type: ignore[arg-type]
+                self.done.append(handle(source, job, self.handlers, ctx))
+
+    @staticmethod
+    def _unlock(source: HttpSource, job_id: str) -> None:
+        try:
+            source.extend_lock(job_id, 0)
+        except Exception as err:  # noqa: BLE001 - the lock expires by itself anyway
+            log.warning("could not unlock job %s: %s", job_id, err)
