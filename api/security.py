@@ -115,15 +115,7 @@ def check_department_answer(business_key: str) -> None:
     who = g.get("principal")
     if who is None or not who.extra.get("signed") or not who.username.startswith("dept:"):
         return
-    import sqlalchemy as sa
-
-    from engine.store.models import Instance
-    from engine.store.records import Dispatch
-
     code = who.username[len("dept:"):]
-    with current_app.extensions["relief_engine"].db.session() as s:
-        dispatched = s.scalar(sa.select(Dispatch.id).join(Instance, Instance.id == Dispatch.instance_id).where(
-            Instance.business_key == business_key, Dispatch.kind == "department", Dispatch.target == code).limit(1))
-    if dispatched is None:
+    if not current_app.extensions["relief_engine"].was_dispatched_to(business_key, code):
         raise Forbidden(f"no case with business key '{business_key}' was dispatched to {code}",
                         {"business_key": business_key})

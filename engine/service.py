@@ -240,6 +240,16 @@ class Engine:
             s.add(AccessLog(at=self.clock.now(), actor=actor, instance_id=instance_id, resource=resource,
                             fields=sorted(fields)))
 
+    def was_dispatched_to(self, business_key: str, department: str) -> bool:
+        """Whether a case with `business_key` was dispatched to `department` (a department
+        system may answer only such cases)."""
+        from engine.store.records import Dispatch
+
+        with self.db.session() as s:
+            return s.scalar(sa.select(Dispatch.id).join(Instance, Instance.id == Dispatch.instance_id).where(
+                Instance.business_key == business_key, Dispatch.kind == "department",
+                Dispatch.target == department).limit(1)) is not None
+
     def dispose(self) -> None:
         self.settings.dispose()
         self.db.dispose()
