@@ -28,9 +28,10 @@ def event_hash(prev_hash: str, instance_id: str | None, seq: int, command: str, 
 
 def chain_head(session: Session, instance_id: str | None) -> tuple[int, str]:
     """(seq, hash) of the newest event of the instance; (0, GENESIS) before the first."""
+    events = AuditEvent.__table__
     last = session.execute(
-        sa.select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.instance_id == instance_id)
-        .order_by(AuditEvent.seq.desc()).limit(1)
+        sa.select(events.c.seq, events.c.hash).where(events.c.instance_id == instance_id)
+        .order_by(events.c.seq.desc()).limit(1)
     ).first()
     return (last.seq, last.hash) if last else (0, GENESIS)
 

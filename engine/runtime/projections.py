@@ -27,14 +27,15 @@ LIVE_JOB_STATES = ("pending", "failed", "incident")
 
 
 def _stored_signature(session: Session, instance_id: str) -> dict[str, Any]:
-    """The waits as the rows currently record them."""
+    """The waits as the rows currently record them (Core selects: this is the cold path
+    of every instance that is not in the workflow cache, e.g. each timer of a drain)."""
     return {
-        "user": dict(session.execute(sa.select(HumanTask.id, HumanTask.due_at).where(
-            HumanTask.instance_id == instance_id, HumanTask.state == "open")).all()),
-        "jobs": set(session.scalars(sa.select(Job.task_id).where(
-            Job.instance_id == instance_id, Job.state.in_(LIVE_JOB_STATES)))),
-        "timers": dict(session.execute(sa.select(Timer.task_id, Timer.due_at).where(
-            Timer.instance_id == instance_id, Timer.state == "pending")).all()),
+        "user": dict(session.execute(sa.select(TASKS.c.id, TASKS.c.due_at).where(
+            TASKS.c.instance_id == instance_id, TASKS.c.state == "open")).all()),
+        "jobs": set(session.execute(sa.select(JOBS.c.task_id).where(
+            JOBS.c.instance_id == instance_id, JOBS.c.state.in_(LIVE_JOB_STATES))).scalars()),
+        "timers": dict(session.execute(sa.select(TIMERS.c.task_id, TIMERS.c.due_at).where(
+            TIMERS.c.instance_id == instance_id, TIMERS.c.state == "pending")).all()),
     }
 
 
