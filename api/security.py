@@ -109,13 +109,14 @@ def install(app: Flask) -> None:
             raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", {"roles": list(roles)})
 
 
-def check_department_answer(business_key: str) -> None:
+def check_department_answer(business_key: str) -> str | None:
     """A department system (signed as `dept:<code>`) may message only the cases that were
-    dispatched to it; staff tokens and the 12345 platform are not restricted here."""
+    dispatched to it; returns its department code (None for staff tokens and 12345)."""
     who = g.get("principal")
     if who is None or not who.extra.get("signed") or not who.username.startswith("dept:"):
-        return
+        return None
     code = who.username[len("dept:"):]
     if not current_app.extensions["relief_engine"].was_dispatched_to(business_key, code):
         raise Forbidden(f"no case with business key '{business_key}' was dispatched to {code}",
                         {"business_key": business_key})
+    return code

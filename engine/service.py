@@ -77,8 +77,9 @@ class Engine:
     def complete(self, task_id: str, data: dict[str, Any], who: Principal) -> HumanTask:
         return self.executor.run(cmd.CompleteTask(task_id, data, list(who.groups), who.is_admin), who.username)
 
-    def correlate(self, message: str, business_key: str, payload: dict[str, Any], actor: str) -> Instance:
-        return self.executor.run(cmd.CorrelateMessage(message, business_key, payload), actor)
+    def correlate(self, message: str, business_key: str, payload: dict[str, Any], actor: str,
+                  scope: dict[str, Any] | None = None) -> Instance:
+        return self.executor.run(cmd.CorrelateMessage(message, business_key, payload, scope), actor)
 
     def cancel(self, instance_id: str, reason: str, actor: str) -> Instance:
         return self.executor.run(cmd.CancelInstance(instance_id, reason), actor)

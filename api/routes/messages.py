@@ -23,5 +23,8 @@ blp = Blueprint("messages", __name__, url_prefix="/api/v1/messages", description
 def correlate(args: dict[str, Any]) -> Instance:
     """Correlate by business key; 409 when no case waits for that message. Department
     systems sign the request (X-Relief-Sender: dept:<code>) instead of a bearer token."""
-    check_department_answer(args["business_key"])
-    return engine().correlate(args["name"], args["business_key"], args["payload"], current_principal().username)
+    department = check_department_answer(args["business_key"])
+    # A department's answer goes to that department's own branch of the case.
+    scope = {"department": department} if department else None
+    return engine().correlate(args["name"], args["business_key"], args["payload"], current_principal().username,
+                              scope=scope)

@@ -172,7 +172,7 @@ def is_timer(task: Task) -> bool:
     return any(isinstance(d, (CommandTimeDate, CommandDuration)) for d in _definitions(task))
 
 
-def waiting_messages(workflow: BpmnWorkflow) -> set[str]:
-    """Names of the messages the instance is waiting for now."""
-    return {d.name for t in all_tasks(workflow) if t.state == TaskState.WAITING
-            for d in _definitions(t) if isinstance(d, MessageEventDefinition)}
+def message_waiters(workflow: BpmnWorkflow, name: str) -> list[Task]:
+    """The tasks waiting now for the message `name` (one per parallel sub-process)."""
+    return [t for t in all_tasks(workflow) if t.state == TaskState.WAITING
+            and any(isinstance(d, MessageEventDefinition) and d.name == name for d in _definitions(t))]
