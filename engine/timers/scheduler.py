@@ -32,6 +32,9 @@ class TimerScheduler:
         self.engine = engine
         self.actor = name or f"scheduler@{socket.gethostname()}:{os.getpid()}"
         self._scheduler = BackgroundScheduler(timezone="UTC")
+        # A watch that waits behind a long drain is "skipped" by APScheduler with a warning
+        # every second; that is expected here, not something an operator must act on.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.ERROR)
         self._drain_lock = threading.Lock()
         self._arm_lock = threading.Lock()
         self._armed_for: dt.datetime | None = None
