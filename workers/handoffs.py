@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from engine.calendar import SHANGHAI
@@ -51,9 +52,21 @@ def _post_to_department(code: str, dept: dict[str, Any], job: JobView, dispatch_
     except HandlerFailed as err:
         status = err.details.get("status")
         if status in REFUSED_STATUSES:  # the department's answer, not an outage: the diagram decides
-            raise BpmnError(REFUSED_CODE, f"{dept['name']} refused the case: {err.details.get('body', '')}",
+            raise BpmnError(REFUSED_CODE, f"{dept['name']}：{_refusal_reason(err.details.get('body'))}",
                             {"department": code, "status": status}) from err
         raise
+
+
+def _refusal_reason(body: object) -> str:
+    """The department system's own words: `reason` or `message` of a JSON answer, else the text."""
+    text = str(body or "").strip()
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return text[:300] or "未说明理由"
+    if isinstance(answer, dict) and (answer.get("reason") or answer.get("message")):
+        return str(answer.get("reason") or answer.get("message"))[:300]
+    return text[:300] or "未说明理由"
 
 
 def refer(job: JobView, ctx: HandlerContext) -> dict[str, Any]:

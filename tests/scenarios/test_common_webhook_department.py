@@ -197,3 +197,21 @@ def test_J_COOP_two_webhook_departments_of_one_case_each_get_their_own_answer(
                                   "amount": None}
     assert results["education"]["decision"] == "同意发放助学金" and results["education"]["amount"] == 3000
     assert case.open_tasks() == ["Task_Summary"]
+
+
+def test_J_DISPATCH_W_ROUTE_department_system_refusing_the_case_is_reported_as_its_result(
+        scenario: Scenario, webhook_department: Callable[[str], OutsideSystem]) -> None:
+    """A department system that refuses a dispatched case (HTTP 409: not its matter) does not
+    leave the case stuck in an incident: the refusal, with the system's reason, becomes that
+    department's (not approved) result, is entered in the ledger, and reaches the summary."""
+    department = webhook_department("hrss")
+    department.answers.append((409, {"reason": "不属于本部门受理范围"}))
+    case = accepted(scenario, "JY-WEBHOOK-5", aid_types=["employment"])
+    assert case.data["departments"] == ["hrss"]
+    dispatch(case)
+    assert len(department.received) == 1
+    [result] = case.data["department_results"]
+    assert result["department"] == "hrss" and result["approved"] is False and result["amount"] is None
+    assert result["decision"].startswith("部门业务系统拒收") and "不属于本部门受理范围" in result["decision"]
+    assert handling_ledger(case) == [result["decision"]]
+    assert case.reached("Boundary_DeptRefused") and case.open_tasks() == ["Task_Summary"]
