@@ -35,8 +35,8 @@ import sqlalchemy as sa  # noqa: E402
 
 from engine.definitions.bundle import BundleFile  # noqa: E402
 from engine.service import Engine  # noqa: E402
-from engine.store.db import normalise_url  # noqa: E402
 from engine.store.models import Job  # noqa: E402
+from engine.store.schemas import create_schema, drop_schema  # noqa: E402
 from workers.runner import run_pending  # noqa: E402
 
 DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -142,12 +142,7 @@ def main() -> None:
                                                              "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
 
-    schema = f"relief_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(normalise_url(args.postgres))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in args.postgres else "?"
-    url = f"{normalise_url(args.postgres)}{sep}options=-csearch_path%3D{schema}"
+    schema, url = create_schema(args.postgres, "relief_bench")
     apis: list[subprocess.Popen] = []
     try:
         engine = Engine(url)
@@ -185,9 +180,7 @@ def main() -> None:
         for api in apis:
             api.send_signal(signal.SIGTERM)
             api.wait(30)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        drop_schema(args.postgres, schema)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from engine.runtime import state  # noqa: E402
 from engine.scripting import command_time  # noqa: E402
 from engine.service import Engine  # noqa: E402
 from engine.store.models import HumanTask  # noqa: E402
+from engine.store.schemas import scratch_schema  # noqa: E402
 from workers.registry import topics  # noqa: E402
 from workers.runner import run_pending  # noqa: E402
 
@@ -141,32 +142,6 @@ def persisted(cases: int, url: str) -> float:
     return rate
 
 
-def _on_server(url: str, statement: str) -> None:
-    import sqlalchemy as sa
-
-    from engine.store.db import normalise_url
-
-    engine = sa.create_engine(normalise_url(url))
-    with engine.begin() as conn:
-        conn.execute(sa.text(statement))
-    engine.dispose()
-
-
-def _scratch_schema(url: str) -> tuple[str, str]:
-    """A fresh schema on the PostgreSQL server, so the benchmark never touches real data."""
-    import uuid
-
-    from engine.store.db import normalise_url
-
-    schema = f"relief_bench_{uuid.uuid4().hex[:8]}"
-    _on_server(url, f'CREATE SCHEMA "{schema}"')
-    return schema, f"{normalise_url(url)}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-
-
-def _drop_schema(url: str, schema: str) -> None:
-    _on_server(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=50)
@@ -179,11 +154,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(("engine, SQLite, every step committed", persisted(args.cases, f"sqlite:///{tmp}/bench.sqlite")))
     if args.postgres:
-        schema, url = _scratch_schema(args.postgres)
-        try:
+        with scratch_schema(args.postgres, "relief_bench") as url:  # never touches real data
             rows.append(("engine, PostgreSQL, every step committed", persisted(args.cases, url)))
-        finally:
-            _drop_schema(args.postgres, schema)
     print(f"Jiangyin happy path, {args.cases} cases each (6 user tasks, service tasks by workers)")
     for name, rate in rows:
         print(f"  {name:<44} {rate:8.1f} cases/s   {rate / memory:6.1%} of in-memory")

@@ -23,9 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -36,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 from engine.clock import AdjustableClock, Clock, SharedClock  # noqa: E402
 from engine.definitions.bundle import BundleFile  # noqa: E402
 from engine.service import Engine  # noqa: E402
-from engine.store.db import normalise_url  # noqa: E402
 from engine.store.models import AuditEvent, Timer  # noqa: E402
+from engine.store.schemas import scratch_schema  # noqa: E402
 from engine.timers.scheduler import TimerScheduler  # noqa: E402
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>
@@ -139,22 +136,6 @@ def drain_sqlite(url: str, n: int) -> None:
           f"({n / took:6.0f}/s; cases made in {made:.0f} s)", flush=True)
 
 
-@contextmanager
-def postgres_schema(base: str) -> Iterator[str]:
-    """A URL on a fresh schema of `base`, dropped afterwards."""
-    schema = f"relief_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(normalise_url(base))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{normalise_url(base)}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def drain_postgres(url: str, n: int, processes: int) -> None:
     procs: list[subprocess.Popen] = []
     try:
@@ -203,10 +184,10 @@ def main() -> None:
             drain_sqlite(f"sqlite:///{tmp}/drain.sqlite", args.drain)
     if args.postgres:
         if args.single:
-            with postgres_schema(args.postgres) as url:
+            with scratch_schema(args.postgres, "relief_bench") as url:
                 single(url, "PostgreSQL", args.single)
         if args.drain:
-            with postgres_schema(args.postgres) as url:
+            with scratch_schema(args.postgres, "relief_bench") as url:
                 drain_postgres(url, args.drain, args.processes)
     else:
         print("PostgreSQL skipped: pass --postgres URL or set RELIEF_TEST_POSTGRES_URL")

@@ -5,12 +5,11 @@ Each PostgreSQL run works in a schema of its own, so runs never see each other."
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from engine.store.db import normalise_url
+from engine.store.schemas import create_schema, drop_schema
 
 PG_ENV = "RELIEF_TEST_POSTGRES_URL"
 PG_HINT = (f"PostgreSQL tests are skipped: set {PG_ENV}=postgresql://postgres@127.0.0.1:5432/test "
@@ -42,10 +41,7 @@ class TestDatabase:
 
     def drop(self) -> None:
         if self.schema:
-            engine = sa.create_engine(normalise_url(os.environ[PG_ENV]))
-            with engine.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
-            engine.dispose()
+            drop_schema(os.environ[PG_ENV], self.schema)
 
 
 def sqlite_database(tmp_dir: str) -> TestDatabase:
@@ -56,10 +52,5 @@ def postgres_database() -> TestDatabase | None:
     base = os.environ.get(PG_ENV)
     if not base:
         return None
-    schema = f"relief_test_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(normalise_url(base))
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    sep = "&" if "?" in base else "?"
-    return TestDatabase("postgresql", f"{normalise_url(base)}{sep}options=-csearch_path%3D{schema}", schema)
+    schema, url = create_schema(base, "relief_test")
+    return TestDatabase("postgresql", url, schema)
