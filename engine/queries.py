@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.store.models import AuditEvent, HumanTask, Instance, TaskCandidate
+from engine.store.records import LedgerEntry, Notification
 
 MAX_PAGE = 200
 
@@ -66,3 +67,29 @@ def instances(session: Session, status: str | None = None, business_key: str | N
 def history(session: Session, instance_id: str) -> list[AuditEvent]:
     return list(session.scalars(sa.select(AuditEvent).where(AuditEvent.instance_id == instance_id)
                                 .order_by(AuditEvent.seq)))
+
+
+def notifications(session: Session, instance_id: str | None = None, status: str | None = None,
+                  limit: int = 50, offset: int = 0) -> list[Notification]:
+    """Applicant notices in the outbox, newest first."""
+    q = sa.select(Notification)
+    if instance_id:
+        q = q.where(Notification.instance_id == instance_id)
+    if status:
+        q = q.where(Notification.status == status)
+    return list(session.scalars(q.order_by(Notification.id.desc()).limit(limit).offset(offset)))
+
+
+def ledger_entries(session: Session, on: dt.date | None = None, business_key: str | None = None,
+                   stage: str | None = None, limit: int = 50, offset: int = 0) -> list[LedgerEntry]:
+    """Electronic ledger entries (W-LEDGER), oldest first. No page cap here: the CSV export
+    asks for up to 10,000 at once (its schema bounds `limit`)."""
+    q = sa.select(LedgerEntry)
+    if on:
+        q = q.where(LedgerEntry.recorded_on == on)
+    if business_key:
+        q = q.where(LedgerEntry.business_key == business_key)
+    if stage:
+        q = q.where(LedgerEntry.stage == stage)
+    return list(session.scalars(q.order_by(LedgerEntry.recorded_at, LedgerEntry.id)
+                                .limit(limit).offset(offset)))

@@ -7,13 +7,13 @@ import csv
 import io
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response
 from flask_smorest import Blueprint
 
 from api import worker_schemas as ws
 from api.routes.common import engine
 from api.security import STAFF, rule
+from engine import queries
 from engine.store.records import LedgerEntry, Notification
 
 blp = Blueprint("outbox", __name__, url_prefix="/api/v1", description="SMS outbox and electronic ledger")
@@ -26,26 +26,14 @@ LEDGER_COLUMNS = ["id", "recorded_on", "recorded_at", "business_key", "instance_
 @blp.response(200, ws.NotificationOut(many=True))
 def outbox(args: dict[str, Any]) -> list[Notification]:
     """Applicant notices, newest first; phone numbers masked (J-SEC)."""
-    q = sa.select(Notification)
-    if args.get("instance"):
-        q = q.where(Notification.instance_id == args["instance"])
-    if args.get("status"):
-        q = q.where(Notification.status == args["status"])
     with engine().db.session() as s:
-        return list(s.scalars(q.order_by(Notification.id.desc()).limit(args["limit"]).offset(args["offset"])))
+        return queries.notifications(s, args.get("instance"), args.get("status"), args["limit"], args["offset"])
 
 
 def _ledger(args: dict[str, Any]) -> list[LedgerEntry]:
-    q = sa.select(LedgerEntry)
-    if args.get("on"):
-        q = q.where(LedgerEntry.recorded_on == args["on"])
-    if args.get("business_key"):
-        q = q.where(LedgerEntry.business_key == args["business_key"])
-    if args.get("stage"):
-        q = q.where(LedgerEntry.stage == args["stage"])
     with engine().db.session() as s:
-        return list(s.scalars(q.order_by(LedgerEntry.recorded_at, LedgerEntry.id)
-                              .limit(args["limit"]).offset(args["offset"])))
+        return queries.ledger_entries(s, args.get("on"), args.get("business_key"), args.get("stage"),
+                                      args["limit"], args["offset"])
 
 
 @blp.route("/ledger", methods=["GET"])
