@@ -29,6 +29,9 @@ class _Activation:
 
 
 _active: contextvars.ContextVar[_Activation | None] = contextvars.ContextVar("relief_calendar", default=None)
+# The region of the case whose diagram is running: its local overrides (a county's own
+# holiday or make-up day) decide its deadlines without every timer naming the region.
+_case_region: contextvars.ContextVar[str | None] = contextvars.ContextVar("relief_case_region", default=None)
 
 
 @contextmanager
@@ -49,3 +52,18 @@ def current() -> WorkingCalendar:
     if activation.calendar is None:
         activation.calendar = activation.source.current()
     return activation.calendar
+
+
+@contextmanager
+def case_region(region: str | None) -> Iterator[None]:
+    """Make `region` the default region of the working-day functions while the block runs."""
+    token = _case_region.set(region or None)
+    try:
+        yield
+    finally:
+        _case_region.reset(token)
+
+
+def default_region(region: str | None) -> str | None:
+    """`region` when given, else the running case's region (None: national only)."""
+    return region if region is not None else _case_region.get()

@@ -141,28 +141,34 @@ def _active() -> WorkingCalendar:
     return current()
 
 
+def default_region(region: str | None) -> str | None:
+    from engine.calendar.active import default_region as running_case
+
+    return running_case(region)
+
+
 def is_provisional(day: dt.date) -> bool:
     """True when the official arrangement for `day`'s year is not known."""
     return _active().is_provisional(day)
 
 
 def is_working_day(day: dt.date, region: str | None = None) -> bool:
-    """Whether staff work on `day` for `region` (national when None)."""
-    return _active().is_working_day(day, region)
+    """Whether staff work on `day` for `region` (the running case's region when None)."""
+    return _active().is_working_day(day, default_region(region))
 
 
 def end_of_working_day(start: Moment, region: str | None = None) -> str:
     """Office close of `start`'s day if it is a working day, else of the next one.
 
     Used for "the same day" duties such as the electronic ledger (W-LEDGER)."""
-    return _active().end_of_working_day(start, region)
+    return _active().end_of_working_day(start, default_region(region))
 
 
 def add_working_days(start: Moment, n: int, region: str | None = None) -> str:
     """Office close of the n-th working day after `start`'s day, as ISO-8601 with offset.
 
     `add_working_days(accepted_at, 2)` is the J-T2 transfer deadline."""
-    return _active().add_working_days(start, n, region)
+    return _active().add_working_days(start, n, default_region(region))
 
 
 def add_calendar_days(start: Moment, n: int) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit import GENESIS, append_event
+from engine.calendar.active import case_region
 from engine.clock import Clock
 from engine.definitions.repository import SpecCache
 from engine.errors import Conflict, NotFound, ReliefError
@@ -135,10 +136,12 @@ class CommandContext:
     def run_engine(self, workflow: BpmnWorkflow, action: Callable[[], Any] | None = None) -> None:
         """Apply `action` (completing a task, delivering an event, …), then run engine steps
         until the instance waits; a failure of the diagram's code becomes ProcessError."""
+        region = next((it.row.region for it in self.loaded.values() if it.workflow is workflow), None)
         try:
-            if action is not None:
-                action()
-            workflow.do_engine_steps()
+            with case_region(region):
+                if action is not None:
+                    action()
+                workflow.do_engine_steps()
         except (SpiffWorkflowException, WorkflowException) as err:
             task = getattr(err, "task", None)
             element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)

@@ -55,6 +55,18 @@ def test_X_TIMERS_local_override_applies_to_its_region_and_sub_regions_only(engi
     assert days[dt.date(2026, 11, 7)].working and days[dt.date(2026, 11, 7)].note == "make-up"
 
 
+def test_X_TIMERS_a_local_holiday_moves_the_deadlines_of_that_regions_cases_only(engine):
+    """A county's own closure (declared for 320281) reaches the timers of cases started in
+    that county without the diagram naming a region; a case elsewhere keeps its deadline."""
+    engine.set_calendar_day(dt.date(2026, 11, 3), "holiday", "admin", region="320281", note="county closure")
+    engine.clock.reset_to(at("2026-11-02 09:00"))  # Monday
+    start_mini(engine, "RG-0")
+    local = engine.start("mini_case", {}, "RG-1", "clerk", region="320281")
+    elsewhere = engine.start("mini_case", {}, "RG-2", "clerk", region="150302")
+    assert review_task(engine, local.id).due_at == at("2026-11-05 17:30")
+    assert review_task(engine, elsewhere.id).due_at == at("2026-11-04 17:30")
+
+
 def test_X_TIMERS_an_override_made_by_another_process_is_seen_at_the_next_command(engine):
     other = Engine(engine.db.url)  # e.g. `relief calendar set` while the server runs
     try:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.calendar import SHANGHAI
-from engine.calendar.active import current
+from engine.calendar.active import case_region, current
 from engine.definitions.specs import CommandTimeDate
 from engine.runtime import inspect
 from engine.runtime.executor import CommandContext
@@ -61,7 +61,7 @@ class RecomputeDeadlines:
             expression = _time_date_expression(task) if task is not None else None
             due = timer.due_at
             if expression is not None:
-                with command_time(timer.created_at):
+                with command_time(timer.created_at), case_region(row.region):
                     due = _as_utc(task.workflow.script_engine.evaluate(task, expression))
             provisional = calendar.is_provisional(due.astimezone(SHANGHAI).date())
             if due == timer.due_at and provisional == timer.provisional:
