@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from engine.errors import NotFound
+
 
 def _engine():  # noqa: ANN202 - the Engine, made like api/cli.py makes it
     from api.cli import _engine as make
@@ -49,12 +51,17 @@ def incidents() -> None:
 @incidents.command("list")
 @click.option("--topic")
 def incidents_list(topic: str | None) -> None:
-    """List incidents with their last error."""
-    rows = _engine().jobs("incident", topic, limit=200)
+    """List incidents (jobs, then timers) with their last error."""
+    engine = _engine()
+    rows = engine.jobs("incident", topic, limit=200)
     for j in rows:
         at = j.incident_at.isoformat() if j.incident_at else "-"
         click.echo(f"{j.id}  {j.topic:<20} case={j.instance_id or j.case_id}  at={at}  {j.error or ''}")
-    if not rows:
+    timers = [] if topic else engine.timer_incidents(limit=200)
+    for t in timers:
+        at = t.incident_at.isoformat() if t.incident_at else "-"
+        click.echo(f"{t.id}  timer {t.bpmn_id:<14} case={t.instance_id}  at={at}  {t.last_error or ''}")
+    if not rows and not timers:
         click.echo("no incidents")
 
 
@@ -63,8 +70,14 @@ def incidents_list(topic: str | None) -> None:
 @click.option("--retries", default=1, show_default=True, type=click.IntRange(1, 100))
 @click.option("--as", "actor", default="cli", show_default=True)
 def incidents_retry(job_id: str, retries: int, actor: str) -> None:
-    """Make the incident's job fetchable again."""
-    job = _engine().retry_incident(job_id, actor, retries)
+    """Make the incident's job fetchable again (or the incident timer pending again)."""
+    engine = _engine()
+    try:
+        job = engine.retry_incident(job_id, actor, retries)
+    except NotFound:
+        timer = engine.retry_timer_incident(job_id, actor)  # NotFound here too: neither exists
+        click.echo(f"{timer.id} timer {timer.state}")
+        return
     click.echo(f"{job.id} {job.state} retries={job.retries}")
 
 

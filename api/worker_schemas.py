@@ -94,6 +94,24 @@ class RetryRequest(Schema):
     retries = fields.Integer(load_default=1, validate=validate.Range(1, 100))
 
 
+class PageQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class TimerIncident(Schema):
+    """A timer parked after repeated failed firings (the diagram errs on its path)."""
+
+    id = fields.String()
+    instance_id = fields.String()
+    bpmn_id = fields.String()
+    state = fields.String()
+    due_at = fields.DateTime()
+    failures = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    incident_at = fields.DateTime(allow_none=True)
+
+
 class HotlineTicketIn(Schema):
     """A ticket of the 12345 platform (J-CH-12345)."""
 

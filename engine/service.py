@@ -167,6 +167,16 @@ class Engine:
 
         return firing.fire_due(self, limit, actor)
 
+    def timer_incidents(self, limit: int = 50, offset: int = 0) -> list[Timer]:
+        """Timers parked after repeated failed firings, newest first, with the last error."""
+        with self.db.session() as s:
+            return list(s.scalars(sa.select(Timer).where(Timer.state == "incident")
+                                  .order_by(Timer.incident_at.desc(), Timer.id).limit(limit).offset(offset)))
+
+    def retry_timer_incident(self, timer_id: str, actor: str) -> Timer:
+        """Make an incident timer pending again (after its cause was fixed); it fires at the next round."""
+        return self.executor.run(cmd.RetryTimerIncident(timer_id), actor)
+
     def next_timer_due(self) -> dt.datetime | None:
         """When the earliest pending timer is due (engine time), or None."""
         with self.db.session() as s:

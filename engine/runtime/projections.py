@@ -23,6 +23,8 @@ TASKS = HumanTask.__table__
 CANDIDATES = TaskCandidate.__table__
 JOBS = Job.__table__
 TIMERS = Timer.__table__
+# An incident timer still waits in the workflow: it is cancelled with its task, never re-inserted.
+WAITING_TIMER_STATES = ("pending", "incident")
 LIVE_JOB_STATES = ("pending", "failed", "incident")
 
 
@@ -35,7 +37,7 @@ def _stored_signature(session: Session, instance_id: str) -> dict[str, Any]:
         "jobs": set(session.execute(sa.select(JOBS.c.task_id).where(
             JOBS.c.instance_id == instance_id, JOBS.c.state.in_(LIVE_JOB_STATES))).scalars()),
         "timers": dict(session.execute(sa.select(TIMERS.c.task_id, TIMERS.c.due_at).where(
-            TIMERS.c.instance_id == instance_id, TIMERS.c.state == "pending")).all()),
+            TIMERS.c.instance_id == instance_id, TIMERS.c.state.in_(WAITING_TIMER_STATES))).all()),
     }
 
 
@@ -99,7 +101,7 @@ def _jobs(session: Session, instance: Instance, waits: Waits, before: set, after
 def _timers(session: Session, instance: Instance, waits: Waits, before: dict, now: dt.datetime) -> None:
     gone = [k for k in before if k not in waits.timers]
     if gone:
-        session.execute(TIMERS.update().where(TIMERS.c.task_id.in_(gone), TIMERS.c.state == "pending")
+        session.execute(TIMERS.update().where(TIMERS.c.task_id.in_(gone), TIMERS.c.state.in_(WAITING_TIMER_STATES))
                         .values(state="cancelled"))
     new = [(k, task, due) for k, (task, due) in waits.timers.items() if k not in before]
     if new:

@@ -158,9 +158,12 @@ class Timer(Base):
     bpmn_id: Mapped[str] = mapped_column(sa.String(120))
     due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     provisional: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[str] = mapped_column(sa.String(16))  # pending|fired|cancelled
+    state: Mapped[str] = mapped_column(sa.String(16))  # pending|fired|cancelled|incident
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     fired_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")  # failed firings since pending
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    incident_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (sa.Index("ix_timers_due", "state", "due_at"),)
 
 

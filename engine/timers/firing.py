@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from engine.calendar import OFFICIAL_LAST_YEAR, shared
-from engine.errors import ReliefError
+from engine.errors import Conflict, ReliefError
 from engine.runtime import commands as cmd
 from engine.store.models import Timer
 
@@ -24,8 +24,9 @@ def fire_due(engine: Engine, limit: int | None, actor: str, batch: int = BATCH) 
     (or `limit` fired).
 
     If a batch fails, the round goes on one timer per transaction; a timer whose own
-    firing fails (the diagram errs, or it lost a race three times) is left pending and
-    skipped for the rest of this round; the next sweep tries it again."""
+    firing fails is skipped for the rest of this round. A failure of the diagram (not a
+    lost race) is counted on the timer; the third makes it an incident that waits for an
+    operator instead of being retried at every watch."""
     fired, skip = 0, []
     due_by = engine.clock.now()  # one horizon per round: a round always ends
     while limit is None or fired < limit:
@@ -33,7 +34,7 @@ def fire_due(engine: Engine, limit: int | None, actor: str, batch: int = BATCH) 
         command = cmd.FireNextDueTimers(tuple(skip), due_by, size)
         try:
             timers = engine.executor.run(command, actor)
-        except (ReliefError, sa.exc.DBAPIError) as err:  # DBAPIError: e.g. a deadlock victim
+        except Exception as err:  # noqa: BLE001 - one broken timer must not stop the others
             if command.timer_id is None:
                 raise
             if size > 1:
@@ -41,11 +42,25 @@ def fire_due(engine: Engine, limit: int | None, actor: str, batch: int = BATCH) 
                 continue
             log.warning("timer %s not fired: %s", command.timer_id, err)
             skip.append(command.timer_id)
+            if not isinstance(err, (Conflict, sa.exc.DBAPIError)):  # races and deadlocks pass by themselves
+                _count_failure(engine, command.timer_id, err, actor)
             continue
         if not timers:
             break
         fired += len(timers)
     return fired
+
+
+def _count_failure(engine: Engine, timer_id: str, err: Exception, actor: str) -> None:
+    message = err.message if isinstance(err, ReliefError) else f"{type(err).__name__}: {err}"
+    try:
+        timer = engine.executor.run(cmd.RecordTimerFailure(timer_id, message), actor)
+    except Exception:  # noqa: BLE001 - counting is best effort; the timer stays pending
+        log.exception("could not record the failure of timer %s", timer_id)
+        return
+    if timer.state == "incident":
+        log.error("timer %s (%s) is an incident after %d failed firings: %s",
+                  timer.id, timer.bpmn_id, timer.failures, message)
 
 
 def recompute_provisional(engine: Engine, reason: str, actor: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from engine.runtime.commands.jobs import (
 )
 from engine.runtime.commands.recompute_deadlines import RecomputeDeadlines
 from engine.runtime.commands.start_instance import StartInstance
+from engine.runtime.commands.timer_incidents import RecordTimerFailure, RetryTimerIncident
 
 __all__ = [
     "CancelInstance",
@@ -34,6 +35,8 @@ __all__ = [
     "QueueJob",
     "RetryIncident",
     "RecomputeDeadlines",
+    "RecordTimerFailure",
+    "RetryTimerIncident",
     "StartInstance",
     "ThrowBpmnError",
     "UnclaimTask",
