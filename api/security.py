@@ -55,7 +55,7 @@ def _authenticate() -> Principal:
     if worker_tokens.is_worker_token(token):
         raise Unauthorized("a worker token is valid only on the job endpoints (/api/v1/jobs)")
     engine = current_app.extensions["relief_engine"]
-    with engine.db.session() as s:
+    with engine.db.reading() as s:
         return principal_from_token(s, current_app.config["SECRET_KEY"], token)
 
 

@@ -60,7 +60,7 @@ class Engine:
         return self.deploy(read_paths(paths), actor)
 
     def definitions(self) -> list[Definition]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return list(s.scalars(sa.select(Definition).order_by(Definition.key, Definition.version)))
 
     # commands ---------------------------------------------------------------
@@ -114,7 +114,7 @@ class Engine:
         return self.executor.run(cmd.QueueJob(instance_id, topic, params, key), actor)
 
     def job(self, job_id: str) -> Job:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             row = s.get(Job, job_id)
         if row is None:
             from engine.errors import NotFound
@@ -129,7 +129,7 @@ class Engine:
             q = q.where(Job.state == state)
         if topic:
             q = q.where(Job.topic == topic)
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return list(s.scalars(q.order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)))
 
     def hotline_intake(self, ticket_id: str, definition: str, data: dict[str, Any],
@@ -154,7 +154,7 @@ class Engine:
     def identify_worker(self, token: str) -> Any:
         from engine.auth import worker_tokens
 
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return worker_tokens.identify(s, token)
 
     def fire_timer(self, timer_id: str) -> Timer:
@@ -169,7 +169,7 @@ class Engine:
 
     def timer_incidents(self, limit: int = 50, offset: int = 0) -> list[Timer]:
         """Timers parked after repeated failed firings, newest first, with the last error."""
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return list(s.scalars(sa.select(Timer).where(Timer.state == "incident")
                                   .order_by(Timer.incident_at.desc(), Timer.id).limit(limit).offset(offset)))
 
@@ -179,7 +179,7 @@ class Engine:
 
     def next_timer_due(self) -> dt.datetime | None:
         """When the earliest pending timer is due (engine time), or None."""
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return s.scalar(sa.select(sa.func.min(Timer.due_at)).where(Timer.state == "pending"))
 
     def recompute_provisional_deadlines(self, reason: str, actor: str = "calendar") -> list[dict[str, Any]]:
@@ -229,7 +229,7 @@ class Engine:
 
     # queries ----------------------------------------------------------------
     def instance(self, instance_id: str) -> Instance:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             row = s.get(Instance, instance_id)
             if row is None:
                 raise NotFound(f"instance {instance_id} does not exist", {"instance": instance_id})
@@ -239,7 +239,7 @@ class Engine:
         """The form a task is rendered and validated with, as deployed with its instance."""
         if not task.form_key:
             return None
-        with self.db.session() as s:
+        with self.db.reading() as s:
             instance = s.get(Instance, task.instance_id)
             return self.specs.form(s, instance.definition.deployment_id, task.form_key)
 
@@ -256,7 +256,7 @@ class Engine:
         system may answer only such cases)."""
         from engine.store.records import Dispatch
 
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return s.scalar(sa.select(Dispatch.id).join(Instance, Instance.id == Dispatch.instance_id).where(
                 Instance.business_key == business_key, Dispatch.kind == "department",
                 Dispatch.target == department).limit(1)) is not None
@@ -268,7 +268,7 @@ class Engine:
     def _restored(self, instance: Instance):  # noqa: ANN202 - a SpiffWorkflow BpmnWorkflow
         from engine.runtime import state
 
-        with self.db.session() as s:
+        with self.db.reading() as s:
             process = self.specs.process(s, s.get(Definition, instance.definition_id))
         return state.load(instance.state, process.spec, process.subprocess_specs)
 
@@ -287,7 +287,7 @@ class Engine:
         """The data a user task sees (to pre-fill its form)."""
         from engine.runtime.inspect import find_task
 
-        with self.db.session() as s:
+        with self.db.reading() as s:
             instance = s.get(Instance, task.instance_id)
         found = find_task(self._restored(instance), task.id)
         return dict(found.data) if found is not None else {}

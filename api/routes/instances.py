@@ -51,7 +51,7 @@ def list_instances(args: dict[str, Any]) -> list[Instance]:
     """Cases, newest first, within the caller's region."""
     who = current_principal()
     region = None if who.is_admin or who.has_role("auditor") else who.region
-    with engine().db.session() as s:
+    with engine().db.reading() as s:
         return queries.instances(s, args.get("status"), args.get("business_key"), region,
                                  args.get("definition"), args["limit"], args["offset"])
 
@@ -68,7 +68,7 @@ def get_instance(instance_id: str) -> dict[str, Any]:
         raise Forbidden("applicants see only their own applications", {"instance": instance_id})
     data = engine().case_data(instance)
     full = who.has_role(*FULL_DATA_ROLES) or instance.started_by == who.username
-    with engine().db.session() as s:
+    with engine().db.reading() as s:
         open_tasks = queries.tasks(s, queries.TaskFilter(instance_id=instance.id))
     out: dict[str, Any] = {name: getattr(instance, name) for name in schemas.InstanceOut().fields
                            if name != "definition"}
@@ -96,7 +96,7 @@ def cancel(args: dict[str, Any], instance_id: str) -> Instance:
 def history(instance_id: str) -> list[AuditEvent]:
     """Every command applied to the case, hash-chained (X-AUDIT, J-TRACK)."""
     _visible(engine().instance(instance_id), current_principal())
-    with engine().db.session() as s:
+    with engine().db.reading() as s:
         return queries.history(s, instance_id)
 
 
@@ -106,5 +106,5 @@ def history(instance_id: str) -> list[AuditEvent]:
 def verify(instance_id: str) -> dict[str, Any]:
     """Recompute the hash chain of the case's history and report the first break."""
     engine().instance(instance_id)
-    with engine().db.session() as s:
+    with engine().db.reading() as s:
         return verify_chain(s, instance_id)

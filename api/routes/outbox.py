@@ -26,12 +26,12 @@ LEDGER_COLUMNS = ["id", "recorded_on", "recorded_at", "business_key", "instance_
 @blp.response(200, ws.NotificationOut(many=True))
 def outbox(args: dict[str, Any]) -> list[Notification]:
     """Applicant notices, newest first; phone numbers masked (J-SEC)."""
-    with engine().db.session() as s:
+    with engine().db.reading() as s:
         return queries.notifications(s, args.get("instance"), args.get("status"), args["limit"], args["offset"])
 
 
 def _ledger(args: dict[str, Any]) -> list[LedgerEntry]:
-    with engine().db.session() as s:
+    with engine().db.reading() as s:
         return queries.ledger_entries(s, args.get("on"), args.get("business_key"), args.get("stage"),
                                       args["limit"], args["offset"])
 

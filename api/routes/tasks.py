@@ -18,7 +18,7 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User
 
 
 def _task(task_id: str) -> HumanTask:
-    with engine().db.session() as s:
+    with engine().db.reading() as s:
         row = s.get(HumanTask, task_id)
     if row is None:
         raise NotFound(f"task {task_id} does not exist", {"task": task_id})
@@ -47,7 +47,7 @@ def list_tasks(args: dict[str, Any]) -> list[HumanTask]:
         f.overdue_at = now
     if args["due_soon"]:
         f.due_from, f.due_before = now, now + dt.timedelta(hours=args["due_within_hours"])
-    with engine().db.session() as s:
+    with engine().db.reading() as s:
         return queries.tasks(s, f)
 
 

@@ -44,6 +44,27 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def make_sqlite_reader(url: str) -> sa.Engine:
+    """A second SQLite engine for read-only work: a deferred BEGIN reads a WAL snapshot
+    without taking the write lock, so task lists and logins never queue behind a long
+    write (a timer drain); `query_only` makes an accidental write fail loudly."""
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
 class Database:
     """Owns the engine and the session factory for one database URL."""
 
@@ -51,6 +72,11 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        in_memory = self.url in ("sqlite://", "sqlite:///:memory:")  # a second engine would see another database
+        self._reader = make_sqlite_reader(self.url) if self.is_sqlite and not in_memory else None
+        reader = self._reader or (self.engine if self.is_sqlite else
+                                  self.engine.execution_options(postgresql_readonly=True))  # same pool
+        self._read_sessions = sessionmaker(reader, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -67,5 +93,13 @@ class Database:
                 s.rollback()
                 raise
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session: on SQLite it does not wait for writers; never commits."""
+        with self._read_sessions() as s:  # closing returns the connection, ending its transaction
+            yield s
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._reader is not None:
+            self._reader.dispose()
