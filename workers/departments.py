@@ -4,7 +4,9 @@
 Per department: `name`, `mode` (`worklist`: its staff work in our task list;
 `webhook`: its own system gets a signed JSON POST at `url` and answers later through
 `POST /api/v1/messages`, signed with the secret in the environment variable
-`secret_env`)."""
+`secret_env`). A webhook department may set `handling_days`: the statutory handling limit in
+working days that its system has to answer within (1–90, the bounds of the worklist intake
+form); `common_department_handling` supervises the wait against it, 20 when not set."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any
 
 DEFAULT_FILE = Path(__file__).with_name("departments.json")
 MODES = ("worklist", "webhook")
+HANDLING_DAYS = range(1, 91)  # as the worklist intake form allows (forms/common/department_intake.json)
 
 
 def departments_file() -> Path:
@@ -37,6 +40,10 @@ def _load(path: str, _mtime: int) -> dict[str, dict[str, Any]]:
             raise ValueError(f"{path}: department '{code}' has mode '{dept.get('mode')}', not one of {MODES}")
         if dept["mode"] == "webhook" and not (dept.get("url") and dept.get("secret_env")):
             raise ValueError(f"{path}: webhook department '{code}' needs 'url' and 'secret_env'")
+        days = dept.get("handling_days")
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days not in HANDLING_DAYS):
+            raise ValueError(f"{path}: department '{code}' has handling_days {days!r}, not a whole number of "
+                             f"working days from {HANDLING_DAYS.start} to {HANDLING_DAYS.stop - 1}")
     return out
 
 

@@ -31,6 +31,8 @@ def dispatch_to_department(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
     out = {"dispatch_id": row.id, "department": code, "department_name": dept["name"], "mode": row.mode}
     if dept["mode"] == "webhook":
         out["receipt"] = _post_to_department(code, dept, job, row.id)
+        # The department's own limit, if configured; the diagram supplies the default (W-SUPERVISE).
+        out["handling_days"] = dept.get("handling_days")
     return out
 
 
