@@ -133,12 +133,11 @@ def test_T_ID_relief_data_import_loads_the_registry_and_granted_aid(engine, tmp_
         [grant] = s.scalars(sa.select(AidGrant)).all()
     assert grant.aid_type == "dibao" and grant.until is None
 
-    from workers.context import HandlerContext, JobView
-    from workers.data_platform import fetch_household
-
-    found = fetch_household(JobView("j", "household.fetch", "i", {"id_number": "320281198001010025"}, {}, "k"),
-                            HandlerContext(engine.db, engine.clock.now()))
-    assert found["found"] and found["household"]["size"] == 2
+    _mini(engine)
+    inst = engine.start("mini_case", {}, "TID-1", "clerk")
+    engine.queue_job(inst.id, "household.fetch", {"id_number": "320281198001010025"}, "TID-1:household", "test")
+    [done] = run_pending(engine, topics=["household.fetch"])
+    assert done["result"]["found"] and done["result"]["household"]["size"] == 2
 
 
 def test_T_ID_a_bad_csv_line_is_named_and_nothing_is_imported(engine, tmp_path, monkeypatch):
@@ -159,6 +158,7 @@ def test_T_ID_a_bad_csv_line_is_named_and_nothing_is_imported(engine, tmp_path, 
 def test_T_DEDUP_the_county_data_platform_can_be_asked_over_http_instead(engine, outside, monkeypatch):
     from workers.context import HandlerContext, JobView
     from workers.data_platform import check_duplicates, fetch_household
+    from workers.records import EngineRecords
 
     platform = outside("platform")
     monkeypatch.setenv("RELIEF_DATA_PLATFORM_URL", platform.url)
@@ -169,7 +169,8 @@ def test_T_DEDUP_the_county_data_platform_can_be_asked_over_http_instead(engine,
     grants = [{"id_number": "32028120050101002X", "aid_type": "dibao", "since": "2025-01-01", "until": None,
                "source": "民政"}]
     platform.answers = [(200, household), (200, household), (200, grants)]
-    ctx = HandlerContext(engine.db, engine.clock.now())
+    # The local tables are never asked when the platform is configured.
+    ctx = HandlerContext(EngineRecords(engine, "j", "w"), engine.clock.now())
     params = {"id_number": "320281198001010025", "aid_types": ["dibao"]}
     found = fetch_household(JobView("j", "household.fetch", "i", params, {}, "k"), ctx)
     assert found["household"]["size"] == 2 and found["household"]["income_per_capita"] == 300

@@ -40,7 +40,8 @@ def _case_waiting_for_notify(engine, key: str) -> str:
 
 
 def _worker(live, token: str, engine, sms_url: str) -> subprocess.Popen:
-    env = dict(os.environ, RELIEF_DATABASE_URL=engine.db.url, RELIEF_SMS_GATEWAY_URL=sms_url)
+    env = dict(os.environ, RELIEF_SMS_GATEWAY_URL=sms_url)
+    env.pop("RELIEF_DATABASE_URL", None)  # the worker token is the only credential (X-WORKERS)
     return subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--url", live.base, "--token", token,
                              "--topics", "applicant.notify", "--wait-seconds", "1"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
