@@ -17,7 +17,7 @@ from engine.auth.signatures import signed_headers
 from engine.store.models import HumanTask, Job
 from engine.store.records import AidGrant, HouseholdMember, LedgerEntry
 from tests.engine.helpers import mini_bundle
-from tests.workers.conftest import HOTLINE_SECRET
+from tests.workers.conftest import HOTLINE_SECRET, run_over_http, worker_token
 from workers.errors import HandlerFailed
 from workers.runner import run_pending
 
@@ -70,8 +70,15 @@ def test_J_T2F_without_a_gateway_the_notice_waits_in_the_outbox(live, engine, mo
     assert row["instance_id"] == inst.id and row["template"] == "approved"
 
 
+@pytest.mark.parametrize("over", ["in-process", "http"])
 def test_J_CH_12345_each_notice_of_a_hotline_case_is_pushed_to_the_platform(live, engine, outside, monkeypatch,
-                                                                             hotline_secret):
+                                                                             hotline_secret, over):
+    token = worker_token(engine)
+
+    def rounds() -> list[dict]:
+        # Over HTTP (what a worker process does) the push is queued through the job's record endpoint.
+        return run_over_http(live.base, token, engine) if over == "http" else run_pending(engine)
+
     platform = outside("12345")
     monkeypatch.setenv("RELIEF_HOTLINE_DEFINITION", "mini_case")
     _mini(engine)
@@ -82,11 +89,11 @@ def test_J_CH_12345_each_notice_of_a_hotline_case_is_pushed_to_the_platform(live
     receipt = live.call("POST", "/api/v1/intake/hotline", data=body,
                         headers=signed_headers("12345", HOTLINE_SECRET, body)).json()
     _approve_mini(engine, receipt["instance_id"])
-    run_pending(engine)
+    rounds()
     assert [r.json["status"] for r in platform.received] == ["received", "approved"]
     assert "王五" in platform.received[1].json["message"]
     assert engine.instance(receipt["instance_id"]).status == "completed"
-    run_pending(engine)  # a second round pushes nothing twice
+    rounds()  # a second round pushes nothing twice
     assert len(platform.received) == 2
     with engine.db.session() as s:
         states = s.scalars(sa.select(Job.state).where(Job.case_id == receipt["instance_id"])).all()
