@@ -4,7 +4,6 @@ the worker side of the `relief` command. Thin, like api/cli.py."""
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import click
@@ -29,14 +28,13 @@ def _engine():  # noqa: ANN202 - the Engine, made like api/cli.py makes it
 def worker(url: str, token: str, topics: str, concurrency: int, lock_seconds: int, wait_seconds: float) -> None:
     """Run handlers for jobs fetched over HTTP until SIGTERM; logs each job.
 
-    Handlers that keep case records (outbox, ledger, dispatches, data platform) write
-    them to RELIEF_DATABASE_URL."""
+    The worker token is the only credential needed: case records (outbox, ledger,
+    dispatches) and the local data platform are reached through the API too."""
     from workers.http_worker import HttpWorker
 
     wanted = [t.strip() for t in topics.split(",") if t.strip()]
     try:
-        runner = HttpWorker(url, token, wanted or None, concurrency, lock_seconds, wait_seconds,
-                            database_url=os.environ.get("RELIEF_DATABASE_URL"))
+        runner = HttpWorker(url, token, wanted or None, concurrency, lock_seconds, wait_seconds)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--topics") from err
     logging.getLogger("relief.worker").setLevel(logging.INFO)

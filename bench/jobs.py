@@ -5,8 +5,9 @@
 On PostgreSQL (a schema of its own, dropped afterwards): N cases of a one-step diagram
 (start → ledger.record → end) wait for a worker. The API runs in its own process
 (`relief serve --no-background`, waitress); `relief worker` processes fetch over HTTP,
-run the real ledger handler (a row in the ledger) and complete the job, which runs the
-case to its end (engine step, projections, audit) in one transaction.
+run the real ledger handler (a row in the ledger, kept through the API: the worker has
+only its token) and complete the job, which runs the case to its end (engine step,
+projections, audit) in one transaction.
 
 The rate counts from the first to the last completed job (so process start-up is not
 measured). The 4-worker run is repeated with two API processes, since one waitress
@@ -122,8 +123,9 @@ def _http_run(engine: Engine, env: dict[str, str], urls: list[str], token: str, 
     tag = f"http{workers}-{uuid.uuid4().hex[:6]}"
     _start_cases(engine, n, tag)
     since = engine.clock.now()
+    worker_env = {k: v for k, v in env.items() if k != "RELIEF_DATABASE_URL"}  # as on another machine
     procs = [subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--url", urls[i % len(urls)], "--token",
-                               token, "--topics", "ledger.record", "--wait-seconds", "1"], cwd=ROOT, env=env,
+                               token, "--topics", "ledger.record", "--wait-seconds", "1"], cwd=ROOT, env=worker_env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(workers)]
     deadline = time.monotonic() + 600
     while _pending(engine) and time.monotonic() < deadline:

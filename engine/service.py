@@ -113,6 +113,48 @@ class Engine:
         """A detached job for a case (no diagram element waits on it); idempotent by `key`."""
         return self.executor.run(cmd.QueueJob(instance_id, topic, params, key), actor)
 
+    # case records, kept by the worker holding a job's lock (engine/records.py) ----------
+    def _run_keyed(self, command: Any, actor: str) -> Any:
+        """Run a command that creates a row with a unique key unless it exists; when another
+        caller created it at the same moment (IntegrityError), the second run finds that row."""
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            return self.executor.run(command, actor)
+        except IntegrityError:
+            return self.executor.run(command, actor)
+
+    def keep_record(self, job_id: str, worker_id: str, kind: str,
+                    fields: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The job's record of `kind` (notification, ledger, dispatch), created unless an
+        earlier delivery of the job made it: (record, created)."""
+        return self._run_keyed(cmd.KeepRecord(job_id, worker_id, kind, fields), worker_id)
+
+    def notification_sent(self, job_id: str, worker_id: str) -> dict[str, Any]:
+        """Mark the job's notice sent (the SMS gateway accepted it)."""
+        return self.executor.run(cmd.MarkNotificationSent(job_id, worker_id), worker_id)
+
+    def queue_hotline_status(self, job_id: str, worker_id: str, status: str, message: str) -> tuple[str | None, bool]:
+        """Push the job's notice to the 12345 platform if its case came from there:
+        (the status job's id or None, whether this call queued it)."""
+        return self._run_keyed(cmd.QueueHotlineStatus(job_id, worker_id, status, message), worker_id)
+
+    def registry_household(self, job_id: str, worker_id: str,
+                           id_number: str) -> tuple[str, list[dict[str, Any]]] | None:
+        """T-ID: the household of `id_number` in the local registry, for the job's handler."""
+        from engine import records
+
+        return self.executor.run(cmd.ReadForJob(job_id, worker_id, "registry",
+                                                lambda s: records.household(s, id_number)), worker_id)
+
+    def registry_grants(self, job_id: str, worker_id: str, id_numbers: list[str],
+                        aid_types: list[str]) -> list[dict[str, Any]]:
+        """T-DEDUP: aid already granted to `id_numbers`, for the job's handler."""
+        from engine import records
+
+        return self.executor.run(cmd.ReadForJob(job_id, worker_id, "registry",
+                                                lambda s: records.grants(s, id_numbers, aid_types)), worker_id)
+
     def job(self, job_id: str) -> Job:
         with self.db.reading() as s:
             row = s.get(Job, job_id)
@@ -135,12 +177,8 @@ class Engine:
     def hotline_intake(self, ticket_id: str, definition: str, data: dict[str, Any],
                        callback_url: str | None, actor: str) -> tuple[Instance, bool]:
         """Start the case of a 12345 ticket once: (the case, whether this call created it)."""
-        from sqlalchemy.exc import IntegrityError
-
-        try:
-            return self.executor.run(cmd.HotlineIntake(ticket_id, definition, data, callback_url), actor)
-        except IntegrityError:  # the same ticket arrived at the same moment: that one made the case
-            return self.executor.run(cmd.HotlineIntake(ticket_id, definition, data, callback_url), actor)
+        # The same ticket arriving twice at the same moment: the second run finds the first's case.
+        return self._run_keyed(cmd.HotlineIntake(ticket_id, definition, data, callback_url), actor)
 
     # worker credentials -------------------------------------------------------
     def create_worker_token(self, name: str, topics: list[str], actor: str) -> tuple[Any, str]:

@@ -1,21 +1,12 @@
-"""What a handler gets: the job and a way to write case records idempotently."""
+"""What a handler gets: the job, and the case records it keeps idempotently (no database
+session: a worker process on another machine has only its worker token)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from engine.store.db import Database
-from engine.store.models import Job
-
-T = TypeVar("T")
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -32,42 +23,40 @@ class JobView:
     attempts: int = 1  # this delivery is the n-th
 
 
+class Records(Protocol):
+    """The case records a handler keeps, for the job it holds (its case, business key and
+    idempotency key come from the job). Over the engine in-process (`relief serve`), over
+    HTTP with the worker token in a worker process (workers/records.py)."""
+
+    def keep(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """The job's record of `kind` (`notification`, `ledger`, `dispatch`), created unless
+        an earlier delivery of the job made it (at-least-once delivery), as JSON values."""
+        ...
+
+    def notification_sent(self) -> None:
+        """The SMS gateway accepted the job's notice."""
+        ...
+
+    def push_to_hotline(self, status: str, message: str) -> bool:
+        """Queue the notice as a status update for the 12345 platform if the case came from
+        there (once per job); False when it did not or it was queued before."""
+        ...
+
+    def household(self, id_number: str) -> tuple[str, list[dict[str, Any]]] | None:
+        """T-ID: (household id, members) from the local registry, None when unknown."""
+        ...
+
+    def grants(self, id_numbers: list[str], aid_types: list[str]) -> list[dict[str, Any]]:
+        """T-DEDUP: aid already granted (`since`/`until` as dates)."""
+        ...
+
+
 @dataclass
 class HandlerContext:
-    db: Database
+    """What a handler gets besides its job: its records and the time it runs at."""
+
+    records: Records
     now: dt.datetime
-
-    def once(self, model: type[T], key: str, create: Callable[[Session], T]) -> T:
-        """Create the record for idempotency `key` unless it exists (at-least-once delivery):
-        a second delivery of the same job finds the first one's record."""
-        try:
-            with self.db.session() as s:
-                row = create(s)
-                s.add(row)
-                s.flush()
-                return row
-        except IntegrityError:
-            with self.db.session() as s:
-                return s.scalar(sa.select(model).where(model.idempotency_key == key))  # type: ignore[attr-defined]
-
-    def read(self, fn: Callable[[Session], T]) -> T:
-        with self.db.session() as s:
-            return fn(s)
-
-    def queue_job(self, case_id: str, topic: str, params: dict[str, Any], key: str,
-                  business_key: str | None = None, retries: int = 5) -> bool:
-        """Queue a detached job (e.g. a status update for the 12345 platform) once per `key`;
-        False when an earlier delivery of this job already queued it."""
-        task_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"relief-job:{key}"))
-        try:
-            with self.db.session() as s:
-                s.add(Job(instance_id=None, case_id=case_id, task_id=task_id, bpmn_id="-", topic=topic,
-                          detached=True, state="pending", retries=retries, run_after=self.now,
-                          idempotency_key=key[:80], created_at=self.now, attempts=0,
-                          variables={"params": params, "case": {}, "business_key": business_key}))
-            return True
-        except IntegrityError:
-            return False
 
 
 Handler = Callable[[JobView, HandlerContext], dict[str, Any]]

@@ -1,6 +1,7 @@
 """Where 一证申请 and 一键核对 read household and aid data (T-ID, T-DEDUP).
 
-The default is the local tables, loaded with `relief data import`. With
+The default is the local tables, loaded with `relief data import`, read through the
+job's records (engine/records.py; a worker process reads them over the API). With
 RELIEF_DATA_PLATFORM_URL set, the county's data platform is asked over HTTP instead
 (optional bearer RELIEF_DATA_PLATFORM_TOKEN):
   GET {url}/households?id_number=X → {household_id, members: [{id_number, name, relation,
@@ -15,9 +16,7 @@ import os
 from typing import Any, Protocol
 
 import requests
-import sqlalchemy as sa
 
-from engine.store.records import AidGrant, HouseholdMember
 from workers.context import HandlerContext
 from workers.errors import HandlerFailed
 
@@ -28,34 +27,6 @@ class DataSource(Protocol):
     def household(self, id_number: str) -> tuple[str, list[dict[str, Any]]] | None: ...
 
     def grants(self, id_numbers: list[str], aid_types: list[str]) -> list[dict[str, Any]]: ...
-
-
-class LocalTables:
-    """The registry_members and aid_grants tables of our own database."""
-
-    def __init__(self, ctx: HandlerContext) -> None:
-        self.ctx = ctx
-
-    def household(self, id_number: str) -> tuple[str, list[dict[str, Any]]] | None:
-        def query(s: sa.orm.Session) -> tuple[str, list[dict[str, Any]]] | None:
-            me = s.get(HouseholdMember, id_number)
-            if me is None:
-                return None
-            rows = s.scalars(sa.select(HouseholdMember).where(HouseholdMember.household_id == me.household_id)
-                             .order_by(HouseholdMember.id_number)).all()
-            return me.household_id, [{"id_number": m.id_number, "name": m.name, "relation": m.relation,
-                                      "income_monthly": m.income_monthly, "assets": m.assets,
-                                      "medical_insurance": m.medical_insurance, "disability": m.disability}
-                                     for m in rows]
-        return self.ctx.read(query)
-
-    def grants(self, id_numbers: list[str], aid_types: list[str]) -> list[dict[str, Any]]:
-        def query(s: sa.orm.Session) -> list[dict[str, Any]]:
-            rows = s.scalars(sa.select(AidGrant).where(AidGrant.id_number.in_(id_numbers),
-                                                       AidGrant.aid_type.in_(aid_types)).order_by(AidGrant.id)).all()
-            return [{"id_number": r.id_number, "aid_type": r.aid_type, "since": r.since, "until": r.until,
-                     "source": r.source} for r in rows]
-        return self.ctx.read(query)
 
 
 class HttpPlatform:
@@ -77,26 +48,31 @@ class HttpPlatform:
 
     def household(self, id_number: str) -> tuple[str, list[dict[str, Any]]] | None:
         r = self._get("/households", [("id_number", id_number)])
-        if r.status_code == 404:
-            return None
-        body = r.json()
-        return str(body["household_id"]), [
-            {"id_number": str(m["id_number"]).upper(), "name": m.get("name", ""), "relation": m.get("relation", ""),
-             "income_monthly": float(m.get("income_monthly") or 0), "assets": float(m.get("assets") or 0),
-             "medical_insurance": m.get("medical_insurance"), "disability": m.get("disability")}
-            for m in body.get("members", [])]
+        return None if r.status_code == 404 else household_from_json(r.json())
 
     def grants(self, id_numbers: list[str], aid_types: list[str]) -> list[dict[str, Any]]:
         r = self._get("/grants", [("id_number", i) for i in id_numbers] + [("aid_type", t) for t in aid_types])
-        if r.status_code == 404:
-            return []
-        return [{"id_number": str(g["id_number"]).upper(), "aid_type": g["aid_type"],
-                 "since": dt.date.fromisoformat(g["since"]),
-                 "until": dt.date.fromisoformat(g["until"]) if g.get("until") else None,
-                 "source": g.get("source", "")} for g in r.json()]
+        return [] if r.status_code == 404 else [grant_from_json(g) for g in r.json()]
+
+
+def household_from_json(body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """A household as the data platform (or our API's job data endpoint) sends it."""
+    return str(body["household_id"]), [
+        {"id_number": str(m["id_number"]).upper(), "name": m.get("name", ""), "relation": m.get("relation", ""),
+         "income_monthly": float(m.get("income_monthly") or 0), "assets": float(m.get("assets") or 0),
+         "medical_insurance": m.get("medical_insurance"), "disability": m.get("disability")}
+        for m in body.get("members", [])]
+
+
+def grant_from_json(g: dict[str, Any]) -> dict[str, Any]:
+    """A granted aid as JSON, with its dates as dates."""
+    return {"id_number": str(g["id_number"]).upper(), "aid_type": g["aid_type"],
+            "since": dt.date.fromisoformat(g["since"]),
+            "until": dt.date.fromisoformat(g["until"]) if g.get("until") else None, "source": g.get("source", "")}
 
 
 def source(ctx: HandlerContext) -> DataSource:
-    """The configured data source."""
+    """The configured data source: the county's platform, else the local tables through
+    the job's records (the engine in-process, the API in a worker process)."""
     url = os.environ.get("RELIEF_DATA_PLATFORM_URL")
-    return HttpPlatform(url, os.environ.get("RELIEF_DATA_PLATFORM_TOKEN")) if url else LocalTables(ctx)
+    return HttpPlatform(url, os.environ.get("RELIEF_DATA_PLATFORM_TOKEN")) if url else ctx.records

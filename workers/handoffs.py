@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.calendar import SHANGHAI
-from engine.store.records import Dispatch, LedgerEntry
 from workers.context import HandlerContext, JobView
 from workers.departments import department_secret, departments
 from workers.errors import BpmnError, HandlerFailed
@@ -25,12 +23,11 @@ def dispatch_to_department(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
     if code not in departments():
         raise ValueError(f"unknown department '{code}' (configured: {', '.join(sorted(departments()))})")
     dept = departments()[code]
-    row = ctx.once(Dispatch, job.idempotency_key, lambda s: Dispatch(
-        instance_id=job.instance_id, idempotency_key=job.idempotency_key, kind="department", target=code,
-        mode=dept["mode"], payload={"aid_type": job.params.get("aid_type")}, created_at=ctx.now))
-    out = {"dispatch_id": row.id, "department": code, "department_name": dept["name"], "mode": row.mode}
+    row = ctx.records.keep("dispatch", {"kind": "department", "target": code, "mode": dept["mode"],
+                                        "payload": {"aid_type": job.params.get("aid_type")}})
+    out = {"dispatch_id": row["id"], "department": code, "department_name": dept["name"], "mode": row["mode"]}
     if dept["mode"] == "webhook":
-        out["receipt"] = _post_to_department(code, dept, job, row.id)
+        out["receipt"] = _post_to_department(code, dept, job, row["id"])
         # The department's own limit, if configured; the diagram supplies the default (W-SUPERVISE).
         out["handling_days"] = dept.get("handling_days")
     return out
@@ -76,10 +73,9 @@ def refer(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
     organisation = str(job.params.get("organisation") or "").strip()
     if not organisation:
         raise ValueError("referral needs an organisation")
-    row = ctx.once(Dispatch, job.idempotency_key, lambda s: Dispatch(
-        instance_id=job.instance_id, idempotency_key=job.idempotency_key, kind="referral", target=organisation,
-        mode="worklist", payload={"reason": job.params.get("reason")}, created_at=ctx.now))
-    return {"referral_id": row.id, "organisation": organisation}
+    row = ctx.records.keep("dispatch", {"kind": "referral", "target": organisation, "mode": "worklist",
+                                        "payload": {"reason": job.params.get("reason")}})
+    return {"referral_id": row["id"], "organisation": organisation}
 
 
 def record_ledger(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
@@ -87,8 +83,6 @@ def record_ledger(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
     stage = str(job.params.get("stage") or "").strip()
     if not stage:
         raise ValueError("ledger entry needs a stage")
-    row = ctx.once(LedgerEntry, job.idempotency_key, lambda s: LedgerEntry(
-        instance_id=job.instance_id, idempotency_key=job.idempotency_key,
-        business_key=job.business_key, stage=stage, summary=str(job.params.get("summary") or ""),
-        recorded_on=ctx.now.astimezone(SHANGHAI).date(), recorded_at=ctx.now))
-    return {"entry_id": row.id, "stage": stage, "recorded_on": row.recorded_on.isoformat()}
+    # Dated by the engine's clock in Beijing time, the day it is kept (engine/records.py).
+    row = ctx.records.keep("ledger", {"stage": stage, "summary": str(job.params.get("summary") or "")})
+    return {"entry_id": row["id"], "stage": stage, "recorded_on": row["recorded_on"]}

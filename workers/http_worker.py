@@ -3,7 +3,8 @@
 `relief worker --url URL --token TOKEN [--topics a,b] [--concurrency N]`. Each of the
 N threads holds at most one job at a time, so a stopping worker never sits on jobs it
 has not started. On SIGTERM (or SIGINT) the threads stop fetching, finish the job in
-hand and report it; a job fetched but not yet started is unlocked at once."""
+hand and report it; a job fetched but not yet started is unlocked at once. The worker
+token is its only credential: handlers keep case records through the API."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ import threading
 from typing import Any
 
 from engine.errors import ReliefError
-from engine.store.db import Database
 from workers.context import Handler, HandlerContext
 from workers.loop import handle
 from workers.protocol import HttpSource
+from workers.records import HttpRecords
 from workers.registry import HANDLERS
 
 log = logging.getLogger("relief.worker")
@@ -27,7 +28,7 @@ log = logging.getLogger("relief.worker")
 
 class HttpWorker:
     def __init__(self, url: str, token: str, topics: list[str] | None = None, concurrency: int = 1,
-                 lock_seconds: int = 300, wait_seconds: float = 20, database_url: str | None = None,
+                 lock_seconds: int = 300, wait_seconds: float = 20,
                  handlers: dict[str, Handler] | None = None, name: str | None = None) -> None:
         self.handlers = handlers or HANDLERS
         unknown = [t for t in topics or [] if t not in self.handlers]
@@ -37,10 +38,6 @@ class HttpWorker:
         self.url, self.token = url, token
         self.topics = topics or sorted(self.handlers)
         self.concurrency, self.lock_seconds, self.wait_seconds = max(concurrency, 1), lock_seconds, wait_seconds
-        # Handlers that keep case records (outbox, ledger, dispatches) write them to the
-        # records database, which the worker reaches like the API does.
-        url_db = database_url or os.environ.get("RELIEF_DATABASE_URL")
-        self.db = Database(url_db) if url_db else None
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
         self.stopping = threading.Event()
         self.done: list[dict[str, Any]] = []
@@ -58,8 +55,6 @@ class HttpWorker:
         while any(t.is_alive() for t in threads):
             for t in threads:
                 t.join(timeout=0.5)
-        if self.db is not None:
-            self.db.dispose()
         log.info("worker %s stopped", self.name)
 
     def stop(self) -> None:
@@ -84,7 +79,8 @@ class HttpWorker:
                 if self.stopping.is_set():
                     self._unlock(source, job.id)
                     continue
-                ctx = HandlerContext(self.db, dt.datetime.now(dt.UTC))  # type: ignore[arg-type]
+                # Case records go through the API with the worker token, the only credential here.
+                ctx = HandlerContext(HttpRecords(source, job.id), dt.datetime.now(dt.UTC))
                 self.done.append(handle(source, job, self.handlers, ctx))
 
     @staticmethod

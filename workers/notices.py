@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from engine.calendar import SHANGHAI
-from engine.store.records import Notification
-from engine.store.worker_models import HotlineTicket
 from workers import sms
 from workers.context import HandlerContext, JobView
-
-HOTLINE_STATUS_TOPIC = "hotline.status"
 
 TEMPLATES: dict[str, str] = {
     "received": "【社会救助】{name}您好，您的救助申请（{key}）已受理，我们将在法定时限内办理。",
@@ -48,28 +42,15 @@ def notify_applicant(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
                   job.business_key or job.instance_id[:8])
     phone = str(job.case.get("applicant_phone") or "")
     channel = "sms" if phone else "letter"
-    row = ctx.once(Notification, job.idempotency_key, lambda s: Notification(
-        instance_id=job.instance_id, idempotency_key=job.idempotency_key, channel=channel, to=phone,
-        template=template, message=text, status="queued", created_at=ctx.now))
-    out = {"notification_id": row.id, "channel": channel, "sent_on": ctx.now.astimezone(SHANGHAI).date().isoformat()}
-    if channel == "sms" and sms.gateway_url() and row.status != "sent":
+    row = ctx.records.keep("notification", {"channel": channel, "to": phone, "template": template, "message": text})
+    out = {"notification_id": row["id"], "channel": channel,
+           "sent_on": ctx.now.astimezone(SHANGHAI).date().isoformat()}
+    if channel == "sms" and sms.gateway_url() and row["status"] != "sent":
         receipt = sms.send(phone, text, job.idempotency_key)
-        ctx.read(lambda s: s.execute(sa.update(Notification).where(Notification.id == row.id).values(status="sent")))
+        ctx.records.notification_sent()
         out["gateway"] = receipt
-    _push_to_hotline(job, ctx, template, text)
+    if job.case.get("hotline_ticket"):
+        # A case from the 12345 platform gets each notice there too (J-CH-12345), as a
+        # detached job of its own, retried on its own; the engine finds the ticket.
+        ctx.records.push_to_hotline(template, text)
     return out
-
-
-def _push_to_hotline(job: JobView, ctx: HandlerContext, template: str, text: str) -> None:
-    """A case that came from the 12345 platform gets each notice as a status update
-    there too (J-CH-12345), through a detached job of its own, retried on its own."""
-    ticket_id = job.case.get("hotline_ticket")
-    if not ticket_id:
-        return
-    ticket = ctx.read(lambda s: s.get(HotlineTicket, str(ticket_id)))
-    if ticket is None or not ticket.callback_url or ticket.instance_id != job.instance_id:
-        return
-    ctx.queue_job(job.instance_id, HOTLINE_STATUS_TOPIC,
-                  {"ticket_id": ticket.ticket_id, "callback_url": ticket.callback_url, "status": template,
-                   "message": text},
-                  f"12345:{job.idempotency_key}", job.business_key)

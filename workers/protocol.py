@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import requests
 
-from engine.errors import Conflict, Forbidden, NotFound, ReliefError, Unauthorized
+from engine.errors import Conflict, Forbidden, NotFound, ReliefError, Unauthorized, ValidationFailed
 from engine.service import Engine
 from workers.context import JobView
 
@@ -62,7 +62,8 @@ class EngineSource:
         self.engine.extend_lock(job_id, self.worker_id, lock_seconds)
 
 
-_ERRORS: dict[int, type[ReliefError]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict}
+_ERRORS: dict[int, type[ReliefError]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
+                                         422: ValidationFailed}
 
 
 class HttpSource:
@@ -75,8 +76,16 @@ class HttpSource:
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {token}"
 
-    def _post(self, path: str, body: dict[str, Any], timeout: float = 30) -> Any:
-        r = self.http.post(f"{self.base}{path}", json={"worker_id": self.worker_id, **body}, timeout=timeout)
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None,
+             params: list[tuple[str, str]] | None = None, timeout: float = 30) -> Any:
+        """One call under /api/v1/jobs as this worker (its id goes in the body, or the query of
+        a GET); the JSON answer, or the engine's error type for a 4xx."""
+        if method == "GET":
+            r = self.http.get(f"{self.base}{path}", params=[("worker_id", self.worker_id), *(params or [])],
+                              timeout=timeout)
+        else:
+            r = self.http.request(method, f"{self.base}{path}", json={"worker_id": self.worker_id, **(body or {})},
+                                  timeout=timeout)
         if r.status_code >= 400:
             try:
                 err = r.json()
@@ -85,6 +94,9 @@ class HttpSource:
             raise _ERRORS.get(r.status_code, ReliefError)(err.get("message", f"HTTP {r.status_code}"),
                                                           err.get("details") or {})
         return r.json() if r.content else None
+
+    def _post(self, path: str, body: dict[str, Any], timeout: float = 30) -> Any:
+        return self.call("POST", path, body, timeout=timeout)
 
     def fetch(self, topics: list[str], max_jobs: int, lock_seconds: int, wait_seconds: float = 0) -> list[JobView]:
         body = {"topics": [{"name": t, "lock_seconds": lock_seconds} for t in topics], "max_jobs": max_jobs,

@@ -12,6 +12,7 @@ from engine.service import Engine
 from workers.context import HandlerContext
 from workers.loop import handle
 from workers.protocol import EngineSource
+from workers.records import EngineRecords
 from workers.registry import HANDLERS
 
 log = logging.getLogger("relief.worker")
@@ -29,7 +30,8 @@ def run_pending(engine: Engine, worker_id: str = "in-process", topics: list[str]
         if not jobs:
             break
         for job in jobs:
-            done.append(handle(source, job, HANDLERS, HandlerContext(engine.db, engine.clock.now())))
+            ctx = HandlerContext(EngineRecords(engine, job.id, source.worker_id), engine.clock.now())
+            done.append(handle(source, job, HANDLERS, ctx))
     return done
 
 

@@ -8,11 +8,12 @@ from api.routes import (
     incidents,
     instances,
     intake,
+    job_records,
     jobs,
     messages,
     outbox,
     tasks,
 )
 
-BLUEPRINTS = [auth.blp, deployments.blp, instances.blp, tasks.blp, messages.blp, jobs.blp, incidents.blp, intake.blp,
-              outbox.blp, calendar.blp, admin_clock.blp]
+BLUEPRINTS = [auth.blp, deployments.blp, instances.blp, tasks.blp, messages.blp, jobs.blp, job_records.blp,
+              incidents.blp, intake.blp, outbox.blp, calendar.blp, admin_clock.blp]

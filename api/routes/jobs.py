@@ -20,11 +20,13 @@ blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="Jobs f
 POLL_INTERVAL = 0.25
 
 
-def _owner(worker_id: str) -> str:
+def owner(worker_id: str) -> str:
+    """The lock owner: the calling credential plus the worker id it reports as."""
     return f"{current_worker().id}:{worker_id}"
 
 
-def _job_for_me(job_id: str) -> Job:
+def job_for_me(job_id: str) -> Job:
+    """The job (404 when there is none), if the calling worker may handle its topic (else 403)."""
     job = engine().job(job_id)
     current_worker().check(job.topic)
     return job
@@ -46,7 +48,7 @@ def fetch_and_lock(args: dict[str, Any]) -> list[Job]:
     locks = {t["name"]: t["lock_seconds"] for t in args["topics"]}
     deadline = time.monotonic() + args["wait_seconds"]
     while True:
-        jobs = engine().fetch_and_lock(_owner(args["worker_id"]), topics, args["max_jobs"],
+        jobs = engine().fetch_and_lock(owner(args["worker_id"]), topics, args["max_jobs"],
                                        lock_by_topic=locks)
         if jobs or time.monotonic() >= deadline:
             return jobs
@@ -60,8 +62,8 @@ def fetch_and_lock(args: dict[str, Any]) -> list[Job]:
 @blp.alt_response(409, schema=schemas.ErrorBody, description="the lock expired or another worker holds it")
 def complete(args: dict[str, Any], job_id: str) -> Job:
     """Complete with the handler's result (the service task's result variable)."""
-    _job_for_me(job_id)
-    return engine().complete_job(job_id, _owner(args["worker_id"]), args["variables"])
+    job_for_me(job_id)
+    return engine().complete_job(job_id, owner(args["worker_id"]), args["variables"])
 
 
 @blp.route("/<job_id>/fail", methods=["POST"])
@@ -71,8 +73,8 @@ def complete(args: dict[str, Any], job_id: str) -> Job:
 @blp.alt_response(409, schema=schemas.ErrorBody)
 def fail(args: dict[str, Any], job_id: str) -> Job:
     """Report a failure: retried after `retry_in_seconds`, an incident when no retries are left."""
-    _job_for_me(job_id)
-    return engine().fail_job(job_id, _owner(args["worker_id"]), args["error"], args["retries"],
+    job_for_me(job_id)
+    return engine().fail_job(job_id, owner(args["worker_id"]), args["error"], args["retries"],
                              args["retry_in_seconds"], args["details"])
 
 
@@ -83,8 +85,8 @@ def fail(args: dict[str, Any], job_id: str) -> Job:
 @blp.alt_response(409, schema=schemas.ErrorBody)
 def bpmn_error(args: dict[str, Any], job_id: str) -> Job:
     """A business error the diagram catches with an error boundary event of this `code`."""
-    _job_for_me(job_id)
-    return engine().bpmn_error(job_id, _owner(args["worker_id"]), args["code"], args["message"], args["variables"])
+    job_for_me(job_id)
+    return engine().bpmn_error(job_id, owner(args["worker_id"]), args["code"], args["message"], args["variables"])
 
 
 @blp.route("/<job_id>/extend-lock", methods=["POST"])
@@ -94,5 +96,5 @@ def bpmn_error(args: dict[str, Any], job_id: str) -> Job:
 @blp.alt_response(409, schema=schemas.ErrorBody)
 def extend_lock(args: dict[str, Any], job_id: str) -> Job:
     """Keep the lock `lock_seconds` longer from now (0 hands the job back)."""
-    _job_for_me(job_id)
-    return engine().extend_lock(job_id, _owner(args["worker_id"]), args["lock_seconds"])
+    job_for_me(job_id)
+    return engine().extend_lock(job_id, owner(args["worker_id"]), args["lock_seconds"])

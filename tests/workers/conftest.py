@@ -15,6 +15,7 @@ from tests.workers.outside import OutsideSystem
 from workers.context import HandlerContext
 from workers.loop import handle
 from workers.protocol import HttpSource
+from workers.records import HttpRecords
 from workers.registry import HANDLERS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -82,5 +83,5 @@ def run_over_http(base: str, token: str, engine: Engine, topics: list[str] | Non
     done = []
     while jobs := source.fetch(topics or sorted(HANDLERS), 10, 300, 0):
         for job in jobs:
-            done.append(handle(source, job, HANDLERS, HandlerContext(engine.db, engine.clock.now())))
+            done.append(handle(source, job, HANDLERS, HandlerContext(HttpRecords(source, job.id), engine.clock.now())))
     return done

@@ -17,7 +17,7 @@ from engine.auth.signatures import signed_headers
 from engine.store.models import HumanTask, Job
 from engine.store.records import AidGrant, HouseholdMember, LedgerEntry
 from tests.engine.helpers import mini_bundle
-from tests.workers.conftest import HOTLINE_SECRET
+from tests.workers.conftest import HOTLINE_SECRET, run_over_http, worker_token
 from workers.errors import HandlerFailed
 from workers.runner import run_pending
 
@@ -70,8 +70,15 @@ def test_J_T2F_without_a_gateway_the_notice_waits_in_the_outbox(live, engine, mo
     assert row["instance_id"] == inst.id and row["template"] == "approved"
 
 
+@pytest.mark.parametrize("over", ["in-process", "http"])
 def test_J_CH_12345_each_notice_of_a_hotline_case_is_pushed_to_the_platform(live, engine, outside, monkeypatch,
-                                                                             hotline_secret):
+                                                                             hotline_secret, over):
+    token = worker_token(engine)
+
+    def rounds() -> list[dict]:
+        # Over HTTP (what a worker process does) the push is queued through the job's record endpoint.
+        return run_over_http(live.base, token, engine) if over == "http" else run_pending(engine)
+
     platform = outside("12345")
     monkeypatch.setenv("RELIEF_HOTLINE_DEFINITION", "mini_case")
     _mini(engine)
@@ -82,11 +89,11 @@ def test_J_CH_12345_each_notice_of_a_hotline_case_is_pushed_to_the_platform(live
     receipt = live.call("POST", "/api/v1/intake/hotline", data=body,
                         headers=signed_headers("12345", HOTLINE_SECRET, body)).json()
     _approve_mini(engine, receipt["instance_id"])
-    run_pending(engine)
+    rounds()
     assert [r.json["status"] for r in platform.received] == ["received", "approved"]
     assert "王五" in platform.received[1].json["message"]
     assert engine.instance(receipt["instance_id"]).status == "completed"
-    run_pending(engine)  # a second round pushes nothing twice
+    rounds()  # a second round pushes nothing twice
     assert len(platform.received) == 2
     with engine.db.session() as s:
         states = s.scalars(sa.select(Job.state).where(Job.case_id == receipt["instance_id"])).all()
@@ -133,12 +140,11 @@ def test_T_ID_relief_data_import_loads_the_registry_and_granted_aid(engine, tmp_
         [grant] = s.scalars(sa.select(AidGrant)).all()
     assert grant.aid_type == "dibao" and grant.until is None
 
-    from workers.context import HandlerContext, JobView
-    from workers.data_platform import fetch_household
-
-    found = fetch_household(JobView("j", "household.fetch", "i", {"id_number": "320281198001010025"}, {}, "k"),
-                            HandlerContext(engine.db, engine.clock.now()))
-    assert found["found"] and found["household"]["size"] == 2
+    _mini(engine)
+    inst = engine.start("mini_case", {}, "TID-1", "clerk")
+    engine.queue_job(inst.id, "household.fetch", {"id_number": "320281198001010025"}, "TID-1:household", "test")
+    [done] = run_pending(engine, topics=["household.fetch"])
+    assert done["result"]["found"] and done["result"]["household"]["size"] == 2
 
 
 def test_T_ID_a_bad_csv_line_is_named_and_nothing_is_imported(engine, tmp_path, monkeypatch):
@@ -159,6 +165,7 @@ def test_T_ID_a_bad_csv_line_is_named_and_nothing_is_imported(engine, tmp_path, 
 def test_T_DEDUP_the_county_data_platform_can_be_asked_over_http_instead(engine, outside, monkeypatch):
     from workers.context import HandlerContext, JobView
     from workers.data_platform import check_duplicates, fetch_household
+    from workers.records import EngineRecords
 
     platform = outside("platform")
     monkeypatch.setenv("RELIEF_DATA_PLATFORM_URL", platform.url)
@@ -169,7 +176,8 @@ def test_T_DEDUP_the_county_data_platform_can_be_asked_over_http_instead(engine,
     grants = [{"id_number": "32028120050101002X", "aid_type": "dibao", "since": "2025-01-01", "until": None,
                "source": "民政"}]
     platform.answers = [(200, household), (200, household), (200, grants)]
-    ctx = HandlerContext(engine.db, engine.clock.now())
+    # The local tables are never asked when the platform is configured.
+    ctx = HandlerContext(EngineRecords(engine, "j", "w"), engine.clock.now())
     params = {"id_number": "320281198001010025", "aid_types": ["dibao"]}
     found = fetch_household(JobView("j", "household.fetch", "i", params, {}, "k"), ctx)
     assert found["household"]["size"] == 2 and found["household"]["income_per_capita"] == 300

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from api.settings import ROOT
 from engine.store.models import AuditEvent, HumanTask, Job
-from engine.store.records import Notification
+from engine.store.records import Dispatch, LedgerEntry, Notification
 from tests.engine.helpers import mini_bundle
 from tests.workers.conftest import worker_token
 from workers.runner import run_pending
@@ -39,10 +39,14 @@ def _case_waiting_for_notify(engine, key: str) -> str:
     return inst.id
 
 
-def _worker(live, token: str, engine, sms_url: str) -> subprocess.Popen:
-    env = dict(os.environ, RELIEF_DATABASE_URL=engine.db.url, RELIEF_SMS_GATEWAY_URL=sms_url)
+def _worker(live, token: str, sms_url: str | None = None, topics: str = "applicant.notify") -> subprocess.Popen:
+    """`relief worker` with --url and --token only: no database URL in its environment."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RELIEF_DATABASE_URL", "RELIEF_SMS_GATEWAY_URL", "RELIEF_DATA_PLATFORM_URL")}
+    if sms_url:
+        env["RELIEF_SMS_GATEWAY_URL"] = sms_url
     return subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--url", live.base, "--token", token,
-                             "--topics", "applicant.notify", "--wait-seconds", "1"],
+                             "--topics", topics, "--wait-seconds", "1"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -57,7 +61,7 @@ def test_X_WORKERS_worker_killed_mid_job_loses_its_lock_and_the_job_runs_again_o
     sms = outside("sms")
     sms.hold = threading.Event()  # the first text stays "in flight" at the gateway
     inst = engine.instance(_case_waiting_for_notify(engine, "KILL-1"))
-    proc = _worker(live, worker_token(engine), engine, sms.url)
+    proc = _worker(live, worker_token(engine), sms.url)
     _wait(sms.arrived, proc, "the first delivery to the SMS gateway")
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
@@ -87,7 +91,7 @@ def test_X_WORKERS_worker_stops_on_sigterm_after_finishing_the_job_in_hand(live,
     sms = outside("sms")
     sms.hold = release = threading.Event()
     inst = engine.instance(_case_waiting_for_notify(engine, "TERM-1"))
-    proc = _worker(live, worker_token(engine), engine, sms.url)
+    proc = _worker(live, worker_token(engine), sms.url)
     _wait(sms.arrived, proc, "the delivery to the SMS gateway")
     proc.send_signal(signal.SIGTERM)
     time.sleep(0.5)
@@ -97,3 +101,51 @@ def test_X_WORKERS_worker_stops_on_sigterm_after_finishing_the_job_in_hand(live,
     assert proc.returncode == 0, output
     assert "stopped" in output and "completed" in output
     assert engine.instance(inst.id).status == "completed"
+
+
+def test_X_WORKERS_a_worker_with_only_url_and_token_keeps_the_case_records_through_the_api(live, engine, tmp_path):
+    from workers.data_import import import_file
+
+    registry = tmp_path / "registry.csv"
+    registry.write_text("id_number,household_id,name,relation,income_monthly,assets,medical_insurance,disability\n"
+                        "320281198001010025,HH-9,王五,户主,900,1000,城乡居民医保,\n"
+                        "32028120050101002X,HH-9,王小五,子女,0,0,城乡居民医保,\n", "utf-8")
+    import_file(engine.db, registry)
+    inst = _case_waiting_for_notify(engine, "REMOTE-1")  # its notice job waits
+    queued = {"ledger.record": {"stage": "acceptance", "summary": "受理，材料齐全"},
+              "department.dispatch": {"department": "civil-affairs", "aid_type": "dibao"},
+              "household.fetch": {"id_number": "320281198001010025"}}
+    for topic, params in queued.items():
+        engine.queue_job(inst, topic, params, f"REMOTE-1:{topic}", "test")
+    engine.queue_job(inst, "household.fetch", {"id_number": "110101199001010011"}, "REMOTE-1:unknown", "test")
+
+    proc = _worker(live, worker_token(engine), topics="applicant.notify," + ",".join(queued))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with engine.db.session() as s:
+            jobs = s.scalars(sa.select(Job).where(sa.or_(Job.instance_id == inst, Job.case_id == inst))).all()
+        if len(jobs) == 5 and all(j.state == "completed" for j in jobs):
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    output = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0, output
+    assert all(j.state == "completed" for j in jobs), output
+    results = {j.idempotency_key.removeprefix("REMOTE-1:"): j.result for j in jobs}
+    with engine.db.session() as s:
+        [note] = s.scalars(sa.select(Notification).where(Notification.instance_id == inst)).all()
+        [entry] = s.scalars(sa.select(LedgerEntry).where(LedgerEntry.instance_id == inst)).all()
+        [dispatch] = s.scalars(sa.select(Dispatch).where(Dispatch.instance_id == inst)).all()
+    assert (note.channel, note.to, note.template, note.status) == ("sms", "13812345678", "approved", "queued")
+    assert "张三" in note.message
+    # Dated by the server's clock (Beijing time), not the worker machine's.
+    assert (entry.stage, entry.summary, entry.business_key, entry.recorded_on.isoformat()) == \
+        ("acceptance", "受理，材料齐全", "REMOTE-1", "2026-11-02")
+    assert (dispatch.kind, dispatch.target, dispatch.mode, dispatch.payload) == \
+        ("department", "civil-affairs", "worklist", {"aid_type": "dibao"})
+    assert results["ledger.record"]["entry_id"] == entry.id and results["department.dispatch"]["dispatch_id"] == \
+        dispatch.id
+    household = results["household.fetch"]["household"]
+    assert household["household_id"] == "HH-9" and household["size"] == 2 and household["income_per_capita"] == 450
+    assert results["unknown"] == {"found": False, "household": {}}
+    assert engine.instance(inst).status == "completed"

@@ -17,6 +17,7 @@ from engine.runtime.commands.jobs import (
     ThrowBpmnError,
 )
 from engine.runtime.commands.recompute_deadlines import RecomputeDeadlines
+from engine.runtime.commands.records import KeepRecord, MarkNotificationSent, QueueHotlineStatus, ReadForJob
 from engine.runtime.commands.start_instance import StartInstance
 from engine.runtime.commands.timer_incidents import RecordTimerFailure, RetryTimerIncident
 
@@ -32,7 +33,11 @@ __all__ = [
     "FireNextDueTimers",
     "FireTimer",
     "HotlineIntake",
+    "KeepRecord",
+    "MarkNotificationSent",
+    "QueueHotlineStatus",
     "QueueJob",
+    "ReadForJob",
     "RetryIncident",
     "RecomputeDeadlines",
     "RecordTimerFailure",

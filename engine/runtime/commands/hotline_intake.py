@@ -4,16 +4,14 @@ is one case."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import records
 from engine.runtime.commands.start_instance import StartInstance
 from engine.runtime.executor import CommandContext
-from engine.store.models import Instance, Job
+from engine.store.models import Instance
 from engine.store.worker_models import HotlineTicket
-
-STATUS_TOPIC = "hotline.status"
 
 
 @dataclass
@@ -33,13 +31,9 @@ class HotlineIntake:
         ctx.session.add(HotlineTicket(ticket_id=self.ticket_id, instance_id=row.id, callback_url=self.callback_url,
                                       received_at=ctx.now))
         if self.callback_url:
-            key = f"12345:{self.ticket_id}:received"
-            ctx.session.add(Job(
-                instance_id=None, case_id=row.id, task_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"relief-job:{key}")),
-                bpmn_id="-", topic=STATUS_TOPIC, detached=True, state="pending", retries=5, run_after=ctx.now,
-                idempotency_key=key, created_at=ctx.now, attempts=0,
-                variables={"params": {"ticket_id": self.ticket_id, "callback_url": self.callback_url,
-                                      "status": "received", "message": "已受理"},
-                           "case": {}, "business_key": row.business_key}))
+            ctx.session.add(records.detached_job(
+                row.id, records.HOTLINE_STATUS_TOPIC,
+                {"ticket_id": self.ticket_id, "callback_url": self.callback_url, "status": "received",
+                 "message": "已受理"}, f"12345:{self.ticket_id}:received", row.business_key, ctx.now))
         ctx.session.flush()  # a concurrent intake of the same ticket fails here, rolling back its case
         return row, True

@@ -7,7 +7,6 @@ worker that no longer holds the lock is refused (409) whatever it reports."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.task import TaskState
 
+from engine import records
 from engine.errors import Conflict, NotFound
 from engine.runtime import inspect
 from engine.runtime.executor import CommandContext
@@ -58,7 +58,7 @@ def _job(ctx: CommandContext, job_id: str) -> Job:
     return job
 
 
-def _locked_job(ctx: CommandContext, job_id: str, worker_id: str) -> Job:
+def locked_job(ctx: CommandContext, job_id: str, worker_id: str) -> Job:
     job = _job(ctx, job_id)
     if job.state != "pending":
         raise Conflict(f"job {job_id} is {job.state}", {"job": job_id, "state": job.state})
@@ -85,7 +85,7 @@ class CompleteJob:
     name: str = "complete_job"
 
     def execute(self, ctx: CommandContext) -> Job:
-        job = _locked_job(ctx, self.job_id, self.worker_id)
+        job = locked_job(ctx, self.job_id, self.worker_id)
         if job.detached:
             row = ctx.instance(job.case_id)
         else:
@@ -112,7 +112,7 @@ class FailJob:
     name: str = "fail_job"
 
     def execute(self, ctx: CommandContext) -> Job:
-        job = _locked_job(ctx, self.job_id, self.worker_id)
+        job = locked_job(ctx, self.job_id, self.worker_id)
         job.retries = (job.retries - 1) if self.retries is None else max(self.retries, 0)
         job.error, job.error_details = self.error[:MAX_ERROR], self.details
         job.lock_owner, job.lock_expires_at = None, None
@@ -140,7 +140,7 @@ class ThrowBpmnError:
     name: str = "bpmn_error"
 
     def execute(self, ctx: CommandContext) -> Job:
-        job = _locked_job(ctx, self.job_id, self.worker_id)
+        job = locked_job(ctx, self.job_id, self.worker_id)
         if job.detached:
             raise Conflict(f"job {job.id} belongs to no diagram element; report a failure instead",
                            {"job": job.id})
@@ -180,7 +180,7 @@ class ExtendLock:
     name: str = "extend_lock"
 
     def execute(self, ctx: CommandContext) -> Job:
-        job = _locked_job(ctx, self.job_id, self.worker_id)
+        job = locked_job(ctx, self.job_id, self.worker_id)
         job.lock_expires_at = ctx.now + dt.timedelta(seconds=self.lock_seconds)
         return job
 
@@ -224,14 +224,11 @@ class QueueJob:
 
     def execute(self, ctx: CommandContext) -> Job:
         row = ctx.instance(self.instance_id)
-        task_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"relief-job:{self.key}"))
+        task_id = records.detached_task_id(self.key)
         existing = ctx.session.scalar(sa.select(Job).where(Job.task_id == task_id))
         if existing is not None:
             return existing
-        job = Job(instance_id=None, case_id=row.id, task_id=task_id, bpmn_id="-", topic=self.topic, detached=True,
-                  variables={"params": self.params, "case": {}, "business_key": row.business_key},
-                  state="pending", retries=self.retries, run_after=ctx.now, idempotency_key=self.key[:80],
-                  created_at=ctx.now, attempts=0)
+        job = records.detached_job(row.id, self.topic, self.params, self.key, row.business_key, ctx.now, self.retries)
         ctx.session.add(job)
         ctx.record(row, self.name, {"job": task_id, "topic": self.topic, "params": self.params})
         return job
