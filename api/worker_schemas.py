@@ -161,11 +161,14 @@ class LedgerOut(Schema):
     summary = fields.String()
     recorded_on = fields.Date()
     recorded_at = fields.DateTime()
+    due_by = fields.DateTime(allow_none=True, metadata={"description": "W-LEDGER same-day limit, if any"})
+    late = fields.Boolean(metadata={"description": "kept after its same-day limit"})
 
 
 class LedgerQuery(Schema):
     on = fields.Date(metadata={"description": "entries of this day (YYYY-MM-DD, Beijing time)"})
     business_key = fields.String()
     stage = fields.String()
+    late = fields.Boolean(metadata={"description": "only entries kept after their same-day limit"})
     limit = fields.Integer(load_default=200, validate=validate.Range(1, 10000))
     offset = fields.Integer(load_default=0, validate=validate.Range(0))

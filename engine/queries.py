@@ -81,7 +81,8 @@ def notifications(session: Session, instance_id: str | None = None, status: str 
 
 
 def ledger_entries(session: Session, on: dt.date | None = None, business_key: str | None = None,
-                   stage: str | None = None, limit: int = 50, offset: int = 0) -> list[LedgerEntry]:
+                   stage: str | None = None, limit: int = 50, offset: int = 0,
+                   late: bool | None = None) -> list[LedgerEntry]:
     """Electronic ledger entries (W-LEDGER), oldest first. No page cap here: the CSV export
     asks for up to 10,000 at once (its schema bounds `limit`)."""
     q = sa.select(LedgerEntry)
@@ -91,5 +92,7 @@ def ledger_entries(session: Session, on: dt.date | None = None, business_key: st
         q = q.where(LedgerEntry.business_key == business_key)
     if stage:
         q = q.where(LedgerEntry.stage == stage)
+    if late is not None:
+        q = q.where(LedgerEntry.late.is_(late))
     return list(session.scalars(q.order_by(LedgerEntry.recorded_at, LedgerEntry.id)
                                 .limit(limit).offset(offset)))

@@ -65,13 +65,27 @@ def _build(kind: str, job: Job, fields: dict[str, Any], now: dt.datetime) -> Rec
                             template=fields["template"], message=fields["message"], status="queued", created_at=now)
     if kind == "ledger":
         _required(fields, "stage")
-        # Dated the day it is made, Beijing time (W-LEDGER: the same day), by the server's clock.
+        # Dated the day it is made, Beijing time, by the server's clock. The same-day limit
+        # comes from the job the engine made, not from the worker (W-LEDGER).
+        due_by = _due_by(job)
         return LedgerEntry(**common, business_key=(job.variables or {}).get("business_key"), stage=fields["stage"],
                            summary=fields.get("summary") or "", recorded_on=now.astimezone(SHANGHAI).date(),
-                           recorded_at=now)
+                           recorded_at=now, due_by=due_by, late=due_by is not None and now > due_by)
     _required(fields, "kind", "target", "mode")
     return Dispatch(**common, kind=fields["kind"], target=fields["target"], mode=fields["mode"],
                     payload=fields.get("payload") or {}, created_at=now)
+
+
+def _due_by(job: Job) -> dt.datetime | None:
+    value = ((job.variables or {}).get("params") or {}).get("due_by")
+    if not value:
+        return None
+    try:
+        due = dt.datetime.fromisoformat(str(value))
+    except ValueError as err:
+        raise ValidationFailed(f"the ledger task's due_by is not an ISO date-time: {value!r}",
+                               {"element": job.bpmn_id, "fields": {"due_by": [str(value)]}}) from err
+    return (due if due.tzinfo else due.replace(tzinfo=SHANGHAI)).astimezone(dt.UTC)
 
 
 def as_dict(row: RecordRow) -> dict[str, Any]:

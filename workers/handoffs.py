@@ -85,4 +85,5 @@ def record_ledger(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
         raise ValueError("ledger entry needs a stage")
     # Dated by the engine's clock in Beijing time, the day it is kept (engine/records.py).
     row = ctx.records.keep("ledger", {"stage": stage, "summary": str(job.params.get("summary") or "")})
-    return {"entry_id": row["id"], "stage": stage, "recorded_on": row["recorded_on"]}
+    return {"entry_id": row["id"], "stage": stage, "recorded_on": row["recorded_on"], "due_by": row["due_by"],
+            "late": row["late"]}

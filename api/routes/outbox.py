@@ -17,7 +17,8 @@ from engine import queries
 from engine.store.records import LedgerEntry, Notification
 
 blp = Blueprint("outbox", __name__, url_prefix="/api/v1", description="SMS outbox and electronic ledger")
-LEDGER_COLUMNS = ["id", "recorded_on", "recorded_at", "business_key", "instance_id", "stage", "summary"]
+LEDGER_COLUMNS = ["id", "recorded_on", "recorded_at", "business_key", "instance_id", "stage", "summary", "due_by",
+                  "late"]
 
 
 @blp.route("/outbox", methods=["GET"])
@@ -33,7 +34,7 @@ def outbox(args: dict[str, Any]) -> list[Notification]:
 def _ledger(args: dict[str, Any]) -> list[LedgerEntry]:
     with engine().db.reading() as s:
         return queries.ledger_entries(s, args.get("on"), args.get("business_key"), args.get("stage"),
-                                      args["limit"], args["offset"])
+                                      args["limit"], args["offset"], args.get("late"))
 
 
 @blp.route("/ledger", methods=["GET"])
@@ -57,7 +58,8 @@ def ledger_csv(args: dict[str, Any]) -> Response:
     writer.writerow(LEDGER_COLUMNS)
     for e in _ledger(args):
         writer.writerow([e.id, e.recorded_on.isoformat(), e.recorded_at.isoformat(), e.business_key or "",
-                         e.instance_id, e.stage, e.summary])
+                         e.instance_id, e.stage, e.summary, e.due_by.isoformat() if e.due_by else "",
+                         "yes" if e.late else "no"])
     name = f"ledger-{args['on'].isoformat() if args.get('on') else 'all'}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -39,6 +39,10 @@ class LedgerEntry(Base):
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     recorded_on: Mapped[dt.date] = mapped_column(sa.Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # W-LEDGER "the same day": office close of the working day the stage happened, as the
+    # diagram computed it when it reached the ledger task (None: no same-day duty).
+    due_by: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    late: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class Dispatch(Base):

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from engine import queries
 from engine.errors import ValidationFailed
-from tests.support.scenario import SHANGHAI, Case, Scenario, local
+from tests.support.scenario import SHANGHAI, Case, Scenario, local, staff
 
 PROCESS = "wuhai_one_door"
 
@@ -175,6 +176,7 @@ def test_W_FLOW_W_LEDGER_W_LEADER_W_NOTICE_clear_department_handles_window_feeds
     entries = ledger(case)
     assert [e["stage"] for e in entries] == ["acceptance", "review"]
     assert {e["recorded_on"] for e in entries} == {"2026-11-06"}  # the same day (W-LEDGER)
+    assert [(e["due_by"], e["late"]) for e in entries] == [("2026-11-06T09:30:00+00:00", False)] * 2
     leader = case.task("Task_LeaderApprove")
     assert leader["candidate_groups"] == ["leader"]
     assert local(leader["due_at"]) == MONDAY_CLOSE  # 1 working day, over the weekend
@@ -196,6 +198,23 @@ def test_W_FLOW_W_LEDGER_W_LEADER_W_NOTICE_clear_department_handles_window_feeds
     assert case.status == "completed"
     assert case.reached("End_Closed")
     assert [e["stage"] for e in ledger(case)] == ["acceptance", "review", "handling", "archive"]
+
+
+def test_W_LEDGER_an_acceptance_entered_after_office_close_of_its_day_is_marked_late(scenario: Scenario) -> None:
+    """四“平台管理”: 受理当日录入电子台账. The ledger worker was down on Friday: the entry made on
+    Monday is dated Monday and marked late against Friday 17:30, and the ledger lists it as such."""
+    case = start(scenario, "WH-LATE-1")
+    window = staff("window")
+    task = case.open_for("Task_WindowReview")[0]["id"]
+    scenario.engine.claim(task, window)
+    scenario.engine.complete(task, ACCEPT, window)  # no worker runs on Friday
+    scenario.engine.advance_clock(dt.timedelta(days=3))
+    case.run_workers()
+    [entry] = ledger(case)
+    assert (entry["stage"], entry["recorded_on"], entry["late"]) == ("acceptance", "2026-11-09", True)
+    assert entry["due_by"] == "2026-11-06T09:30:00+00:00"  # Friday 17:30 Beijing time
+    with scenario.engine.db.reading() as s:
+        assert [e.business_key for e in queries.ledger_entries(s, late=True)] == ["WH-LATE-1"]
 
 
 # ------------------------------------------------------------------ W-URGENT

@@ -110,15 +110,20 @@ def test_W_LEDGER_entries_of_a_day_are_listed_and_exported_as_csv(live, engine):
                               summary="受理，材料齐全" if i == 0 else "", recorded_on=dt.date(2026, 11, 2),
                               recorded_at=now + dt.timedelta(minutes=i)))
         s.add(LedgerEntry(instance_id="inst-x", idempotency_key="k-x", business_key="JY-X", stage="review",
-                          summary="", recorded_on=dt.date(2026, 11, 3), recorded_at=now + dt.timedelta(days=1)))
+                          summary="", recorded_on=dt.date(2026, 11, 3), recorded_at=now + dt.timedelta(days=1),
+                          due_by=now, late=True))
     r = live.call("GET", "/api/v1/ledger?on=2026-11-02", as_="auditor")
     assert [e["stage"] for e in r.json()] == ["acceptance", "review", "handling"]
     r = live.call("GET", "/api/v1/ledger.csv?on=2026-11-02", as_="centre")
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0] == ["id", "recorded_on", "recorded_at", "business_key", "instance_id", "stage", "summary"]
+    assert rows[0] == ["id", "recorded_on", "recorded_at", "business_key", "instance_id", "stage", "summary",
+                       "due_by", "late"]
     assert [row[5] for row in rows[1:]] == ["acceptance", "review", "handling"]
-    assert rows[1][6] == "受理，材料齐全"
+    assert rows[1][6] == "受理，材料齐全" and rows[1][7:] == ["", "no"]
+    late = live.call("GET", "/api/v1/ledger.csv?late=true", as_="auditor")
+    assert [row[3:] for row in csv.reader(io.StringIO(late.content.decode("utf-8-sig")))][1:] == [
+        ["JY-X", "inst-x", "review", "", now.isoformat(), "yes"]]
     assert live.call("GET", "/api/v1/ledger?on=2026-13-01", as_="centre").status_code == 422
 
 
