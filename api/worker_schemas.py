@@ -84,19 +84,17 @@ class ExtendLockRequest(Schema):
                                   metadata={"description": "from now; 0 gives the job back at once"})
 
 
-class IncidentQuery(Schema):
-    topic = fields.String()
+class PageQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class IncidentQuery(PageQuery):
+    topic = fields.String()
 
 
 class RetryRequest(Schema):
     retries = fields.Integer(load_default=1, validate=validate.Range(1, 100))
-
-
-class PageQuery(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0))
 
 
 class TimerIncident(Schema):
