@@ -39,5 +39,6 @@ class CompleteTask:
         ctx.run_engine(workflow, task.run)
         row.state, row.assignee, row.completed_by, row.ended_at = "completed", ctx.actor, ctx.actor, ctx.now
         ctx.session.query(TaskCandidate).filter(TaskCandidate.task_id == row.id).delete()
+        ctx.settled(instance, "user", row.id)
         ctx.record(instance, self.name, {"task": row.id, "element": row.bpmn_id, "data": data})
         return row
