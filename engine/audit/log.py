@@ -36,6 +36,19 @@ def chain_head(session: Session, instance_id: str | None) -> tuple[int, str]:
     return (last.seq, last.hash) if last else (0, GENESIS)
 
 
+def chain_heads(session: Session, instance_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """`chain_head` of several instances in one query (a batch of timers fired together);
+    an instance without events is absent."""
+    if not instance_ids:
+        return {}
+    events = AuditEvent.__table__
+    newest = (sa.select(events.c.instance_id, sa.func.max(events.c.seq).label("seq"))
+              .where(events.c.instance_id.in_(instance_ids)).group_by(events.c.instance_id).subquery())
+    rows = session.execute(sa.select(events.c.instance_id, events.c.seq, events.c.hash).join(
+        newest, sa.and_(events.c.instance_id == newest.c.instance_id, events.c.seq == newest.c.seq)))
+    return {r.instance_id: (r.seq, r.hash) for r in rows}
+
+
 def append_event(session: Session, instance_id: str | None, command: str, actor: str, at: dt.datetime,
                  input: dict[str, Any], changes: list[dict[str, Any]],
                  head: tuple[int, str] | None = None) -> AuditEvent:

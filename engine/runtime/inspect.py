@@ -58,9 +58,41 @@ def previous_element(task: Task, workflow: BpmnWorkflow) -> str | None:
     return None
 
 
-def snapshot(workflow: BpmnWorkflow) -> dict[str, int]:
-    """task id → state, for the tasks whose state changes are worth recording."""
-    return {str(t.id): t.state for t in all_tasks(workflow) if bpmn_id(t)}
+def _wait_kind(task: Task, state: int) -> str | None:
+    """What the instance waits for at `task`: "user", "job", "timer" or None (one rule for
+    the scan after a command and for the summary of a restored workflow)."""
+    if state == TaskState.READY and task.task_spec.manual:
+        return "user"
+    if state == TaskState.STARTED and isinstance(task.task_spec, ExternalServiceTask):
+        return "job"
+    if state == TaskState.WAITING and is_timer(task):
+        return "timer"
+    return None
+
+
+def current(workflow: BpmnWorkflow) -> tuple[dict[str, int], dict[str, Any]]:
+    """Task states and the waits' signature of a workflow as restored from its stored state.
+
+    The projection rows are written in the same transaction as that state, so they say
+    the same: summarising the workflow replaces reading the rows back (three SELECTs
+    per command on the cold path, e.g. each timer of a drain)."""
+    states: dict[str, int] = {}
+    users: dict[str, dt.datetime | None] = {}
+    jobs: set[str] = set()
+    timers: dict[str, dt.datetime] = {}
+    for t in all_tasks(workflow):
+        if not bpmn_id(t):
+            continue
+        key, st = str(t.id), t.state
+        states[key] = st
+        kind = _wait_kind(t, st)
+        if kind == "user":
+            users[key] = _deadline(t)[0]
+        elif kind == "job":
+            jobs.add(key)
+        elif kind == "timer" and (due := timer_due(t)) is not None:
+            timers[key] = due
+    return states, {"user": users, "jobs": jobs, "timers": timers}
 
 
 @dataclass
@@ -116,12 +148,13 @@ def scan(workflow: BpmnWorkflow, before: dict[str, int]) -> Scan:
         states[key] = st
         if before.get(key) != st and st & _RECORDED:
             changes.append(_change(t, element, before, workflow))
-        if st == TaskState.READY and t.task_spec.manual:
+        kind = _wait_kind(t, st)
+        if kind == "user":
             due, basis = _deadline(t)
             users[key] = OpenUserTask(t, properties(t).get("formKey"), _candidate_groups(t), due, basis)
-        elif st == TaskState.STARTED and isinstance(t.task_spec, ExternalServiceTask):
+        elif kind == "job":
             jobs[key] = (t, t.task_spec.operation_name, t._get_internal_data(JOB_PARAMS) or {})
-        elif st == TaskState.WAITING and is_timer(t) and (due := timer_due(t)) is not None:
+        elif kind == "timer" and (due := timer_due(t)) is not None:
             timers[key] = (t, due)
     return Scan(changes, states, Waits(users, jobs, timers))
 

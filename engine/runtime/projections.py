@@ -1,16 +1,15 @@
 """Keep the denormalised rows (open user tasks, jobs, timers) in step with a workflow.
 
 Run at the end of every command, in its transaction, so the rows never disagree with
-the stored instance state. With the previous command's summary of the waits (kept with
-the cached workflow) only the differences are written; without it, the rows are read
-and compared."""
+the stored instance state. Only the differences from the previous summary of the waits
+are written: the one kept with the cached workflow, or the one of the workflow as
+restored from its stored state (which the rows agree with, by the rule above)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.calendar import is_provisional
@@ -28,28 +27,14 @@ WAITING_TIMER_STATES = ("pending", "incident")
 LIVE_JOB_STATES = ("pending", "failed", "incident")
 
 
-def _stored_signature(session: Session, instance_id: str) -> dict[str, Any]:
-    """The waits as the rows currently record them (Core selects: this is the cold path
-    of every instance that is not in the workflow cache, e.g. each timer of a drain)."""
-    return {
-        "user": dict(session.execute(sa.select(TASKS.c.id, TASKS.c.due_at).where(
-            TASKS.c.instance_id == instance_id, TASKS.c.state == "open")).all()),
-        "jobs": set(session.execute(sa.select(JOBS.c.task_id).where(
-            JOBS.c.instance_id == instance_id, JOBS.c.state.in_(LIVE_JOB_STATES))).scalars()),
-        "timers": dict(session.execute(sa.select(TIMERS.c.task_id, TIMERS.c.due_at).where(
-            TIMERS.c.instance_id == instance_id, TIMERS.c.state.in_(WAITING_TIMER_STATES))).all()),
-    }
-
-
 def sync(session: Session, instance: Instance, waits: Waits, now: dt.datetime,
-         previous: dict[str, Any] | None) -> dict[str, Any]:
-    """Write the differences between `previous` (or the stored rows) and `waits`.
+         previous: dict[str, Any]) -> dict[str, Any]:
+    """Write the differences between `previous` and `waits`.
 
     Uses Core statements on the tables (this runs on every command; the ORM's unit of
     work costs more than the statements themselves); pending ORM changes are flushed first."""
     session.flush()
-    before = previous if previous is not None else _stored_signature(session, instance.id)
-    after = waits.signature()
+    before, after = previous, waits.signature()
     _user_tasks(session, instance, waits, before["user"], after["user"], now)
     _jobs(session, instance, waits, before["jobs"], after["jobs"], now)
     _timers(session, instance, waits, before["timers"], now)

@@ -31,6 +31,13 @@ def make_engine(url: str) -> sa.Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # Durability under WAL: NORMAL writes each commit to the WAL file before COMMIT
+            # returns but does not fsync it, so a committed command survives a crash of the
+            # process (the operating system holds the write); only an OS crash or power loss
+            # may lose the last commits, and the file stays consistent. FULL would fsync on
+            # every commit: measured here 0.37 ms instead of 0.03 ms a commit, i.e. ~40
+            # commits per Jiangyin case. Deployments that must survive power loss run on
+            # PostgreSQL (fsync on commit) as DESIGN's production layout says.
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 

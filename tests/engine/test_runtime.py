@@ -109,6 +109,28 @@ def test_X_TIMERS_overdue_task_goes_to_supervision_and_stays_open(mini):
     assert mini.fire_due_timers() == 0  # once only
 
 
+def test_X_TIMERS_a_batch_fired_after_a_restart_keeps_rows_and_audit_chains_right(mini):
+    """The cold path (no cached workflow): the waits before the command come from the
+    restored state, the instances and chain heads of a whole batch are read at once."""
+    cases = [mini.start("mini_case", {}, f"COLD-{i}", "clerk") for i in range(3)]
+    [task] = _open(mini, cases[0].id)
+    mini.claim(task.id, CENTRE)  # one chain is longer than the others
+    mini.executor.cache = type(mini.executor.cache)()  # as after a restart
+    mini.advance_clock(dt.timedelta(days=2, hours=9))
+    assert mini.fire_due_timers() == 3
+    with mini.db.session() as s:
+        for inst in cases:
+            assert verify_chain(s, inst.id)["valid"] is True
+            assert s.scalars(sa.select(Timer.state).where(Timer.instance_id == inst.id)).all() == ["fired"]
+            assert s.get(Instance, inst.id).version == (3 if inst is cases[0] else 2)  # one UPDATE per command
+    for inst in cases:
+        assert sorted(t.bpmn_id for t in _open(mini, inst.id)) == ["Task_Review", "Task_Supervise"]
+    mini.executor.cache = type(mini.executor.cache)()
+    [review] = [t for t in _open(mini, cases[1].id) if t.bpmn_id == "Task_Review"]
+    mini.complete(review.id, {"approved": "no"}, CENTRE)
+    assert [t.bpmn_id for t in _open(mini, cases[1].id)] == ["Task_Supervise"]  # its own branch goes on
+
+
 def test_state_restores_from_the_database_with_our_script_engine(mini):
     inst = mini.start("mini_case", {}, "MINI-7", "clerk")
     mini.executor.cache = type(mini.executor.cache)()  # as after a restart

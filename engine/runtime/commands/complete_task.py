@@ -12,6 +12,8 @@ from engine.runtime.commands.claim_task import check_candidate, open_task
 from engine.runtime.executor import CommandContext
 from engine.store.models import HumanTask, TaskCandidate
 
+CANDIDATES = TaskCandidate.__table__
+
 
 @dataclass
 class CompleteTask:
@@ -38,6 +40,8 @@ class CompleteTask:
         task.data.update(data)
         ctx.run_engine(workflow, task.run)
         row.state, row.assignee, row.completed_by, row.ended_at = "completed", ctx.actor, ctx.actor, ctx.now
-        ctx.session.query(TaskCandidate).filter(TaskCandidate.task_id == row.id).delete()
+        # A Core statement: the ORM's bulk delete costs several times more on every completion.
+        ctx.session.execute(CANDIDATES.delete().where(CANDIDATES.c.task_id == row.id))
+        ctx.settled(instance, "user", row.id)
         ctx.record(instance, self.name, {"task": row.id, "element": row.bpmn_id, "data": data})
         return row

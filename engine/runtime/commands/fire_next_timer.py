@@ -30,14 +30,16 @@ class FireNextDueTimers:
 
     def execute(self, ctx: CommandContext) -> list[Timer]:
         self.timer_id = None
-        q = sa.select(Timer.id).where(Timer.state == "pending", Timer.due_at <= (self.due_by or ctx.now))
+        q = sa.select(Timer).where(Timer.state == "pending", Timer.due_at <= (self.due_by or ctx.now))
         if self.skip:
             q = q.where(Timer.id.not_in(self.skip))
         # ORDER BY due_at alone: the (state, due_at) index answers it without a sort.
+        # Whole rows: FireTimer then finds them (and their instances) in the session.
         claimed = list(ctx.session.scalars(q.order_by(Timer.due_at).limit(self.batch)
                                            .with_for_update(skip_locked=True)))
+        ctx.prefetch([t.instance_id for t in claimed])
         fired = []
-        for timer_id in claimed:
-            self.timer_id = timer_id
-            fired.append(FireTimer(timer_id).execute(ctx))
+        for timer in claimed:
+            self.timer_id = timer.id
+            fired.append(FireTimer(timer.id).execute(ctx))
         return fired

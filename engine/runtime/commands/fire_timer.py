@@ -32,6 +32,7 @@ class FireTimer:
         task._set_internal_data(**{TIMER_FIRED: True})
         ctx.run_engine(workflow, workflow.refresh_timers)
         timer.state, timer.fired_at = "fired", ctx.now
+        ctx.settled(row, "timers", timer.task_id)
         lateness = (ctx.now - timer.due_at).total_seconds()
         ctx.record(row, self.name, {"timer": timer.id, "element": timer.bpmn_id,
                                     "due_at": timer.due_at.isoformat(), "late_seconds": round(lateness, 3)})

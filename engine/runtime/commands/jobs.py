@@ -93,6 +93,7 @@ class CompleteJob:
             task.data[task.task_spec.result_variable] = self.result
             task.complete()
             ctx.run_engine(workflow)
+            ctx.settled(row, "jobs", job.task_id)
         job.state, job.result, job.ended_at, job.lock_owner = "completed", self.result, ctx.now, None
         ctx.record(row, self.name, {"job": job.id, "topic": job.topic, "element": job.bpmn_id,
                                     "worker": self.worker_id, "result": self.result})

@@ -11,6 +11,7 @@ from engine.errors import NotFound, ValidationFailed
 from engine.forms import validate_submission
 from engine.runtime import state
 from engine.runtime.executor import CommandContext
+from engine.store.base import new_id
 from engine.store.models import Definition, Instance
 
 MAX_BUSINESS_KEY = 120
@@ -53,12 +54,13 @@ class StartInstance:
         workflow = state.new_workflow(process.spec, process.subprocess_specs)
         start = workflow.task_tree
         start.data.update(data)
-        row = Instance(definition_id=definition.id, business_key=self.business_key, status="running",
-                       state={}, started_by=ctx.actor, started_at=ctx.now, updated_at=ctx.now,
+        # The id is set here rather than at the flush: the row is then inserted once, with
+        # its state, when `record` writes the command (no INSERT then UPDATE).
+        row = Instance(id=new_id(), definition_id=definition.id, business_key=self.business_key,
+                       status="running", state={}, started_by=ctx.actor, started_at=ctx.now, updated_at=ctx.now,
                        region=self.region)
         row.definition = definition
         ctx.session.add(row)
-        ctx.session.flush()
         ctx.adopt(row, workflow)
         ctx.run_engine(workflow)
         ctx.record(row, self.name, {"definition": f"{definition.key}:{definition.version}",
