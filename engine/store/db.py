@@ -22,32 +22,7 @@ def make_engine(url: str) -> sa.Engine:
     """Create the SQLAlchemy engine for `url` with the settings each backend needs."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
-            # pysqlite must not issue its own BEGIN; the "begin" listener does.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            # Durability under WAL: NORMAL writes each commit to the WAL file before COMMIT
-            # returns but does not fsync it, so a committed command survives a crash of the
-            # process (the operating system holds the write); only an OS crash or power loss
-            # may lose the last commits, and the file stays consistent. FULL would fsync on
-            # every commit: measured here 0.37 ms instead of 0.03 ms a commit, i.e. ~40
-            # commits per Jiangyin case. Deployments that must survive power loss run on
-            # PostgreSQL (fsync on commit) as DESIGN's production layout says.
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: sa.Connection) -> None:
-            # pysqlite's deferred BEGIN lets two writers read the same version and
-            # then fail late; IMMEDIATE serialises writers at the start instead.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
+        return _sqlite_engine(url, read_only=False)
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
@@ -55,19 +30,37 @@ def make_sqlite_reader(url: str) -> sa.Engine:
     """A second SQLite engine for read-only work: a deferred BEGIN reads a WAL snapshot
     without taking the write lock, so task lists and logins never queue behind a long
     write (a timer drain); `query_only` makes an accidental write fail loudly."""
+    return _sqlite_engine(normalise_url(url), read_only=True)
+
+
+def _sqlite_engine(url: str, read_only: bool) -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    if read_only:
+        pragmas = ["PRAGMA foreign_keys=ON", "PRAGMA query_only=ON"]
+    else:
+        # Durability under WAL: NORMAL writes each commit to the WAL file before COMMIT
+        # returns but does not fsync it, so a committed command survives a crash of the
+        # process (the operating system holds the write); only an OS crash or power loss
+        # may lose the last commits, and the file stays consistent. FULL would fsync on
+        # every commit: measured here 0.37 ms instead of 0.03 ms a commit, i.e. ~40
+        # commits per Jiangyin case. Deployments that must survive power loss run on
+        # PostgreSQL (fsync on commit) as DESIGN's production layout says.
+        pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"]
+    # pysqlite's deferred BEGIN lets two writers read the same version and then fail
+    # late; IMMEDIATE serialises writers at the start instead. Readers need no lock.
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
 
     @sa.event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
-        dbapi_conn.isolation_level = None
+        dbapi_conn.isolation_level = None  # pysqlite must not issue its own BEGIN; "begin" below does
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA query_only=ON")
+        for pragma in pragmas:
+            cur.execute(pragma)
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
     def _sqlite_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(begin)
 
     return engine
 
