@@ -81,6 +81,31 @@ def test_X_FORMS_invalid_submission_names_the_fields_and_changes_nothing(mini):
     assert [t.id for t in _open(mini, inst.id)] == [task.id]
 
 
+def test_X_FORMS_hide_conditions_read_what_the_case_already_knows(engine):
+    """A field hidden by earlier case data (here: the intake channel) is neither required nor
+    kept; for a case where the condition does not hold it is required, named in the error."""
+    import json
+
+    from engine.definitions.bundle import BundleFile
+    from tests.engine.helpers import mini_xml, unique_key
+
+    form = json.loads(mini_bundle()[1].content)
+    form["components"].append({"type": "textfield", "key": "visit_note", "label": "入户核查记录",
+                               "validate": {"required": True}, "conditional": {"hide": '=channel = "online"'}})
+    key = unique_key("hide")
+    engine.deploy([BundleFile("mini.bpmn", "bpmn", mini_xml(key).encode()),
+                   BundleFile("mini/review.json", "form", json.dumps(form).encode())], "designer")
+    online = engine.start(key, {"channel": "online"}, "HIDE-1", "clerk")
+    [task] = _open(engine, online.id)
+    engine.complete(task.id, {"approved": "no", "visit_note": "不应保存"}, CENTRE)
+    assert "visit_note" not in engine.case_data(engine.instance(online.id))
+    window = engine.start(key, {"channel": "window"}, "HIDE-2", "clerk")
+    [task] = _open(engine, window.id)
+    with pytest.raises(ValidationFailed) as err:
+        engine.complete(task.id, {"approved": "no"}, CENTRE)
+    assert list(err.value.details["fields"]) == ["visit_note"]
+
+
 def test_W_FIRST_a_claimed_task_belongs_to_its_claimant(mini):
     inst = mini.start("mini_case", {}, "MINI-5", "clerk")
     [task] = _open(mini, inst.id)

@@ -29,14 +29,15 @@ class CompleteTask:
         if row.assignee not in (None, ctx.actor):
             raise Conflict(f"task {row.id} is claimed by {row.assignee}", {"task": row.id, "assignee": row.assignee})
         instance = ctx.instance(row.instance_id)
-        data = dict(self.data)
-        if row.form_key:
-            form = ctx.specs.form(ctx.session, instance.definition.deployment_id, row.form_key)
-            data = validate_submission(form, data)
         workflow = ctx.workflow(instance)
         task = inspect.find_task(workflow, row.id)
         if task is None or not task.task_spec.manual:
             raise Conflict(f"task {row.id} is no longer waiting", {"task": row.id})
+        data = dict(self.data)
+        if row.form_key:
+            form = ctx.specs.form(ctx.session, instance.definition.deployment_id, row.form_key)
+            # Hide conditions may read what the case already knows (e.g. the intake channel).
+            data = validate_submission(form, data, context=task.data)
         task.data.update(data)
         ctx.run_engine(workflow, task.run)
         row.state, row.assignee, row.completed_by, row.ended_at = "completed", ctx.actor, ctx.actor, ctx.now
