@@ -150,6 +150,11 @@ def test_T_ID_relief_data_import_loads_the_registry_and_granted_aid(engine, tmp_
     engine.queue_job(inst.id, "household.fetch", {"id_number": "320281198001010025"}, "TID-1:household", "test")
     [done] = run_pending(engine, topics=["household.fetch"])
     assert done["result"]["found"] and done["result"]["household"]["size"] == 2
+    from engine.store.models import AccessLog
+
+    with engine.db.session() as s:  # J-SEC: the worker's read of personal data is logged
+        [seen] = s.scalars(sa.select(AccessLog).where(AccessLog.instance_id == inst.id)).all()
+    assert seen.actor.startswith("worker:") and seen.resource.endswith(":registry")
 
 
 def test_T_ID_a_bad_csv_line_is_named_and_nothing_is_imported(engine, tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ from typing import Any
 from engine import records
 from engine.runtime.commands.jobs import locked_job
 from engine.runtime.executor import CommandContext
+from engine.store.models import AccessLog
 
 
 @dataclass
@@ -69,4 +70,9 @@ class ReadForJob:
     def execute(self, ctx: CommandContext) -> Any:
         job = locked_job(ctx, self.job_id, self.worker_id)
         records.check_topic(job, self.purpose)
-        return self.read(ctx.session)
+        found = self.read(ctx.session)
+        # Personal data read by a system is logged like a person's full view (J-SEC).
+        ctx.session.add(AccessLog(at=ctx.now, actor=f"worker:{self.worker_id}"[:80],
+                                  instance_id=records.case_of(job) or None,
+                                  resource=f"job:{job.id}:{self.purpose}", fields=[self.purpose]))
+        return found
