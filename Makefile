@@ -8,15 +8,21 @@ PG_DEFAULT := postgresql://postgres@127.0.0.1:5432/test
 
 ASSETS := api/static/vendor/.copied
 SWAGGER := node_modules/swagger-ui-dist
+BPMNJS := node_modules/bpmn-js/dist
 
 .PHONY: run test lint bench clean
 
 # Front-end assets come from npm (package-lock.json) and are served by the app itself.
+# bpmn-js is the modeler designers edit our diagrams in (tests/ui draws every diagram with
+# it); its CSS loads the bpmn-font from the assets folder beside it, so that goes whole.
 $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	mkdir -p api/static/vendor/swagger-ui
 	cp $(SWAGGER)/swagger-ui.css $(SWAGGER)/swagger-ui-bundle.js \
 		$(SWAGGER)/swagger-ui-standalone-preset.js api/static/vendor/swagger-ui/
+	mkdir -p api/static/vendor/bpmn-js
+	cp $(BPMNJS)/bpmn-modeler.production.min.js api/static/vendor/bpmn-js/
+	cp -R $(BPMNJS)/assets api/static/vendor/bpmn-js/
 	touch $(ASSETS)
 
 $(STAMP): setup.cfg pyproject.toml
