@@ -94,6 +94,7 @@ def lint_bpmn(
     for node in lint.xpath("//*[@id]"):
         if node.get("id") in RESERVED_IDS or node.get("id", "").endswith(".EndJoin"):
             lint.add(node, f"the id '{node.get('id')}' is reserved by the engine; choose another")
+    _check_loop_collections(lint)
     _check_diagram(lint)
     return lint.problems
 
@@ -136,6 +137,21 @@ def _check_gateways(lint: _Linter) -> None:
         for flow in outgoing:
             if flow.get("id") != gateway.get("default") and not lint.xpath("./bpmn:conditionExpression", flow):
                 lint.add(flow, f"flow out of gateway {gid} has no condition and is not its default")
+
+
+def _check_loop_collections(lint: _Linter) -> None:
+    # SpiffWorkflow reads loopDataInputRef/OutputRef as case-data names, but BPMN (and the
+    # bpmn.io modeler) reads them as element ids: an unresolved one is silently dropped when
+    # a designer saves the diagram, which breaks the multi-instance activity.
+    ids = set(lint.xpath("//@id"))
+    for ref in lint.xpath("//bpmn:multiInstanceLoopCharacteristics/*[self::bpmn:loopDataInputRef or "
+                          "self::bpmn:loopDataOutputRef]"):
+        name = (ref.text or "").strip()
+        if name and name not in ids:
+            activity = ref.getparent().getparent()
+            tag = etree.QName(ref).localname
+            lint.add(activity, f"{tag} '{name}' names no element, so the modeler drops it on save; declare "
+                               f'<bpmn:property id="{name}" name="{name}" /> on the activity')
 
 
 def _check_diagram(lint: _Linter) -> None:

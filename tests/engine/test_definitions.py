@@ -153,3 +153,31 @@ def test_X_DESIGN_shared_subprocess_keeps_one_version_when_deployed_with_each_va
                      "wuhai_one_door:1"]
     assert deploy_all(engine, root / "workflows", "designer") == first
     engine.dispose()
+
+
+def test_X_DESIGN_a_multi_instance_collection_the_modeler_would_drop_is_named(tmp_path):
+    """bpmn.io resolves loopDataInputRef/OutputRef as element ids and drops an unresolved one
+    when a designer saves; deploying such a diagram is refused, naming the activity."""
+    import re
+    from pathlib import Path
+
+    from engine.definitions.bundle import read_paths
+    from engine.service import Engine
+    from workers.registry import topics
+
+    root = Path(__file__).resolve().parents[2]
+    engine = Engine(f"sqlite:///{tmp_path}/d.sqlite", forms_root=root / "forms", known_topics=topics())
+    engine.upgrade_schema()
+    files = read_paths([root / "workflows/jiangyin", root / "workflows/common"])
+    undeclared = [BundleFile(f.name, f.kind, re.sub(rb'\s*<bpmn:property id="aid_types" name="aid_types" />', b"",
+                                                    f.content)) for f in files]
+    try:
+        with pytest.raises(DefinitionInvalid) as err:
+            engine.deploy(undeclared, "designer")
+        problem = _problem(err, "Rule_AidDepartment")
+        assert "loopDataInputRef 'aid_types'" in problem["message"] and problem["line"]
+        assert engine.definitions() == []  # nothing stored
+        assert [d.key for d in engine.deploy(files, "designer").definitions] == [
+            "common_department_handling", "jiangyin_one_door"]
+    finally:
+        engine.dispose()
