@@ -30,9 +30,10 @@ from engine.errors import Conflict, NotFound, ReliefError
 from engine.runtime import inspect, projections, state
 from engine.scripting import command_time
 from engine.store.db import Database
-from engine.store.models import Instance
+from engine.store.models import Instance, Job
 
 MAX_ATTEMPTS = 3
+_COUNTER_LOCK = threading.Lock()
 INSTANCES = Instance.__table__
 # Columns a command may set on its instance row besides what `record` writes.
 _INSTANCE_COLUMNS = ("business_key", "status", "ended_at", "region", "definition_id")
@@ -238,12 +239,35 @@ class CommandContext:
             set_committed_value(row, key, value)
 
 
+JOBS_QUEUED = "jobs_queued"  # session.info key: this transaction made a job fetchable
+
+
+def mark_jobs_queued(session: Session) -> None:
+    """Note that this transaction inserts a job or makes one fetchable (for `Executor.jobs_queued`)."""
+    session.info[JOBS_QUEUED] = True
+
+
+def _watch_jobs(session: Session, _context: Any, _instances: Any) -> None:
+    """Before each flush: a new Job row, or a pending one without a lock (a retry, a retried
+    incident), makes the transaction one that queued a job. Covers every ORM path, so that
+    no command has to remember it; the Core inserts of the projections mark it themselves."""
+    if session.info.get(JOBS_QUEUED):
+        return
+    if any(isinstance(o, Job) for o in session.new) or any(
+            isinstance(o, Job) and o.state == "pending" and o.lock_owner is None for o in session.dirty):
+        mark_jobs_queued(session)
+
+
 class Executor:
     """Runs commands, each in its own transaction, retrying on a stale version."""
 
     def __init__(self, db: Database, specs: SpecCache, clock: Clock) -> None:
         self.db, self.specs, self.clock = db, specs, clock
         self.cache = WorkflowCache()
+        # Committed commands of this process that queued a job: an in-process runner that
+        # found every due job needs no other fetch while this stays the same.
+        self.jobs_queued = 0
+        sa.event.listen(db.sessions, "before_flush", _watch_jobs)
 
     def run(self, command: Command, actor: str) -> Any:
         """Execute `command` as `actor`; 409 Conflict after repeated version races."""
@@ -262,6 +286,9 @@ class Executor:
                 raise
             finally:
                 ctx.session.close()
+            if ctx.session.info.get(JOBS_QUEUED):
+                with _COUNTER_LOCK:
+                    self.jobs_queued += 1
             for loaded in ctx.loaded.values():
                 if loaded.head is not None:
                     self.cache.put(loaded.row.id, CachedInstance(loaded.row.version, loaded.workflow,
