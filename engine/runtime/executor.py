@@ -35,6 +35,9 @@ from engine.store.models import Instance, Job
 MAX_ATTEMPTS = 3
 _COUNTER_LOCK = threading.Lock()
 INSTANCES = Instance.__table__
+# Built once (its cache key is then computed once); the SET clause follows the parameters given.
+_UPDATE_INSTANCE = INSTANCES.update().where(INSTANCES.c.id == sa.bindparam("b_id"),
+                                            INSTANCES.c.version == sa.bindparam("b_version"))
 # Columns a command may set on its instance row besides what `record` writes.
 _INSTANCE_COLUMNS = ("business_key", "status", "ended_at", "region", "definition_id")
 
@@ -231,8 +234,7 @@ class CommandContext:
         version = row.version
         values["version"] = version + 1
         with self.session.no_autoflush:  # an autoflush would write the row's own changes first, via the ORM
-            result = self.session.execute(INSTANCES.update().where(INSTANCES.c.id == row.id,
-                                                                   INSTANCES.c.version == version).values(values))
+            result = self.session.execute(_UPDATE_INSTANCE, {**values, "b_id": row.id, "b_version": version})
         if result.rowcount != 1:
             raise StaleDataError(f"instance {row.id}: version {version} is no longer current")
         for key, value in values.items():
