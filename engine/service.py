@@ -102,6 +102,12 @@ class Engine:
         """The handler reports a business error the diagram models with an error boundary event."""
         return self.executor.run(cmd.ThrowBpmnError(job_id, worker_id, code, message, variables or {}), worker_id)
 
+    @property
+    def jobs_queued(self) -> int:
+        """How many committed commands of this process have queued a job (a new job, a
+        retry): unchanged since an in-process fetch took every due job means none is new."""
+        return self.executor.jobs_queued
+
     def extend_lock(self, job_id: str, worker_id: str, lock_seconds: int) -> Job:
         return self.executor.run(cmd.ExtendLock(job_id, worker_id, lock_seconds), worker_id)
 

@@ -17,6 +17,7 @@ from workers.registry import HANDLERS
 
 log = logging.getLogger("relief.worker")
 LOCK_SECONDS = 300
+BATCH = 20  # jobs per fetch
 
 
 def run_pending(engine: Engine, worker_id: str = "in-process", topics: list[str] | None = None,
@@ -26,12 +27,20 @@ def run_pending(engine: Engine, worker_id: str = "in-process", topics: list[str]
     source = EngineSource(engine, worker_id)
     wanted = topics or sorted(HANDLERS)
     for _ in range(max_rounds):
-        jobs = source.fetch(wanted, 20, LOCK_SECONDS)
+        queued = engine.jobs_queued  # read before the fetch: a job queued after it changes the count
+        jobs = source.fetch(wanted, BATCH, LOCK_SECONDS)
         if not jobs:
             break
         for job in jobs:
             ctx = HandlerContext(EngineRecords(engine, job.id, source.worker_id), engine.clock.now())
             done.append(handle(source, job, HANDLERS, ctx))
+        # A short batch was every due job; if no command of this process queued one since
+        # (a completion reaching the next service task, a retry), another fetch would find
+        # nothing: skip its transaction. Jobs of other processes, and jobs that fall due
+        # with time (a lock expiring, a retry's delay), wait for the next call, as they
+        # would have had they appeared just after an empty fetch.
+        if len(jobs) < BATCH and engine.jobs_queued == queued:
+            break
     return done
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit import GENESIS, append_event
@@ -29,9 +30,17 @@ from engine.errors import Conflict, NotFound, ReliefError
 from engine.runtime import inspect, projections, state
 from engine.scripting import command_time
 from engine.store.db import Database
-from engine.store.models import Instance
+from engine.store.models import Instance, Job
 
 MAX_ATTEMPTS = 3
+_COUNTER_LOCK = threading.Lock()
+INSTANCES = Instance.__table__
+_UPDATE_BY_ID: dict[str, sa.Update] = {}  # per table, for `update_rows`
+# Built once (its cache key is then computed once); the SET clause follows the parameters given.
+_UPDATE_INSTANCE = INSTANCES.update().where(INSTANCES.c.id == sa.bindparam("b_id"),
+                                            INSTANCES.c.version == sa.bindparam("b_version"))
+# Columns a command may set on its instance row besides what `record` writes.
+_INSTANCE_COLUMNS = ("business_key", "status", "ended_at", "region", "definition_id")
 
 
 class ProcessError(ReliefError):
@@ -180,27 +189,90 @@ class CommandContext:
             raise ProcessError(f"the process failed at {element or 'an element'}: {err}",
                                {"element": element}) from err
 
+    def update_rows(self, rows: list[Any], values: list[dict[str, Any]]) -> None:
+        """Write `values[i]` to `rows[i]` (rows this command loaded, all of one table, the same
+        columns each) with one Core UPDATE by primary key, and mark them committed on the
+        objects. On the hot commands (complete a task or a job, lock fetched jobs) the ORM's
+        unit of work cost more than the statement itself. A row that is gone raises
+        StaleDataError, as the ORM's flush did (the executor retries)."""
+        if not rows:
+            return
+        table = type(rows[0]).__table__
+        statement = _UPDATE_BY_ID.get(table.name)
+        if statement is None:
+            statement = _UPDATE_BY_ID[table.name] = table.update().where(table.c.id == sa.bindparam("b_id"))
+        params = [{**v, "b_id": r.id} for r, v in zip(rows, values, strict=True)]
+        with self.session.no_autoflush:  # the rows' other changes, if any, are flushed later by the ORM
+            result = self.session.execute(statement, params if len(params) > 1 else params[0])
+        counted = len(rows) == 1 or self.session.get_bind().dialect.supports_sane_multi_rowcount
+        if counted and result.rowcount != len(rows):
+            raise StaleDataError(f"{table.name}: {len(rows)} row(s) to update, {result.rowcount} matched")
+        for row, v in zip(rows, values, strict=True):
+            for key, value in v.items():
+                set_committed_value(row, key, value)
+
     def record(self, row: Instance, command: str, input: dict[str, Any],
                extra_changes: list[dict[str, Any]] | None = None) -> None:
         """Persist `row`'s workflow (if the command changed it), projections and one audit event."""
         loaded = self._load(row, restore=False)
         changes = list(extra_changes or [])
-        # Set before the projections flush the instance, so that it gets one UPDATE per command.
-        row.updated_at = self.now
-        if loaded is not None and loaded.changed:
+        values: dict[str, Any] = {"updated_at": self.now}
+        changed = loaded is not None and loaded.changed
+        if changed:
             wf = loaded.workflow
             result = inspect.scan(wf, loaded.states)
             changes += result.changes
-            row.state = state.dump(wf)
+            values["state"] = state.dump(wf)
             if wf.is_completed() and row.status == "running":
-                row.status, row.ended_at = ("completed" if wf.success else "error"), self.now
+                values["status"], values["ended_at"] = ("completed" if wf.success else "error"), self.now
+        # First, so that a command that lost the race stops here, and a new instance's row
+        # exists before the rows that refer to it.
+        self._write_instance(row, values)
+        if changed:
             loaded.waits = projections.sync(self.session, row, result.waits, self.now, loaded.waits)
             loaded.states = result.states
-        self.session.flush()  # the version check happens here (StaleDataError)
+        self.session.flush()  # what the command changed on other rows (a job, a task row)
         event = append_event(self.session, row.id, command, self.actor, self.now, input, changes,
                              head=loaded.head if loaded is not None else None)
         if loaded is not None:
             loaded.head = (event.seq, event.hash)
+
+    def _write_instance(self, row: Instance, values: dict[str, Any]) -> None:
+        """One UPDATE of the instance row with its version check, as a Core statement.
+
+        The ORM's unit of work added ~0.3 ms to every command (measured: ~4 % of a case).
+        What the command itself changed on the row (e.g. a cancelled
+        status) is written in the same statement; the ORM then sees the row as clean. A
+        row that lost the race (another transaction bumped the version) raises
+        StaleDataError, as the ORM's own check did, so the executor retries."""
+        insp = sa.inspect(row)
+        if insp.pending:  # a new instance (start): the ORM inserts it
+            for key, value in values.items():
+                setattr(row, key, value)
+            self.session.flush()
+            return
+        for attr in _INSTANCE_COLUMNS:
+            if attr not in values and insp.attrs[attr].history.has_changes():
+                values[attr] = getattr(row, attr)
+        version = row.version
+        values["version"] = version + 1
+        with self.session.no_autoflush:  # an autoflush would write the row's own changes first, via the ORM
+            result = self.session.execute(_UPDATE_INSTANCE, {**values, "b_id": row.id, "b_version": version})
+        if result.rowcount != 1:
+            raise StaleDataError(f"instance {row.id}: version {version} is no longer current")
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+
+
+def _watch_jobs(session: Session, _context: Any, _instances: Any) -> None:
+    """Before each flush: a new Job row, or a pending one without a lock (a retry, a retried
+    incident), makes the transaction one that queued a job. Covers every ORM path, so that
+    no command has to remember it; the Core inserts of the projections mark it themselves."""
+    if session.info.get(projections.JOBS_QUEUED):
+        return
+    if any(isinstance(o, Job) for o in session.new) or any(
+            isinstance(o, Job) and o.state == "pending" and o.lock_owner is None for o in session.dirty):
+        projections.mark_jobs_queued(session)
 
 
 class Executor:
@@ -209,6 +281,11 @@ class Executor:
     def __init__(self, db: Database, specs: SpecCache, clock: Clock) -> None:
         self.db, self.specs, self.clock = db, specs, clock
         self.cache = WorkflowCache()
+        # Committed commands of this process that queued a job: an in-process runner that
+        # found every due job needs no other fetch while this stays the same.
+        self.jobs_queued = 0
+        if not sa.event.contains(db.sessions, "before_flush", _watch_jobs):
+            sa.event.listen(db.sessions, "before_flush", _watch_jobs)
 
     def run(self, command: Command, actor: str) -> Any:
         """Execute `command` as `actor`; 409 Conflict after repeated version races."""
@@ -227,6 +304,9 @@ class Executor:
                 raise
             finally:
                 ctx.session.close()
+            if ctx.session.info.get(projections.JOBS_QUEUED):
+                with _COUNTER_LOCK:
+                    self.jobs_queued += 1
             for loaded in ctx.loaded.values():
                 if loaded.head is not None:
                     self.cache.put(loaded.row.id, CachedInstance(loaded.row.version, loaded.workflow,

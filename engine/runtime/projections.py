@@ -18,6 +18,7 @@ from engine.store.base import new_id
 from engine.store.models import HumanTask, Instance, Job, TaskCandidate, Timer
 
 DEFAULT_JOB_RETRIES = 3
+JOBS_QUEUED = "jobs_queued"  # session.info key: this transaction made a job fetchable (Executor.jobs_queued)
 TASKS = HumanTask.__table__
 CANDIDATES = TaskCandidate.__table__
 JOBS = Job.__table__
@@ -25,6 +26,12 @@ TIMERS = Timer.__table__
 # An incident timer still waits in the workflow: it is cancelled with its task, never re-inserted.
 WAITING_TIMER_STATES = ("pending", "incident")
 LIVE_JOB_STATES = ("pending", "failed", "incident")
+
+
+def mark_jobs_queued(session: Session) -> None:
+    """Note that this transaction inserts a job or makes one fetchable again, so that an
+    in-process runner fetches once more (the executor counts such commands)."""
+    session.info[JOBS_QUEUED] = True
 
 
 def sync(session: Session, instance: Instance, waits: Waits, now: dt.datetime,
@@ -73,6 +80,7 @@ def _jobs(session: Session, instance: Instance, waits: Waits, before: set, after
                         .values(state="cancelled", ended_at=now, lock_owner=None))
     new = sorted(after - before)
     if new:
+        mark_jobs_queued(session)  # a Core insert: the executor's flush watch does not see it
         session.execute(JOBS.insert(), [{
             "id": new_id(), "instance_id": instance.id, "task_id": task_id, "bpmn_id": bpmn_id(task),
             "topic": topic, "state": "pending", "run_after": now, "created_at": now,

@@ -292,3 +292,39 @@ def test_a_failing_condition_is_refused_as_process_error_and_changes_nothing(eng
     assert [t.id for t in _open(engine, inst.id)] == [task.id]
     engine.complete(task.id, {"approved": "no"}, CENTRE)  # the same task can still be completed
     assert engine.instance(inst.id).status == "completed"
+
+
+def test_a_command_that_always_loses_the_race_is_refused_with_409(mini):
+    """DESIGN rule 3: the explicit version check of the instance UPDATE never merges."""
+    if mini.db.is_sqlite:
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: this race cannot happen there")
+    inst = mini.start("mini_case", {}, "MINI-12", "clerk")
+    version = mini.instance(inst.id).version
+
+    class AlwaysLosing:
+        name = "claim_task"
+
+        def execute(self, ctx):
+            row = ctx.instance(inst.id)
+            with mini.db.engine.begin() as other:
+                other.execute(sa.text("UPDATE instances SET version = version + 1 WHERE id = :id"), {"id": inst.id})
+            ctx.record(row, self.name, {})
+
+    with pytest.raises(Conflict):
+        mini.executor.run(AlwaysLosing(), "centre-1")
+    assert mini.instance(inst.id).version == version + 3  # only the other writer's three updates
+
+
+def test_jobs_queued_counts_the_commands_that_made_a_job_fetchable(mini):
+    """The in-process runner skips its closing fetch only while this count stands still."""
+    inst = mini.start("mini_case", {"applicant_phone": "13812345678"}, "MINI-13", "clerk")
+    [task] = _open(mini, inst.id)
+    before = mini.jobs_queued
+    mini.complete(task.id, {"approved": "yes"}, CENTRE)  # reaches the service task: a new job
+    assert mini.jobs_queued == before + 1
+    [job] = mini.fetch_and_lock("w1", ["applicant.notify"], lock_seconds=60)
+    assert mini.jobs_queued == before + 1  # locking queues nothing
+    mini.fail_job(job.id, "w1", "SMS gateway down", retry_in_seconds=0)  # fetchable again at once
+    assert mini.jobs_queued == before + 2
+    assert [d["topic"] for d in run_pending(mini)] == ["applicant.notify"]
+    assert mini.instance(inst.id).status == "completed"

@@ -43,11 +43,11 @@ class FetchAndLock:
                                   sa.or_(Job.lock_expires_at.is_(None), Job.lock_expires_at < ctx.now))
              .order_by(Job.created_at, Job.id).limit(self.max_jobs).with_for_update(skip_locked=True))
         jobs = list(ctx.session.scalars(q))
-        for job in jobs:
-            job.lock_owner = self.worker_id
-            job.lock_expires_at = ctx.now + dt.timedelta(seconds=self.lock_by_topic.get(job.topic,
-                                                                                        self.lock_seconds))
-            job.attempts = (job.attempts or 0) + 1
+        ctx.update_rows(jobs, [{
+            "lock_owner": self.worker_id,
+            "lock_expires_at": ctx.now + dt.timedelta(seconds=self.lock_by_topic.get(job.topic, self.lock_seconds)),
+            "attempts": (job.attempts or 0) + 1,
+        } for job in jobs])
         return jobs
 
 
@@ -94,7 +94,7 @@ class CompleteJob:
             task.complete()
             ctx.run_engine(workflow)
             ctx.settled(row, "jobs", job.task_id)
-        job.state, job.result, job.ended_at, job.lock_owner = "completed", self.result, ctx.now, None
+        ctx.update_rows([job], [{"state": "completed", "result": self.result, "ended_at": ctx.now, "lock_owner": None}])
         ctx.record(row, self.name, {"job": job.id, "topic": job.topic, "element": job.bpmn_id,
                                     "worker": self.worker_id, "result": self.result})
         return job
