@@ -70,6 +70,15 @@ def engine(request: pytest.FixtureRequest, _databases: dict[str, TestDatabase | 
     return eng
 
 
+@pytest.fixture
+def cli_env(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """The engine, with the environment a `relief` CLI command needs to reach its database."""
+    monkeypatch.setenv("RELIEF_DATABASE_URL", engine.db.url)
+    monkeypatch.setenv("RELIEF_MODE", "test")
+    monkeypatch.setenv("RELIEF_SECRET_KEY", "cli-test-secret")
+    return engine
+
+
 @pytest.fixture(scope="session")
 def _deployed(_databases: dict[str, TestDatabase | None]) -> set[str]:
     return set()

@@ -100,14 +100,11 @@ def test_X_TIMERS_operators_list_and_retry_timer_incidents_over_http(broken_and_
     assert again.status_code == 409 and again.json()["details"]["state"] == "pending"
 
 
-def test_X_TIMERS_relief_incidents_lists_and_retries_a_timer(broken_and_healthy, monkeypatch):
+def test_X_TIMERS_relief_incidents_lists_and_retries_a_timer(broken_and_healthy, cli_env):
     engine, _healthy, broken = broken_and_healthy
     for _ in range(FAILURES_BEFORE_INCIDENT):
         engine.fire_due_timers()
     (timer,) = timers(engine, broken)
-    monkeypatch.setenv("RELIEF_DATABASE_URL", engine.db.url)
-    monkeypatch.setenv("RELIEF_MODE", "test")
-    monkeypatch.setenv("RELIEF_SECRET_KEY", "cli-test-secret")
     listed = CliRunner().invoke(main, ["incidents", "list"])
     assert listed.exit_code == 0 and f"{timer.id}  timer Timer_Review" in listed.output
     assert "missing_supervisor" in listed.output

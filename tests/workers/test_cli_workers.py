@@ -8,14 +8,6 @@ from click.testing import CliRunner
 from api.cli import main
 
 
-@pytest.fixture
-def cli_env(engine, monkeypatch):
-    monkeypatch.setenv("RELIEF_DATABASE_URL", engine.db.url)
-    monkeypatch.setenv("RELIEF_MODE", "test")
-    monkeypatch.setenv("RELIEF_SECRET_KEY", "cli-test-secret")
-    return engine
-
-
 def test_X_WORKERS_worker_token_is_printed_once_and_identifies_the_worker(cli_env):
     r = CliRunner().invoke(main, ["worker-token", "create", "ledger-1", "--topics", "ledger.record"])
     assert r.exit_code == 0, r.output

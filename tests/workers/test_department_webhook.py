@@ -83,7 +83,7 @@ def test_J_DISPATCH_message_signed_by_an_unknown_sender_or_too_old_is_401(live, 
 
 
 def test_X_WORKERS_handler_failing_three_times_is_an_incident_that_retry_completes(live, handoff, department,
-                                                                                   monkeypatch):
+                                                                                   cli_env):
     department.answers = [(503, {"error": "maintenance"})] * 3
     token = worker_token(handoff)
     inst = handoff.start("worker_handoff", {"department": "hrss"}, "H-INC-1", "clerk")
@@ -97,9 +97,6 @@ def test_X_WORKERS_handler_failing_three_times_is_an_incident_that_retry_complet
 
     r = live.call("GET", "/api/v1/incidents", as_="centre")
     assert [i["id"] for i in r.json()] == [job.id] and "503" in r.json()[0]["error"]
-    monkeypatch.setenv("RELIEF_DATABASE_URL", handoff.db.url)
-    monkeypatch.setenv("RELIEF_MODE", "test")
-    monkeypatch.setenv("RELIEF_SECRET_KEY", "cli-test-secret")
     listed = CliRunner().invoke(main, ["incidents", "list"])
     assert listed.exit_code == 0 and job.id in listed.output and "department.dispatch" in listed.output
     assert live.call("POST", f"/api/v1/incidents/{job.id}/retry", as_="window", json={}).status_code == 403

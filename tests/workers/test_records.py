@@ -127,10 +127,8 @@ def test_W_LEDGER_entries_of_a_day_are_listed_and_exported_as_csv(live, engine):
     assert live.call("GET", "/api/v1/ledger?on=2026-13-01", as_="centre").status_code == 422
 
 
-def test_T_ID_relief_data_import_loads_the_registry_and_granted_aid(engine, tmp_path, monkeypatch):
-    monkeypatch.setenv("RELIEF_DATABASE_URL", engine.db.url)
-    monkeypatch.setenv("RELIEF_MODE", "test")
-    monkeypatch.setenv("RELIEF_SECRET_KEY", "cli-test-secret")
+def test_T_ID_relief_data_import_loads_the_registry_and_granted_aid(cli_env, tmp_path):
+    engine = cli_env
     registry = tmp_path / "registry.csv"
     registry.write_text("id_number,household_id,name,relation,income_monthly,assets,medical_insurance,disability\n"
                         "320281198001010025,HH-9,王五,户主,900,1000,城乡居民医保,\n"
@@ -157,10 +155,8 @@ def test_T_ID_relief_data_import_loads_the_registry_and_granted_aid(engine, tmp_
     assert seen.actor.startswith("worker:") and seen.resource.endswith(":registry")
 
 
-def test_T_ID_a_bad_csv_line_is_named_and_nothing_is_imported(engine, tmp_path, monkeypatch):
-    monkeypatch.setenv("RELIEF_DATABASE_URL", engine.db.url)
-    monkeypatch.setenv("RELIEF_MODE", "test")
-    monkeypatch.setenv("RELIEF_SECRET_KEY", "cli-test-secret")
+def test_T_ID_a_bad_csv_line_is_named_and_nothing_is_imported(cli_env, tmp_path):
+    engine = cli_env
     bad = tmp_path / "registry.csv"
     bad.write_text("id_number,household_id,name,relation,income_monthly\n"
                    "320281198001010025,HH-9,王五,户主,900\n"
