@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -12,6 +14,7 @@ from werkzeug.serving import make_server
 from api.app import create_app
 from api.demo import DEMO_PASSWORD, seed
 from api.settings import Settings
+from engine.service import Engine
 
 _seeded: set[str] = set()
 
@@ -38,13 +41,10 @@ class Client:
         return requests.request(method, f"{self.base}{path}", headers=headers, timeout=30, **kw)
 
 
-@pytest.fixture
-def live(engine, tmp_path) -> Iterator[Client]:
-    if engine.db.url not in _seeded:
-        with engine.db.session() as s:
-            seed(s, engine.clock.now())
-        _seeded.add(engine.db.url)
-    settings = Settings.from_env(mode="test", database_url=engine.db.url, var_dir=tmp_path,
+@contextmanager
+def serving(engine: Engine, var_dir: Path, mode: str = "test") -> Iterator[Client]:
+    """The app around `engine` on a free local port, in `mode`, for the block's duration."""
+    settings = Settings.from_env(mode=mode, database_url=engine.db.url, var_dir=var_dir,
                                  secret_key="test-secret-key-not-for-production")
     server = make_server("127.0.0.1", 0, create_app(settings, engine), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -54,3 +54,13 @@ def live(engine, tmp_path) -> Iterator[Client]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(engine, tmp_path) -> Iterator[Client]:
+    if engine.db.url not in _seeded:
+        with engine.db.session() as s:
+            seed(s, engine.clock.now())
+        _seeded.add(engine.db.url)
+    with serving(engine, tmp_path) as client:
+        yield client

@@ -1,16 +1,11 @@
 """The calendar, the clock and deadline filters over HTTP (X-TIMERS, W-SUPERVISE)."""
 
 import datetime as dt
-import threading
 from pathlib import Path
 
-from werkzeug.serving import make_server
-
-from api.app import create_app
-from api.settings import Settings
 from engine.clock import Clock
 from engine.service import Engine
-from tests.api.conftest import Client
+from tests.api.conftest import serving
 from tests.timers.helpers import at, review_task, start_mini
 
 CALENDARS = Path(__file__).resolve().parents[1] / "fixtures" / "calendar"
@@ -97,17 +92,10 @@ def test_X_TIMERS_admin_moves_the_clock_in_test_mode_only(live, engine, tmp_path
 
     # The same application in production mode: a fixed clock, and the request is refused.
     production = Engine(engine.db.url, clock=Clock())
-    settings = Settings.from_env(mode="production", database_url=engine.db.url, var_dir=tmp_path,
-                                 secret_key="test-secret-key-not-for-production")
-    server = make_server("127.0.0.1", 0, create_app(settings, production), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        client = Client(f"http://127.0.0.1:{server.server_port}")
-        r = client.call("POST", "/api/v1/admin/clock/advance", as_="admin", json={"by": "3d"})
-        assert r.status_code == 403 and "test or demo mode" in r.json()["message"]
-        assert client.call("GET", "/api/v1/admin/clock", as_="admin").json()["adjustable"] is False
+        with serving(production, tmp_path, mode="production") as client:
+            r = client.call("POST", "/api/v1/admin/clock/advance", as_="admin", json={"by": "3d"})
+            assert r.status_code == 403 and "test or demo mode" in r.json()["message"]
+            assert client.call("GET", "/api/v1/admin/clock", as_="admin").json()["adjustable"] is False
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         production.dispose()
