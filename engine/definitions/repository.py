@@ -159,6 +159,7 @@ class SpecCache:
     def __init__(self, size: int = 64) -> None:
         self._bundles: OrderedDict[int, tuple[ParsedBundle, dict[str, bytes]]] = OrderedDict()
         self._forms: dict[tuple[int, str], FormDefinition] = {}
+        self._deployments: dict[int, int] = {}  # definition id -> deployment id (never changes)
         self._size = size
         self._lock = threading.Lock()
 
@@ -181,6 +182,17 @@ class SpecCache:
         """The parsed spec of `definition` (and the specs it calls)."""
         bundle, _ = self._bundle(session, definition.deployment_id)
         return bundle.processes[definition.key]
+
+    def deployment_of(self, session: Session, definition_id: int) -> int:
+        """The deployment of definition `definition_id`; a definition row never changes, so
+        a command needs neither to join it to its instance nor to read it again."""
+        found = self._deployments.get(definition_id)
+        if found is None:
+            found = session.scalar(sa.select(Definition.deployment_id).where(Definition.id == definition_id))
+            if found is None:
+                raise NotFound(f"definition {definition_id} does not exist", {"definition": definition_id})
+            self._deployments[definition_id] = found
+        return found
 
     def form(self, session: Session, deployment_id: int, key: str) -> FormDefinition:
         """The form `key` as deployed with `deployment_id`."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.calendar import is_provisional
@@ -26,6 +27,16 @@ TIMERS = Timer.__table__
 # An incident timer still waits in the workflow: it is cancelled with its task, never re-inserted.
 WAITING_TIMER_STATES = ("pending", "incident")
 LIVE_JOB_STATES = ("pending", "failed", "incident")
+# Statements built once with bound parameters: building one costs as much as running it
+# (coercing the IN list, a fresh cache key), and these run on most commands.
+_CANCEL_TASKS = (TASKS.update().where(TASKS.c.id.in_(sa.bindparam("b_ids", expanding=True)), TASKS.c.state == "open")
+                 .values(state="cancelled", ended_at=sa.bindparam("b_now")))
+_DROP_CANDIDATES = CANDIDATES.delete().where(CANDIDATES.c.task_id.in_(sa.bindparam("b_ids", expanding=True)))
+_MOVE_DEADLINE = TASKS.update().where(TASKS.c.id == sa.bindparam("b_id"))
+_INSERT_TASKS, _INSERT_CANDIDATES, _INSERT_TIMERS = TASKS.insert(), CANDIDATES.insert(), TIMERS.insert()
+_CANCEL_TIMERS = (TIMERS.update().where(TIMERS.c.task_id.in_(sa.bindparam("b_ids", expanding=True)),
+                                        TIMERS.c.state.in_(WAITING_TIMER_STATES))
+                  .values(state="cancelled"))
 
 
 def mark_jobs_queued(session: Session) -> None:
@@ -52,25 +63,24 @@ def _user_tasks(session: Session, instance: Instance, waits: Waits, before: dict
                 now: dt.datetime) -> None:
     gone = [k for k in before if k not in after]
     if gone:
-        session.execute(TASKS.update().where(TASKS.c.id.in_(gone), TASKS.c.state == "open")
-                        .values(state="cancelled", ended_at=now))
-        session.execute(CANDIDATES.delete().where(CANDIDATES.c.task_id.in_(gone)))
+        session.execute(_CANCEL_TASKS, {"b_ids": gone, "b_now": now})
+        session.execute(_DROP_CANDIDATES, {"b_ids": gone})
     for task_id, due in after.items():
         if task_id in before and before[task_id] != due:
-            session.execute(TASKS.update().where(TASKS.c.id == task_id).values(
-                due_at=due, due_provisional=bool(due and is_provisional(due.date())),
-                statutory_basis=waits.user_tasks[task_id].statutory_basis))
+            session.execute(_MOVE_DEADLINE, {
+                "b_id": task_id, "due_at": due, "due_provisional": bool(due and is_provisional(due.date())),
+                "statutory_basis": waits.user_tasks[task_id].statutory_basis})
     new = [waits.user_tasks[k] for k in after if k not in before]
     if new:
-        session.execute(TASKS.insert(), [{
+        session.execute(_INSERT_TASKS, [{
             "id": str(u.task.id), "instance_id": instance.id, "process_id": u.task.workflow.spec.name,
             "bpmn_id": bpmn_id(u.task), "name": u.task.task_spec.bpmn_name or bpmn_id(u.task),
             "form_key": u.form_key, "candidate_groups": u.candidate_groups, "assignee": None, "state": "open",
             "due_at": u.due_at, "due_provisional": bool(u.due_at and is_provisional(u.due_at.date())),
             "statutory_basis": u.statutory_basis, "created_at": now, "ended_at": None, "completed_by": None,
         } for u in new])
-        session.execute(CANDIDATES.insert(), [{"task_id": str(u.task.id), "group": g}
-                                              for u in new for g in dict.fromkeys(u.candidate_groups)])
+        session.execute(_INSERT_CANDIDATES, [{"task_id": str(u.task.id), "group": g}
+                                             for u in new for g in dict.fromkeys(u.candidate_groups)])
 
 
 def _jobs(session: Session, instance: Instance, waits: Waits, before: set, after: set, now: dt.datetime) -> None:
@@ -94,11 +104,10 @@ def _jobs(session: Session, instance: Instance, waits: Waits, before: set, after
 def _timers(session: Session, instance: Instance, waits: Waits, before: dict, now: dt.datetime) -> None:
     gone = [k for k in before if k not in waits.timers]
     if gone:
-        session.execute(TIMERS.update().where(TIMERS.c.task_id.in_(gone), TIMERS.c.state.in_(WAITING_TIMER_STATES))
-                        .values(state="cancelled"))
+        session.execute(_CANCEL_TIMERS, {"b_ids": gone})
     new = [(k, task, due) for k, (task, due) in waits.timers.items() if k not in before]
     if new:
-        session.execute(TIMERS.insert(), [{
+        session.execute(_INSERT_TIMERS, [{
             "id": new_id(), "instance_id": instance.id, "task_id": k, "bpmn_id": bpmn_id(task), "due_at": due,
             "provisional": is_provisional(due.date()), "state": "pending", "created_at": now, "fired_at": None,
         } for k, task, due in new])

@@ -156,6 +156,29 @@ def test_X_TIMERS_a_batch_fired_after_a_restart_keeps_rows_and_audit_chains_righ
     assert [t.bpmn_id for t in _open(mini, cases[1].id)] == ["Task_Supervise"]  # its own branch goes on
 
 
+def test_the_cold_path_reads_the_state_at_the_version_the_command_saw(mini):
+    """A command reads its instance row without the state and restores the workflow from a
+    second read; a row that moved on in between (another writer committed) is a lost race,
+    retried, never a newer state under an older version."""
+    inst = mini.start("mini_case", {}, "MINI-COLD", "clerk")
+    mini.executor.cache = type(mini.executor.cache)()  # as after a restart
+    seen: list[int] = []
+
+    class Probe:
+        name = "probe"
+
+        def execute(self, ctx):
+            row = ctx.instance(inst.id)
+            seen.append(row.version)
+            if len(seen) == 1:  # another writer's commit, between the two reads
+                table = Instance.__table__
+                ctx.session.execute(table.update().where(table.c.id == inst.id).values(version=table.c.version + 1))
+            return ctx.workflow(row).is_completed()
+
+    assert mini.executor.run(Probe(), "tester") is False
+    assert seen == [inst.version, inst.version]  # the first attempt stopped, rolled back, and ran again
+
+
 def test_state_restores_from_the_database_with_our_script_engine(mini):
     inst = mini.start("mini_case", {}, "MINI-7", "clerk")
     mini.executor.cache = type(mini.executor.cache)()  # as after a restart

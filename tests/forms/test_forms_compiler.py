@@ -255,6 +255,20 @@ def test_X_FORMS_conditions_may_read_case_data_from_context():
     assert errors(defn, {}, context={"channel": "hotline"}) == {"hotline_ticket": [REQUIRED]}
 
 
+def test_X_FORMS_a_validation_leaves_nothing_behind_for_the_next():
+    """The schema object is reused per thread: no error, value or case data of one
+    submission may reach the next one."""
+    defn = form({"type": "textfield", "key": "hotline_ticket", "validate": {"required": True},
+                 "conditional": {"hide": '=channel != "hotline"'}},
+                {"type": "number", "key": "size", "validate": {"required": True}})
+    assert errors(defn, {}, context={"channel": "hotline"}) == {"hotline_ticket": [REQUIRED], "size": [REQUIRED]}
+    assert validate_submission(defn, {"size": "3"}, context={"channel": "window"}) == {"size": 3}
+    assert validate_submission(defn, {"size": 4}) == {"size": 4}  # no context: the hotline's is gone
+    assert errors(defn, {"size": 5}, context={"channel": "hotline"}) == {"hotline_ticket": [REQUIRED]}
+    assert validate_submission(defn, {"size": 6, "hotline_ticket": "T-1"}, context={"channel": "hotline"}) == {
+        "size": 6, "hotline_ticket": "T-1"}
+
+
 def test_X_FORMS_compiled_schema_is_cached_per_definition():
     schema = compile_form(ALL)
     assert issubclass(schema, Schema)

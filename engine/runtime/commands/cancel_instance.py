@@ -23,4 +23,4 @@ class CancelInstance:
         ctx.run_engine(workflow, workflow.cancel)
         row.status, row.ended_at = "cancelled", ctx.now
         ctx.record(row, self.name, {"reason": self.reason})
-        return row
+        return ctx.returned(row)

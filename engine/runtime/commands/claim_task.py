@@ -10,7 +10,7 @@ from engine.store.models import HumanTask
 
 
 def open_task(ctx: CommandContext, task_id: str) -> HumanTask:
-    row = ctx.session.get(HumanTask, task_id)
+    row = ctx.get(HumanTask, task_id)
     if row is None:
         raise NotFound(f"task {task_id} does not exist", {"task": task_id})
     if row.state != "open":

@@ -17,7 +17,7 @@ class FireTimer:
     name: str = "fire_timer"
 
     def execute(self, ctx: CommandContext) -> Timer:
-        timer = ctx.session.get(Timer, self.timer_id)
+        timer = ctx.get(Timer, self.timer_id)
         if timer is None:
             raise NotFound(f"timer {self.timer_id} does not exist", {"timer": self.timer_id})
         if timer.state != "pending":

@@ -24,9 +24,9 @@ class HotlineIntake:
 
     def execute(self, ctx: CommandContext) -> tuple[Instance, bool]:
         """(the case, whether this call created it)."""
-        existing = ctx.session.get(HotlineTicket, self.ticket_id)
+        existing = ctx.get(HotlineTicket, self.ticket_id)
         if existing is not None:
-            return ctx.instance(existing.instance_id), False
+            return ctx.returned(ctx.instance(existing.instance_id)), False
         row = StartInstance(self.definition, self.data, business_key=f"12345-{self.ticket_id}").execute(ctx)
         ctx.session.add(HotlineTicket(ticket_id=self.ticket_id, instance_id=row.id, callback_url=self.callback_url,
                                       received_at=ctx.now))

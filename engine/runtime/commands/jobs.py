@@ -52,7 +52,7 @@ class FetchAndLock:
 
 
 def _job(ctx: CommandContext, job_id: str) -> Job:
-    job = ctx.session.get(Job, job_id, with_for_update=True)
+    job = ctx.get(Job, job_id, lock=True)
     if job is None:
         raise NotFound(f"job {job_id} does not exist", {"job": job_id})
     return job

@@ -19,7 +19,7 @@ MAX_ERROR = 2000
 
 
 def _timer(ctx: CommandContext, timer_id: str) -> Timer:
-    timer = ctx.session.get(Timer, timer_id)
+    timer = ctx.get(Timer, timer_id)
     if timer is None:
         raise NotFound(f"timer {timer_id} does not exist", {"timer": timer_id})
     return timer
