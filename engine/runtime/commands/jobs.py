@@ -24,6 +24,12 @@ from engine.store.models import Job
 MAX_ERROR = 4000
 
 
+def fetchable(topics: list[str], now: dt.datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    """The jobs of `topics` a fetch may lock at `now`: due, and not locked (or the lock expired)."""
+    return (Job.state == "pending", Job.topic.in_(topics), Job.run_after <= now,
+            sa.or_(Job.lock_expires_at.is_(None), Job.lock_expires_at < now))
+
+
 @dataclass
 class FetchAndLock:
     """Lock up to `max_jobs` due jobs of `topics` for `worker_id`, oldest first.
@@ -39,8 +45,7 @@ class FetchAndLock:
     name: str = "fetch_and_lock"
 
     def execute(self, ctx: CommandContext) -> list[Job]:
-        q = (sa.select(Job).where(Job.state == "pending", Job.topic.in_(self.topics), Job.run_after <= ctx.now,
-                                  sa.or_(Job.lock_expires_at.is_(None), Job.lock_expires_at < ctx.now))
+        q = (sa.select(Job).where(*fetchable(self.topics, ctx.now))
              .order_by(Job.created_at, Job.id).limit(self.max_jobs).with_for_update(skip_locked=True))
         jobs = list(ctx.session.scalars(q))
         ctx.update_rows(jobs, [{
