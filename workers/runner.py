@@ -9,6 +9,7 @@ jobs of other processes, retries, expired locks, jobs that found it full."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
@@ -26,7 +27,9 @@ from workers.registry import HANDLERS
 log = logging.getLogger("relief.worker")
 LOCK_SECONDS = 300
 BATCH = 20  # jobs per fetch
-CAPACITY = 64  # pushed jobs an inbox holds before new jobs are left for a fetch
+# Pushed jobs an inbox holds before new jobs are left for a fetch: as many as one fetch locks,
+# so that a job waits no longer behind the others than a fetched one (its lock runs meanwhile).
+CAPACITY = BATCH
 
 
 class Inbox:
@@ -36,7 +39,7 @@ class Inbox:
                  capacity: int = CAPACITY) -> None:
         self.worker_id, self.topics = worker_id, topics
         self._lock_seconds, self._capacity = lock_seconds, capacity
-        self._jobs: deque[JobView] = deque()
+        self._jobs: deque[tuple[JobView, dt.datetime]] = deque()  # with its lock's end
         self._mutex = threading.Lock()
         self.arrived = threading.Event()  # set by a push: wakes a waiting runner at once
         self.closed = False
@@ -49,7 +52,8 @@ class Inbox:
 
     def accept(self, rows: list[dict[str, Any]]) -> None:
         # The variables as a fetch would give them: a JSON copy, not the live workflow's objects.
-        jobs = [view({**row, "variables": json.loads(json.dumps(row["variables"]))}) for row in rows]
+        jobs = [(view({**row, "variables": json.loads(json.dumps(row["variables"]))}), row["lock_expires_at"])
+                for row in rows]
         with self._mutex:
             if self.closed:  # pushed by a transaction that began before the runner left
                 log.info("runner %s has stopped: %d pushed job(s) run when their locks expire",
@@ -58,19 +62,25 @@ class Inbox:
             self._jobs.extend(jobs)
         self.arrived.set()
 
-    def take(self, topics: list[str], n: int) -> list[JobView]:
-        """Up to `n` waiting jobs of `topics`, in the order they came."""
+    def take(self, topics: list[str], n: int, now: dt.datetime) -> list[JobView]:
+        """Up to `n` waiting jobs of `topics`, in the order they came. A job whose lock ran
+        out while it waited is dropped: any worker may have fetched it meanwhile (a fetch
+        of this runner locks it anew)."""
         with self._mutex:
-            taken = [j for j in self._jobs if j.topic in topics][:n]
-            for job in taken:
-                self._jobs.remove(job)
-        return taken
+            taken = [item for item in self._jobs if item[0].topic in topics][:n]
+            for item in taken:
+                self._jobs.remove(item)
+        live = [job for job, until in taken if until > now]
+        if len(live) < len(taken):
+            log.warning("runner %s: %d pushed job(s) waited past their lock; left to a fetch", self.worker_id,
+                        len(taken) - len(live))
+        return live
 
     def close(self) -> list[JobView]:
         """Take no more; the jobs still waiting, for the runner to hand back."""
         with self._mutex:
             self.closed = True
-            left, self._jobs = list(self._jobs), deque()
+            left, self._jobs = [job for job, _until in self._jobs], deque()
         return left
 
 
@@ -103,7 +113,7 @@ class InProcessRunner:
         wanted = topics or sorted(HANDLERS)
         checked: int | None = None  # engine.jobs_queued when a fetch last found every due job
         for _ in range(max_rounds):
-            jobs = self.inbox.take(wanted, BATCH)
+            jobs = self.inbox.take(wanted, BATCH, self.engine.clock.now())
             if not jobs:
                 # Nothing pushed. Fetch unless no command of this process made a job fetchable
                 # since the last fetch that found every due one (a retry, a full inbox). Jobs of
