@@ -21,7 +21,7 @@ from engine.definitions.bundle import BundleFile, read_paths
 from engine.errors import Forbidden, NotFound
 from engine.forms import FormDefinition
 from engine.runtime import commands as cmd
-from engine.runtime.commands.jobs import fetchable
+from engine.runtime.commands.jobs import ANY_FETCHABLE
 from engine.runtime.executor import Executor
 from engine.runtime.push import PushTarget
 from engine.store import migrate
@@ -119,9 +119,9 @@ class Engine:
     def has_due_jobs(self, topics: list[str]) -> bool:
         """Whether a fetch-and-lock for `topics` would find a job now: one read, no write
         transaction, so that a runner with nothing to do does not take the write lock."""
-        now = self.clock.now()
         with self.db.reading() as s:
-            return s.scalar(sa.select(Job.id).where(*fetchable(topics, now)).limit(1)) is not None
+            found = s.connection().execute(ANY_FETCHABLE, {"topics": topics, "now": self.clock.now()}).first()
+        return found is not None
 
     @property
     def jobs_queued(self) -> int:

@@ -19,6 +19,7 @@ from engine import records
 from engine.errors import Conflict, NotFound
 from engine.runtime import inspect
 from engine.runtime.executor import CommandContext
+from engine.store.base import UtcDateTime
 from engine.store.models import Job
 
 MAX_ERROR = 4000
@@ -28,6 +29,14 @@ def fetchable(topics: list[str], now: dt.datetime) -> tuple[sa.ColumnElement[boo
     """The jobs of `topics` a fetch may lock at `now`: due, and not locked (or the lock expired)."""
     return (Job.state == "pending", Job.topic.in_(topics), Job.run_after <= now,
             sa.or_(Job.lock_expires_at.is_(None), Job.lock_expires_at < now))
+
+
+_JOBS = Job.__table__
+# Whether a fetch would find a job (parameters `topics`, `now`): built once, as Core, since
+# an idle in-process runner asks it at every round (building the ORM query cost ~3x its run).
+ANY_FETCHABLE = (sa.select(_JOBS.c.id)
+                 .where(*fetchable(sa.bindparam("topics", expanding=True), sa.bindparam("now", type_=UtcDateTime)))
+                 .limit(1))
 
 
 @dataclass
