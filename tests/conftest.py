@@ -65,8 +65,9 @@ def engine(request: pytest.FixtureRequest, _databases: dict[str, TestDatabase | 
     eng = _session_engine(request.param, _databases, _engines)
     db = _databases[request.param]
     assert db is not None
-    # The previous test's in-process runner (run_pending) must not take this test's jobs.
+    # No runner of an earlier test (run_pending's, or one a failed test left attached) takes this test's jobs.
     detach(eng, hand_back=False)
+    eng.executor.push = type(eng.executor.push)()
     db.truncate()
     eng.executor.cache = type(eng.executor.cache)()
     eng.clock.reset_to(DEFAULT_START)

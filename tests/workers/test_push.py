@@ -202,3 +202,29 @@ def test_X_WORKERS_a_pushed_job_that_waited_past_its_lock_is_fetched_anew_not_ru
     [done] = run_pending(mini)  # so the runner fetches it (a new lock) instead of running it as pushed
     assert "result" in done and "refused" not in done
     assert _job(mini, inst).attempts == 2 and mini.instance(inst).status == "completed"
+
+
+def test_X_WORKERS_every_job_of_a_jiangyin_case_is_pushed_none_fetched(scenario, monkeypatch):
+    """The happy path of bench/throughput.py: each of its jobs takes two transactions (its
+    record, its completion), none a fetch-and-lock."""
+    run_pending(scenario.engine)  # attach the runner before the first job
+    scenario.at("2026-11-06T09:00:00+08:00")
+    with _counting(scenario.engine, monkeypatch) as seen:
+        case = scenario.start("jiangyin_one_door", {
+            "channel": "window", "applicant_name": "张秀英", "applicant_id_number": "11010519491231002X",
+            "applicant_phone": "13912345678", "applicant_address": "江阴市澄江街道人民路8号",
+            "aid_types": ["dibao"], "reason": "丈夫去世，本人患病无收入"}, business_key="JY-PUSH-1")
+        case.run_workers()
+        case.complete("Task_CheckMaterials", {"materials_complete": "yes"})
+        case.complete("Task_Accept", {"eligible": "yes", "urgent": "no"})
+        case.complete("Task_Dispatch", {"dispatch_route": "dispatch", "departments": ["civil-affairs"]})
+        case.complete("Task_DeptIntake", as_group="dept:civil-affairs", data={
+            "materials_notice": "请携带户口簿、身份证到民政局", "handling_days": 20, "local_verification": "none"})
+        case.complete("Task_DeptDecision", as_group="dept:civil-affairs", data={
+            "department_approved": "yes", "department_decision": "同意救助", "department_amount": 800})
+        case.complete("Task_Summary", {"summary": "享受最低生活保障每月800元", "refer": "no"})
+    assert case.status == "completed"
+    jobs = seen["commands"].count("complete_job")
+    assert jobs >= 6 and seen["commands"].count("fetch_and_lock") == 0
+    assert seen["commands"].count("keep_record") == jobs  # and nothing else runs for a job
+    assert len(seen["commands"]) == 1 + 2 * 6 + 2 * jobs  # start; claim + complete per task; the jobs
