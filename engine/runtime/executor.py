@@ -312,11 +312,13 @@ class Executor:
             if ctx.session.info.get(projections.JOBS_QUEUED):
                 with _COUNTER_LOCK:
                     self.jobs_queued += 1
-            if ctx.session.info.get(push.PUSHED):
-                push.hand_over(ctx.session)  # only now: a job must not run before its row is committed
             for loaded in ctx.loaded.values():
                 if loaded.head is not None:
                     self.cache.put(loaded.row.id, CachedInstance(loaded.row.version, loaded.workflow,
                                                                  loaded.states, loaded.waits, loaded.head))
+            if ctx.session.info.get(push.PUSHED):
+                # Only now: a job must not run before its row is committed, and its completion
+                # (in the runner's thread) should find this instance back in the cache.
+                push.hand_over(ctx.session)
             return result
         raise Conflict(f"{command.name}: the instance was changed by someone else; try again")

@@ -25,8 +25,10 @@ from engine.store.models import Job
 MAX_ERROR = 4000
 
 
-def fetchable(topics: list[str], now: dt.datetime) -> tuple[sa.ColumnElement[bool], ...]:
-    """The jobs of `topics` a fetch may lock at `now`: due, and not locked (or the lock expired)."""
+def fetchable(topics: list[str] | sa.BindParameter, now: dt.datetime | sa.BindParameter,
+              ) -> tuple[sa.ColumnElement[bool], ...]:
+    """The jobs of `topics` a fetch may lock at `now` (values, or bind parameters): due, and
+    not locked (or the lock expired)."""
     return (Job.state == "pending", Job.topic.in_(topics), Job.run_after <= now,
             sa.or_(Job.lock_expires_at.is_(None), Job.lock_expires_at < now))
 
