@@ -21,7 +21,9 @@ from engine.definitions.bundle import BundleFile, read_paths
 from engine.errors import Forbidden, NotFound
 from engine.forms import FormDefinition
 from engine.runtime import commands as cmd
+from engine.runtime.commands.jobs import ANY_FETCHABLE
 from engine.runtime.executor import Executor
+from engine.runtime.push import PushTarget
 from engine.store import migrate
 from engine.store.db import Database
 from engine.store.models import Definition, HumanTask, Instance, Job, Timer
@@ -101,6 +103,25 @@ class Engine:
                    variables: dict[str, Any] | None = None) -> Job:
         """The handler reports a business error the diagram models with an error boundary event."""
         return self.executor.run(cmd.ThrowBpmnError(job_id, worker_id, code, message, variables or {}), worker_id)
+
+    def push_jobs_to(self, target: PushTarget) -> None:
+        """From now on, jobs that commands of this process create for `target`'s topics go to
+        it already locked while it has room (an in-process runner; engine/runtime/push.py)."""
+        self.executor.push.register(target)
+
+    def stop_pushing_to(self, target: PushTarget) -> None:
+        """Push no more jobs to `target` (it hands back, or lets expire, those it holds)."""
+        self.executor.push.unregister(target)
+
+    def pushing_to(self, target: PushTarget) -> bool:
+        return self.executor.push.registered(target)
+
+    def has_due_jobs(self, topics: list[str]) -> bool:
+        """Whether a fetch-and-lock for `topics` would find a job now: one read, no write
+        transaction, so that a runner with nothing to do does not take the write lock."""
+        with self.db.reading() as s:
+            found = s.connection().execute(ANY_FETCHABLE, {"topics": topics, "now": self.clock.now()}).first()
+        return found is not None
 
     @property
     def jobs_queued(self) -> int:

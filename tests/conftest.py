@@ -14,6 +14,7 @@ from engine.service import Engine
 from tests.support import flow_coverage
 from tests.support.databases import PG_HINT, TestDatabase, postgres_database, sqlite_database
 from tests.support.scenario import Scenario
+from workers.runner import detach
 
 DEFAULT_START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 BACKENDS = ["sqlite", "postgresql"]
@@ -64,6 +65,9 @@ def engine(request: pytest.FixtureRequest, _databases: dict[str, TestDatabase | 
     eng = _session_engine(request.param, _databases, _engines)
     db = _databases[request.param]
     assert db is not None
+    # No runner of an earlier test (run_pending's, or one a failed test left attached) takes this test's jobs.
+    detach(eng, hand_back=False)
+    eng.executor.push = type(eng.executor.push)()
     db.truncate()
     eng.executor.cache = type(eng.executor.cache)()
     eng.clock.reset_to(DEFAULT_START)

@@ -28,7 +28,8 @@ from engine.calendar.active import case_region
 from engine.clock import Clock
 from engine.definitions.repository import SpecCache
 from engine.errors import Conflict, NotFound, ReliefError
-from engine.runtime import inspect, projections, state
+from engine.runtime import inspect, projections, push, state
+from engine.runtime.push import JobPush
 from engine.scripting import command_time
 from engine.store.db import Database
 from engine.store.models import Instance, Job
@@ -333,6 +334,8 @@ class Executor:
         # Committed commands of this process that queued a job: an in-process runner that
         # found every due job needs no other fetch while this stays the same.
         self.jobs_queued = 0
+        # In-process runners that take new jobs of their topics already locked (push.py).
+        self.push = JobPush()
         if not sa.event.contains(db.sessions, "before_flush", _watch_jobs):
             sa.event.listen(db.sessions, "before_flush", _watch_jobs)
 
@@ -341,6 +344,8 @@ class Executor:
         for _attempt in range(MAX_ATTEMPTS):
             now = self.clock.now()
             ctx = CommandContext(self.db.sessions(), now, actor, self.specs, self.cache)
+            if self.push:
+                ctx.session.info[push.REGISTRY] = self.push
             try:
                 with command_time(now):
                     result = command.execute(ctx)
@@ -360,5 +365,9 @@ class Executor:
                 if loaded.head is not None:
                     self.cache.put(loaded.row.id, CachedInstance(loaded.row.version, loaded.workflow,
                                                                  loaded.states, loaded.waits, loaded.head))
+            if ctx.session.info.get(push.PUSHED):
+                # Only now: a job must not run before its row is committed, and its completion
+                # (in the runner's thread) should find this instance back in the cache.
+                push.hand_over(ctx.session)
             return result
         raise Conflict(f"{command.name}: the instance was changed by someone else; try again")

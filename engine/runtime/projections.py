@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.calendar import is_provisional
 from engine.runtime.inspect import Waits, bpmn_id
+from engine.runtime.push import REGISTRY, JobPush
 from engine.store.base import new_id
 from engine.store.models import HumanTask, Instance, Job, TaskCandidate, Timer
 
@@ -90,15 +91,21 @@ def _jobs(session: Session, instance: Instance, waits: Waits, before: set, after
                         .values(state="cancelled", ended_at=now, lock_owner=None))
     new = sorted(after - before)
     if new:
-        mark_jobs_queued(session)  # a Core insert: the executor's flush watch does not see it
-        session.execute(JOBS.insert(), [{
+        rows = [{
             "id": new_id(), "instance_id": instance.id, "task_id": task_id, "bpmn_id": bpmn_id(task),
             "topic": topic, "state": "pending", "run_after": now, "created_at": now,
             "variables": {"params": params, "case": dict(task.data), "business_key": instance.business_key},
             "retries": getattr(task.task_spec, "retries", None) or DEFAULT_JOB_RETRIES,
             "idempotency_key": f"{instance.id}:{task_id}", "lock_owner": None, "lock_expires_at": None,
-            "result": None, "error": None, "ended_at": None,
-        } for task_id in new for task, topic, params in [waits.jobs[task_id]]])
+            "attempts": 0, "result": None, "error": None, "ended_at": None,
+        } for task_id in new for task, topic, params in [waits.jobs[task_id]]]
+        # An in-process runner serving the topic takes the job already locked (engine/runtime/push.py);
+        # only the others need a fetch.
+        pusher: JobPush | None = session.info.get(REGISTRY)
+        fetchable = [r for r in rows if not (pusher and pusher.lock(session, r, now))]
+        if fetchable:
+            mark_jobs_queued(session)  # a Core insert: the executor's flush watch does not see it
+        session.execute(JOBS.insert(), rows)
 
 
 def _timers(session: Session, instance: Instance, waits: Waits, before: dict, now: dt.datetime) -> None:

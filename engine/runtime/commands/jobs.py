@@ -19,9 +19,26 @@ from engine import records
 from engine.errors import Conflict, NotFound
 from engine.runtime import inspect
 from engine.runtime.executor import CommandContext
+from engine.store.base import UtcDateTime
 from engine.store.models import Job
 
 MAX_ERROR = 4000
+
+
+def fetchable(topics: list[str] | sa.BindParameter, now: dt.datetime | sa.BindParameter,
+              ) -> tuple[sa.ColumnElement[bool], ...]:
+    """The jobs of `topics` a fetch may lock at `now` (values, or bind parameters): due, and
+    not locked (or the lock expired)."""
+    return (Job.state == "pending", Job.topic.in_(topics), Job.run_after <= now,
+            sa.or_(Job.lock_expires_at.is_(None), Job.lock_expires_at < now))
+
+
+_JOBS = Job.__table__
+# Whether a fetch would find a job (parameters `topics`, `now`): built once, as Core, since
+# an idle in-process runner asks it at every round (building the ORM query cost ~3x its run).
+ANY_FETCHABLE = (sa.select(_JOBS.c.id)
+                 .where(*fetchable(sa.bindparam("topics", expanding=True), sa.bindparam("now", type_=UtcDateTime)))
+                 .limit(1))
 
 
 @dataclass
@@ -39,8 +56,7 @@ class FetchAndLock:
     name: str = "fetch_and_lock"
 
     def execute(self, ctx: CommandContext) -> list[Job]:
-        q = (sa.select(Job).where(Job.state == "pending", Job.topic.in_(self.topics), Job.run_after <= ctx.now,
-                                  sa.or_(Job.lock_expires_at.is_(None), Job.lock_expires_at < ctx.now))
+        q = (sa.select(Job).where(*fetchable(self.topics, ctx.now))
              .order_by(Job.created_at, Job.id).limit(self.max_jobs).with_for_update(skip_locked=True))
         jobs = list(ctx.session.scalars(q))
         ctx.update_rows(jobs, [{
