@@ -226,6 +226,11 @@ def _tasks(workflow: Any, old: dict[Task, _Head], heads: dict[Task, _Head]) -> t
     out: dict[str, Any] = {}
     texts: list[str] = []
     updated_keys, deleted_keys = DeepMerge.get_updated_keys, DeepMerge.get_deleted_keys
+    # Shared by the tasks of this dump whose delta is empty, and the heads' children lists
+    # and internal data are shared with the cache: every container allocated here is work
+    # for the garbage collector (measured: half of the dump's time in the engine process).
+    # The text, built from immutable strings, is what is stored; readers never mutate a dump.
+    empty_delta: dict[str, Any] = {"updates": {}, "deletions": []}
     for task in all_tasks.values():
         parent = all_tasks.get(task._parent)  # as Task.parent: looked up in the task's own workflow
         head = old.get(task)  # keyed by the task object: a new object with the same id is a new task
@@ -242,7 +247,7 @@ def _tasks(workflow: Any, old: dict[Task, _Head], heads: dict[Task, _Head]) -> t
             # comparison finds the identical object equal: get_updated_keys would list it.)
             data, pdata, tdata = {}, parent.data, task.data
             if tdata == pdata and _PLAIN_TYPES.issuperset(map(type, tdata.values())):
-                delta, tail = {"updates": {}, "deletions": []}, _EMPTY_DELTA_TAIL
+                delta, tail = empty_delta, _EMPTY_DELTA_TAIL
             else:
                 delta = {"updates": updated_keys(pdata, tdata), "deletions": deleted_keys(pdata, tdata)}
                 if delta["updates"]:
@@ -255,7 +260,7 @@ def _tasks(workflow: Any, old: dict[Task, _Head], heads: dict[Task, _Head]) -> t
                 else:
                     tail = _EMPTY_DELTA_TAIL
         f = head.fields
-        out[f[0]] = {"id": f[0], "parent": f[1], "children": list(f[2]), "last_state_change": f[3],
+        out[f[0]] = {"id": f[0], "parent": f[1], "children": f[2], "last_state_change": f[3],
                      "state": f[4], "task_spec": f[5], "triggered": f[6], "internal_data": f[7],
                      "data": data, "delta": delta, "typename": _TASK_TYPENAME}
         texts.append(head.text + tail)
