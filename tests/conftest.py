@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,11 @@ from tests.support import flow_coverage
 from tests.support.databases import PG_HINT, TestDatabase, postgres_database, sqlite_database
 from tests.support.scenario import Scenario
 from workers.runner import detach
+
+# Every incremental state dump of every command is also computed the full way and compared
+# (engine.runtime.incremental): the whole suite is the proof that the cache is never stale.
+# Set in the environment, so that the app and CLI processes some tests start inherit it.
+os.environ.setdefault("RELIEF_VERIFY_STATE", "1")
 
 DEFAULT_START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 BACKENDS = ["sqlite", "postgresql"]

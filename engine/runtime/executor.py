@@ -28,7 +28,7 @@ from engine.calendar.active import case_region
 from engine.clock import Clock
 from engine.definitions.repository import SpecCache
 from engine.errors import Conflict, NotFound, ReliefError
-from engine.runtime import inspect, projections, push, state
+from engine.runtime import incremental, inspect, projections, push, state
 from engine.runtime.push import JobPush
 from engine.scripting import command_time
 from engine.store.db import Database
@@ -272,7 +272,7 @@ class CommandContext:
             wf = loaded.workflow
             result = inspect.scan(wf, loaded.states)
             changes += result.changes
-            values["state"] = state.dump(wf)
+            values["state"] = incremental.dump_encoded(wf)  # only what changed is encoded again
             if wf.is_completed() and row.status == "running":
                 values["status"], values["ended_at"] = ("completed" if wf.success else "error"), self.now
         # First, so that a command that lost the race stops here, and a new instance's row

@@ -46,6 +46,10 @@ _CONVERTER = _StateOnlyConverter(BpmnWorkflow, _REGISTRY)
 for _timer_class in (CommandTimeDate, CommandDuration):
     TimerConditionalEventDefinitionConverter(_timer_class, _REGISTRY)
 _SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
+# For `incremental`, which assembles the same document as `dump` piece by piece.
+REGISTRY = _REGISTRY
+VERSION_KEY: str = _SERIALIZER.VERSION_KEY
+VERSION: str = _SERIALIZER.VERSION
 
 
 def new_workflow(spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:

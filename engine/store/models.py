@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.store.base import Base, UtcDateTime, new_id
+from engine.store.base import Base, JSONDocument, UtcDateTime, new_id
 
 
 class User(Base):
@@ -73,7 +73,8 @@ class Instance(Base):
     business_key: Mapped[str | None] = mapped_column(sa.String(120), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), index=True)  # running|completed|cancelled|error
     version: Mapped[int] = mapped_column(default=1)
-    state: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    # Written pre-encoded by the incremental dump (`engine.runtime.incremental`).
+    state: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     started_by: Mapped[str] = mapped_column(sa.String(80))
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
