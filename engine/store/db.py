@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-# PostgreSQL pools: the writer's as before; readers get a pool of their own (see `make_pg_reader`).
+# PostgreSQL pools: the writer's as before, and as much again for readers, which have a pool
+# of their own (see `make_pg_reader`): a process may hold up to twice 30 connections.
 PG_POOL = {"pool_size": 10, "max_overflow": 20}
 
 
@@ -146,7 +147,8 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only session: on SQLite it does not wait for writers; never commits."""
+        """A read-only session: on SQLite it does not wait for writers; on PostgreSQL each of
+        its statements is a read-only transaction of its own (autocommit); never commits."""
         with self._read_sessions() as s:  # closing returns the connection, ending its transaction
             yield s
 
