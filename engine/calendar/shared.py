@@ -26,7 +26,9 @@ class SharedSettings:
     def __init__(self, db: Database) -> None:
         self.db = db
         # SQLite: a plain pysqlite engine issues no BEGIN for a SELECT (WAL readers never wait).
-        self.reader = sa.create_engine(db.url) if db.is_sqlite else db.engine
+        # PostgreSQL: the autocommit read-only pool, one round trip and no ROLLBACK a read.
+        self._own_reader = db.is_sqlite
+        self.reader = sa.create_engine(db.url) if db.is_sqlite else db.read_engine
 
     def get(self, key: str, default: Any = None) -> Any:
         """The stored value of `key`, read outside any open transaction."""
@@ -47,5 +49,5 @@ class SharedSettings:
             row.value, row.updated_at = value, now
 
     def dispose(self) -> None:
-        if self.reader is not self.db.engine:
+        if self._own_reader:
             self.reader.dispose()
