@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -43,3 +44,34 @@ def test_X_STAFF_a_read_session_refuses_to_write(engine):
     with pytest.raises(DBAPIError), engine.db.reading() as s:
         s.execute(sa.update(Timer).values(state="cancelled"))
         s.flush()
+
+
+def _backend_pid(bind: sa.Engine) -> int:
+    with bind.connect() as conn:
+        return conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_X_STAFF_a_pooled_connection_the_server_closed_is_replaced_at_checkout(engine):
+    """A restart or an admin's kill closes pooled connections; the next request gets a new
+    one (the check at checkout that replaced pool_pre_ping) instead of an error."""
+    if engine.db.is_sqlite:
+        pytest.skip("PostgreSQL only: SQLite has no server to close a connection")
+    pools = (engine.db.engine, engine.db.read_engine)
+    for bind in pools:
+        bind.dispose()  # one pooled connection each from here on: the one killed below
+    pids = [_backend_pid(bind) for bind in pools]
+    killer = sa.create_engine(engine.db.url, poolclass=sa.pool.NullPool)
+    with killer.connect() as conn:
+        for pid in pids:
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        for _ in range(100):  # termination is asynchronous: wait until both are gone
+            alive = conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                                 {"pids": pids}).scalar_one()
+            if not alive:
+                break
+            time.sleep(0.05)
+    killer.dispose()
+    assert engine.definitions() is not None  # a read, on the read pool
+    with engine.db.session() as s:  # a write transaction, on the writer's pool
+        assert s.execute(sa.text("SELECT 1")).scalar_one() == 1
+    assert [_backend_pid(bind) for bind in pools] != pids
