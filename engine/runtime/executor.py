@@ -147,11 +147,15 @@ class CommandContext:
             statement = _BY_ID[(model, lock)] = statement.with_for_update() if lock else statement
         return self.session.execute(statement, {"b_id": row_id}).scalar_one_or_none()
 
-    def instance(self, instance_id: str) -> Instance:
-        row = self.rows.get(instance_id) or self.get(Instance, instance_id)
+    def require(self, model: type[T], row_id: Any, what: str, lock: bool = False) -> T:
+        """`get`, or 404 naming the row as `what` (task, job, timer, instance)."""
+        row = self.get(model, row_id, lock)
         if row is None:
-            raise NotFound(f"instance {instance_id} does not exist", {"instance": instance_id})
+            raise NotFound(f"{what} {row_id} does not exist", {what: row_id})
         return row
+
+    def instance(self, instance_id: str) -> Instance:
+        return self.rows.get(instance_id) or self.require(Instance, instance_id, "instance")
 
     def returned(self, row: Instance) -> Instance:
         """`row` with its definition loaded, for a command that hands its instance back to

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden
 from engine.runtime.executor import CommandContext
 from engine.store.models import HumanTask
 
 
 def open_task(ctx: CommandContext, task_id: str) -> HumanTask:
-    row = ctx.get(HumanTask, task_id)
-    if row is None:
-        raise NotFound(f"task {task_id} does not exist", {"task": task_id})
+    row = ctx.require(HumanTask, task_id, "task")
     if row.state != "open":
         raise Conflict(f"task {task_id} is {row.state}", {"task": task_id, "state": row.state})
     return row

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.definitions.specs import TIMER_FIRED
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict
 from engine.runtime import inspect
 from engine.runtime.executor import CommandContext
 from engine.store.models import Timer
@@ -17,9 +17,7 @@ class FireTimer:
     name: str = "fire_timer"
 
     def execute(self, ctx: CommandContext) -> Timer:
-        timer = ctx.get(Timer, self.timer_id)
-        if timer is None:
-            raise NotFound(f"timer {self.timer_id} does not exist", {"timer": self.timer_id})
+        timer = ctx.require(Timer, self.timer_id, "timer")
         if timer.state != "pending":
             raise Conflict(f"timer {timer.id} is {timer.state}", {"timer": timer.id, "state": timer.state})
         if timer.due_at > ctx.now:

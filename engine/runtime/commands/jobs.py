@@ -16,7 +16,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.task import TaskState
 
 from engine import records
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict
 from engine.runtime import inspect
 from engine.runtime.executor import CommandContext
 from engine.store.base import UtcDateTime
@@ -68,10 +68,7 @@ class FetchAndLock:
 
 
 def _job(ctx: CommandContext, job_id: str) -> Job:
-    job = ctx.get(Job, job_id, lock=True)
-    if job is None:
-        raise NotFound(f"job {job_id} does not exist", {"job": job_id})
-    return job
+    return ctx.require(Job, job_id, "job", lock=True)
 
 
 def locked_job(ctx: CommandContext, job_id: str, worker_id: str) -> Job:

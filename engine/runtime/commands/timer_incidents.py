@@ -10,19 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict
 from engine.runtime.executor import CommandContext
 from engine.store.models import Timer
 
 FAILURES_BEFORE_INCIDENT = 3
 MAX_ERROR = 2000
-
-
-def _timer(ctx: CommandContext, timer_id: str) -> Timer:
-    timer = ctx.get(Timer, timer_id)
-    if timer is None:
-        raise NotFound(f"timer {timer_id} does not exist", {"timer": timer_id})
-    return timer
 
 
 @dataclass
@@ -34,7 +27,7 @@ class RecordTimerFailure:
     name: str = "timer_incident"
 
     def execute(self, ctx: CommandContext) -> Timer:
-        timer = _timer(ctx, self.timer_id)
+        timer = ctx.require(Timer, self.timer_id, "timer")
         if timer.state != "pending":
             return timer  # fired or cancelled meanwhile (another scheduler, a completed task)
         timer.failures = (timer.failures or 0) + 1
@@ -55,7 +48,7 @@ class RetryTimerIncident:
     name: str = "retry_timer_incident"
 
     def execute(self, ctx: CommandContext) -> Timer:
-        timer = _timer(ctx, self.timer_id)
+        timer = ctx.require(Timer, self.timer_id, "timer")
         if timer.state != "incident":
             raise Conflict(f"timer {timer.id} is {timer.state}, not an incident",
                            {"timer": timer.id, "state": timer.state})
