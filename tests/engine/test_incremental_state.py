@@ -4,6 +4,8 @@ The suite runs with RELIEF_VERIFY_STATE=1 (tests/conftest.py), so every command 
 test also checks its dump against the full one; these tests aim at the changes that leave
 no other sign on a task (a value replaced in internal_data, data changed in place through
 an object shared with finished tasks) and at the database column that stores the text.
+The stored state is what the engine interprets the diagram from on the next command
+(X-BPMN) and what an auditor's replay starts from (X-AUDIT).
 """
 
 from __future__ import annotations
