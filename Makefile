@@ -10,7 +10,7 @@ ASSETS := api/static/vendor/.copied
 SWAGGER := node_modules/swagger-ui-dist
 BPMNJS := node_modules/bpmn-js/dist
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean reliability
 
 # Front-end assets come from npm (package-lock.json) and are served by the app itself.
 # bpmn-js is the modeler designers edit our diagrams in (tests/ui draws every diagram with
@@ -37,7 +37,14 @@ run: $(STAMP) $(ASSETS)
 test: $(STAMP) $(ASSETS)
 	$(BIN)/ruff check engine api workers tests bench
 	RELIEF_TEST_POSTGRES_URL="$${RELIEF_TEST_POSTGRES_URL:-$$($(BIN)/python -m engine.store.probe $(PG_DEFAULT))}" \
-		$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+		$(BIN)/python -m pytest -q --ignore=tests/reliability $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory reliability
+
+# Crash, race, fuzz, hostile-deployment and authorization suites with their figures (issue 9);
+# part of `make test`, bounded to a few minutes; LONG=1 for the long mode.
+reliability: $(STAMP) $(ASSETS)
+	RELIEF_TEST_POSTGRES_URL="$${RELIEF_TEST_POSTGRES_URL:-$$($(BIN)/python -m engine.store.probe $(PG_DEFAULT))}" \
+		RELIEF_RELIABILITY_LONG="$(LONG)" $(BIN)/python -m pytest -q tests/reliability $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check engine api workers tests bench

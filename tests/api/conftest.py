@@ -22,8 +22,9 @@ _seeded: set[str] = set()
 class Client:
     """requests against the live server, with a bearer token per demo account."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, app=None) -> None:
         self.base = base
+        self.app = app  # the Flask app behind the server (its route table)
         self._tokens: dict[str, str] = {}
 
     def token(self, username: str) -> str:
@@ -46,11 +47,12 @@ def serving(engine: Engine, var_dir: Path, mode: str = "test") -> Iterator[Clien
     """The app around `engine` on a free local port, in `mode`, for the block's duration."""
     settings = Settings.from_env(mode=mode, database_url=engine.db.url, var_dir=var_dir,
                                  secret_key="test-secret-key-not-for-production")
-    server = make_server("127.0.0.1", 0, create_app(settings, engine), threaded=True)
+    app = create_app(settings, engine)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Client(f"http://127.0.0.1:{server.server_port}")
+        yield Client(f"http://127.0.0.1:{server.server_port}", app)
     finally:
         server.shutdown()
         thread.join(timeout=10)
