@@ -149,6 +149,8 @@ def demo(host: str, port: int) -> None:
     from api import demo as demo_data
 
     os.environ.setdefault("RELIEF_MODE", "demo")
+    # 12345 tickets of the demo belong to the demo accounts' county unless they name a region.
+    os.environ.setdefault("RELIEF_DEFAULT_REGION", demo_data.JIANGYIN)
     settings, engine = _engine()
     engine.upgrade_schema()
     versions = deploy_all(engine, settings.workflows_root, "demo")

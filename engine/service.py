@@ -153,7 +153,7 @@ class Engine(ScopedReads):
             with self.db.reading() as s:
                 job = s.get(Job, job_id)
                 if job is not None and (job.instance_id or job.case_id):
-                    scope.require_instance(s, who, job.instance_id or job.case_id)
+                    scope.require_case_of(s, who, job.instance_id or job.case_id, "job", job_id)
             who = who.username
         return self.executor.run(cmd.RetryIncident(job_id, retries), who)
 
@@ -268,7 +268,7 @@ class Engine(ScopedReads):
             with self.db.reading() as s:
                 timer = s.get(Timer, timer_id)
                 if timer is not None:
-                    scope.require_instance(s, who, timer.instance_id)
+                    scope.require_case_of(s, who, timer.instance_id, "timer", timer_id)
             who = who.username
         return self.executor.run(cmd.RetryTimerIncident(timer_id), who)
 

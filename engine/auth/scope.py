@@ -77,8 +77,9 @@ def region_clause(column: Any, user_region: str | None) -> sa.ColumnElement[bool
     if user_region is None:
         return column.is_(None)
     prefix = region_prefix(user_region)
-    upper = str(int(prefix) + 1).zfill(len(prefix))
-    return sa.and_(column >= prefix, column < upper)
+    if set(prefix) == {"9"}:
+        return column >= prefix  # no digit string above it fails to start with it
+    return sa.and_(column >= prefix, column < str(int(prefix) + 1).zfill(len(prefix)))
 
 
 def is_department_staff(who: Principal) -> bool:
@@ -169,6 +170,14 @@ def require_instance(session: Session, who: Principal, instance_id: str) -> Inst
     if not sees_instance(session, who, row):
         raise Forbidden(f"instance {instance_id} is outside your scope ({describe(who)})", {"instance": instance_id})
     return row
+
+
+def require_case_of(session: Session, who: Principal, instance_id: str, what: str, ref: str) -> None:
+    """403 unless `who` may see the case a row (`what` `ref`: a job, a timer) belongs to;
+    the message names the row, not the case."""
+    row = session.get(Instance, instance_id)
+    if row is None or not sees_instance(session, who, row):
+        raise Forbidden(f"{what} {ref} belongs to a case outside your scope ({describe(who)})", {what: ref})
 
 
 def in_candidate_groups(who: Principal, task: HumanTask) -> bool:
