@@ -13,21 +13,29 @@ from engine.store.records import AidGrant, HouseholdMember
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo mode only, printed in the README
 
-# username, roles, groups, department, display name
-DEMO_USERS: list[tuple[str, list[str], list[str], str | None, str]] = [
-    ("admin", ["admin"], [], None, "系统管理员"),
-    ("designer", ["designer"], [], None, "流程设计员"),
-    ("window", ["clerk"], ["window"], None, "受理窗口 王敏"),
-    ("township", ["clerk"], ["township"], None, "镇(街道)工作人员 李强"),
-    ("village", ["clerk"], ["village"], None, "村(社区)协理员 张华"),
-    ("grid", ["clerk"], ["grid"], None, "网格员 赵磊"),
-    ("centre", ["dispatcher"], ["county-centre"], None, "县救助中心 陈静"),
-    ("joint", ["dispatcher"], ["joint-meeting"], None, "联席会议办公室 刘洋"),
-    ("leader", ["leader"], ["leader"], None, "分管领导 周明"),
-    ("supervisor", ["supervisor"], ["supervisor"], None, "督办 孙丽"),
-    ("auditor", ["auditor"], [], None, "审计 吴刚"),
-    ("applicant", ["applicant"], [], None, "申请人 郑梅"),
-    ("hotline", ["system"], [], None, "12345 热线平台"),
+# Regions (GB/T 2260; townships and villages in the statistical division codes' 9 and 12
+# digits): the county accounts work in Jiangyin (江阴市 320281), the township and village
+# accounts in one of its sub-districts and one of its communities; the Yixing (宜兴市
+# 320282) accounts show the scope rule: they see none of Jiangyin's cases.
+JIANGYIN, TOWNSHIP, VILLAGE, YIXING = "320281", "320281001", "320281001001", "320282"
+
+# username, roles, groups, department, region, display name
+DEMO_USERS: list[tuple[str, list[str], list[str], str | None, str | None, str]] = [
+    ("admin", ["admin"], [], None, None, "系统管理员"),
+    ("designer", ["designer"], [], None, None, "流程设计员"),
+    ("window", ["clerk"], ["window"], None, JIANGYIN, "受理窗口 王敏"),
+    ("township", ["clerk"], ["township"], None, TOWNSHIP, "镇(街道)工作人员 李强"),
+    ("village", ["clerk"], ["village"], None, VILLAGE, "村(社区)协理员 张华"),
+    ("grid", ["clerk"], ["grid"], None, VILLAGE, "网格员 赵磊"),
+    ("centre", ["dispatcher"], ["county-centre"], None, JIANGYIN, "县救助中心 陈静"),
+    ("joint", ["dispatcher"], ["joint-meeting"], None, JIANGYIN, "联席会议办公室 刘洋"),
+    ("leader", ["leader"], ["leader"], None, JIANGYIN, "分管领导 周明"),
+    ("supervisor", ["supervisor"], ["supervisor"], None, JIANGYIN, "督办 孙丽"),
+    ("auditor", ["auditor"], [], None, JIANGYIN, "审计 吴刚"),
+    ("applicant", ["applicant"], [], None, None, "申请人 郑梅"),
+    ("hotline", ["system"], [], None, None, "12345 热线平台"),
+    ("window-yixing", ["clerk"], ["window"], None, YIXING, "宜兴市受理窗口 钱芳"),
+    ("centre-yixing", ["dispatcher"], ["county-centre"], None, YIXING, "宜兴市救助中心 何军"),
 ]
 DEMO_DEPARTMENTS = ["civil-affairs", "education", "hrss", "justice", "housing", "health", "medical-security",
                     "emergency", "trade-union", "youth-league", "womens-federation", "red-cross",
@@ -43,21 +51,24 @@ DEMO_HOUSEHOLD = [
 
 def demo_accounts() -> list[tuple[str, str]]:
     """(username, what they do) for the README and the `relief demo` banner."""
-    rows = [(u, name) for u, _, _, _, name in DEMO_USERS]
-    rows += [(f"dept-{d}", f"部门经办 ({d})") for d in DEMO_DEPARTMENTS]
+    rows = [(u, f"{name} ({region})" if region else name) for u, _, _, _, region, name in DEMO_USERS]
+    rows += [(f"dept-{d}", f"部门经办 ({d}, {JIANGYIN})") for d in DEMO_DEPARTMENTS]
     return rows
 
 
 def seed(session: Session, now: dt.datetime) -> int:
-    """Create the demo accounts and data that are missing; returns how many users were added."""
+    """Create the demo accounts and data that are missing; returns how many users were added.
+    Demo accounts made before they had regions get theirs."""
     added = 0
-    existing = set(session.scalars(sa.select(User.username)))
-    users = list(DEMO_USERS) + [(f"dept-{d}", ["caseworker"], [f"dept:{d}"], d, f"部门经办 {d}")
+    existing = {u.username: u for u in session.scalars(sa.select(User))}
+    users = list(DEMO_USERS) + [(f"dept-{d}", ["caseworker"], [f"dept:{d}"], d, JIANGYIN, f"部门经办 {d}")
                                 for d in DEMO_DEPARTMENTS]
-    for username, roles, groups, department, name in users:
+    for username, roles, groups, department, region, name in users:
         if username not in existing:
-            create_user(session, username, DEMO_PASSWORD, roles, groups, department, None, name, now)
+            create_user(session, username, DEMO_PASSWORD, roles, groups, department, region, name, now)
             added += 1
+        elif existing[username].region is None and region is not None:
+            existing[username].region = region
     if session.get(HouseholdMember, DEMO_HOUSEHOLD[0][0]) is None:
         for id_number, name, relation, income, assets, insurance, disability in DEMO_HOUSEHOLD:
             session.add(HouseholdMember(id_number=id_number, household_id="HH-DEMO-1", name=name,

@@ -6,28 +6,6 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from engine.forms.validators import mask_id_number, mask_phone
-
-PERSONAL_KEYS = {"applicant_id_number": mask_id_number, "applicant_phone": mask_phone}
-
-
-def personal_keys(data: dict[str, Any]) -> list[str]:
-    """The keys of `data` that hold ID numbers or phone numbers."""
-    return [k for k, v in data.items() if isinstance(v, str) and (k.endswith("id_number") or k.endswith("phone"))]
-
-
-def masked(data: dict[str, Any]) -> dict[str, Any]:
-    """Case data with ID numbers and phones masked (J-SEC) for lists and logs."""
-    out = {}
-    for key, value in data.items():
-        if key in PERSONAL_KEYS and isinstance(value, str):
-            out[key] = PERSONAL_KEYS[key](value)
-        elif (key.endswith("id_number") or key.endswith("phone")) and isinstance(value, str):
-            out[key] = mask_id_number(value) if key.endswith("id_number") else mask_phone(value)
-        else:
-            out[key] = value
-    return out
-
 
 def _get(obj: Any, name: str) -> Any:
     return obj[name] if isinstance(obj, dict) else getattr(obj, name)
@@ -77,7 +55,9 @@ class StartRequest(Schema):
                                metadata={"description": "key (latest version), key:version, or id"})
     data = fields.Dict(load_default=dict)
     business_key = fields.String(allow_none=True, validate=validate.Length(1, 120))
-    region = fields.String(allow_none=True, validate=validate.Length(1, 40))
+    region = fields.String(allow_none=True, validate=validate.Length(1, 40), metadata={
+        "description": "GB/T 2260 code (6, 9 or 12 digits) of the applicant's county, township or village, "
+                       "within yours; default: your region"})
 
 
 class InstanceOut(Schema):

@@ -17,13 +17,17 @@ from engine.errors import Forbidden, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
-AUTHENTICATED = "authenticated"
+AUTHENTICATED = "authenticated"  # any person's account (not a system account)
 STAFF = ("clerk", "dispatcher", "caseworker", "leader", "supervisor")
 # Job endpoints: worker tokens only (and a worker token is good for nothing else).
 WORKER = "worker"
 # Outside systems may sign the request (HMAC, engine/auth/signatures.py) instead of
 # sending a bearer token; the principal is then the sender (`12345`, `dept:<code>`).
 SIGNED = "signed"
+# System accounts (role `system`, e.g. `hotline`) get only the routes whose rule names
+# "system" (none today: the 12345 platform signs its one route, the intake): a bearer
+# token of theirs opens nothing else (issue 9, defect 9).
+SYSTEM = "system"
 
 
 def rule(*roles: str) -> Callable[[F], F]:
@@ -81,7 +85,8 @@ def _signed() -> Principal:
     with engine.db.session() as s:
         # The wall clock, like the window: the engine's clock may be moved in test and demo mode.
         signatures.remember(s, sender, signature, dt.datetime.now(dt.UTC))
-    return Principal(sender, ("system",), extra={"signed": True})
+    department = sender[len("dept:"):] if sender.startswith("dept:") else None
+    return Principal(sender, (SYSTEM,), department=department, extra={"signed": True})
 
 
 def install(app: Flask) -> None:
@@ -103,20 +108,11 @@ def install(app: Flask) -> None:
             g.principal = _signed()
             return
         g.principal = _authenticate()
+        if SYSTEM in g.principal.roles and SYSTEM not in roles and not g.principal.is_admin:
+            raise Forbidden("a system account has no access here (the 12345 platform signs its intake requests)",
+                            {"roles": list(roles)})
         if AUTHENTICATED in roles:
             return
         if not g.principal.has_role(*roles):
             raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", {"roles": list(roles)})
 
-
-def check_department_answer(business_key: str) -> str | None:
-    """A department system (signed as `dept:<code>`) may message only the cases that were
-    dispatched to it; returns its department code (None for staff tokens and 12345)."""
-    who = g.get("principal")
-    if who is None or not who.extra.get("signed") or not who.username.startswith("dept:"):
-        return None
-    code = who.username[len("dept:"):]
-    if not current_app.extensions["relief_engine"].was_dispatched_to(business_key, code):
-        raise Forbidden(f"no case with business key '{business_key}' was dispatched to {code}",
-                        {"business_key": business_key})
-    return code

@@ -122,6 +122,9 @@ class HotlineTicketIn(Schema):
                             validate=validate.Length(1, 10))
     reason = fields.String(required=True, validate=validate.Length(1, 2000))
     priority_group = fields.String(load_default=None, allow_none=True)
+    region = fields.String(load_default=None, allow_none=True, validate=validate.Length(6, 12), metadata={
+        "description": "GB/T 2260 code of the applicant's county, township or village; "
+                       "default: RELIEF_DEFAULT_REGION"})
     callback_url = fields.Url(load_default=None, allow_none=True, require_tld=False,
                               metadata={"description": "where status updates are pushed (signed)"})
 

@@ -1,4 +1,6 @@
-"""Read-only queries for task lists, instance lists and history (no engine involved)."""
+"""Read-only queries for task lists, case lists, history and case records (no engine
+involved). Every one takes the Principal and applies the scope rule (engine/auth/scope.py):
+what a person cannot see is never read, so no caller filters afterwards."""
 
 from __future__ import annotations
 
@@ -8,17 +10,22 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.store.models import AuditEvent, HumanTask, Instance, TaskCandidate
-from engine.store.records import LedgerEntry, Notification
+from engine.auth import Principal, scope
+from engine.store.models import AuditEvent, Definition, HumanTask, Instance, Job, Timer
+from engine.store.records import Dispatch, LedgerEntry, Notification
 
 MAX_PAGE = 200
 
 
 @dataclass
 class TaskFilter:
+    """What a task list shows, within the caller's scope (which always applies)."""
+
     instance_id: str | None = None
-    assignee: str | None = None
-    groups: tuple[str, ...] | None = None
+    assignee: str | None = None  # held by this user ("mine")
+    offered: bool = False  # only tasks offered to the caller's groups ("my groups'")
+    unassigned: bool = False  # only tasks nobody holds
+    completed_by: str | None = None  # completed by this user ("done by me", with state="completed")
     state: str | None = "open"
     overdue_at: dt.datetime | None = None  # due before this moment (overdue)
     due_from: dt.datetime | None = None  # with due_before: due in [due_from, due_before) (due soon)
@@ -27,16 +34,19 @@ class TaskFilter:
     offset: int = 0
 
 
-def tasks(session: Session, f: TaskFilter) -> list[HumanTask]:
-    q = sa.select(HumanTask)
+def tasks(session: Session, who: Principal, f: TaskFilter) -> list[HumanTask]:
+    """The tasks `who` may see that match `f`, soonest deadline first."""
+    q = sa.select(HumanTask).where(scope.task_clause(who, offered=f.offered))
     if f.instance_id:
         q = q.where(HumanTask.instance_id == f.instance_id)
     if f.state:
         q = q.where(HumanTask.state == f.state)
     if f.assignee:
         q = q.where(HumanTask.assignee == f.assignee)
-    if f.groups is not None:
-        q = q.where(HumanTask.id.in_(sa.select(TaskCandidate.task_id).where(TaskCandidate.group.in_(f.groups))))
+    if f.unassigned:
+        q = q.where(HumanTask.assignee.is_(None))
+    if f.completed_by:
+        q = q.where(HumanTask.completed_by == f.completed_by)
     if f.overdue_at is not None:
         q = q.where(HumanTask.due_at.is_not(None), HumanTask.due_at < f.overdue_at)
     if f.due_from is not None:
@@ -47,32 +57,31 @@ def tasks(session: Session, f: TaskFilter) -> list[HumanTask]:
     return list(session.scalars(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset)))
 
 
-def instances(session: Session, status: str | None = None, business_key: str | None = None,
-              region: str | None = None, definition_key: str | None = None, limit: int = 50,
-              offset: int = 0) -> list[Instance]:
-    q = sa.select(Instance)
+def instances(session: Session, who: Principal, status: str | None = None, business_key: str | None = None,
+              definition_key: str | None = None, limit: int = 50, offset: int = 0) -> list[Instance]:
+    """The cases `who` may see, newest first."""
+    q = sa.select(Instance).where(scope.instance_clause(who))
     if status:
         q = q.where(Instance.status == status)
     if business_key:
         q = q.where(Instance.business_key == business_key)
-    if region:
-        q = q.where(Instance.region.startswith(region))
     if definition_key:
-        from engine.store.models import Definition
-
         q = q.join(Definition).where(Definition.key == definition_key)
     return list(session.scalars(q.order_by(Instance.started_at.desc()).limit(min(limit, MAX_PAGE)).offset(offset)))
 
 
-def history(session: Session, instance_id: str) -> list[AuditEvent]:
+def history(session: Session, who: Principal, instance_id: str) -> list[AuditEvent]:
+    """The audit events of a case `who` may see (403/404 otherwise), oldest first. Raw:
+    `engine.reads` masks them for the reader."""
+    scope.require_instance(session, who, instance_id)
     return list(session.scalars(sa.select(AuditEvent).where(AuditEvent.instance_id == instance_id)
                                 .order_by(AuditEvent.seq)))
 
 
-def notifications(session: Session, instance_id: str | None = None, status: str | None = None,
+def notifications(session: Session, who: Principal, instance_id: str | None = None, status: str | None = None,
                   limit: int = 50, offset: int = 0) -> list[Notification]:
-    """Applicant notices in the outbox, newest first."""
-    q = sa.select(Notification)
+    """Applicant notices in the outbox of the cases `who` may see, newest first."""
+    q = sa.select(Notification).where(scope.case_records_clause(Notification.instance_id, who))
     if instance_id:
         q = q.where(Notification.instance_id == instance_id)
     if status:
@@ -80,12 +89,12 @@ def notifications(session: Session, instance_id: str | None = None, status: str 
     return list(session.scalars(q.order_by(Notification.id.desc()).limit(limit).offset(offset)))
 
 
-def ledger_entries(session: Session, on: dt.date | None = None, business_key: str | None = None,
+def ledger_entries(session: Session, who: Principal, on: dt.date | None = None, business_key: str | None = None,
                    stage: str | None = None, limit: int = 50, offset: int = 0,
                    late: bool | None = None) -> list[LedgerEntry]:
-    """Electronic ledger entries (W-LEDGER), oldest first. No page cap here: the CSV export
-    asks for up to 10,000 at once (its schema bounds `limit`)."""
-    q = sa.select(LedgerEntry)
+    """Electronic ledger entries (W-LEDGER) of the cases `who` may see, oldest first. No
+    page cap here: the CSV export asks for up to 10,000 at once (its schema bounds `limit`)."""
+    q = sa.select(LedgerEntry).where(scope.case_records_clause(LedgerEntry.instance_id, who))
     if on:
         q = q.where(LedgerEntry.recorded_on == on)
     if business_key:
@@ -96,3 +105,26 @@ def ledger_entries(session: Session, on: dt.date | None = None, business_key: st
         q = q.where(LedgerEntry.late.is_(late))
     return list(session.scalars(q.order_by(LedgerEntry.recorded_at, LedgerEntry.id)
                                 .limit(limit).offset(offset)))
+
+
+def dispatches(session: Session, who: Principal, instance_id: str) -> list[Dispatch]:
+    """The dispatch and referral records of a case `who` may see (403/404 otherwise), oldest first."""
+    scope.require_instance(session, who, instance_id)
+    return list(session.scalars(sa.select(Dispatch).where(Dispatch.instance_id == instance_id)
+                                .order_by(Dispatch.id)))
+
+
+def incidents(session: Session, who: Principal, topic: str | None = None, limit: int = 50,
+              offset: int = 0) -> list[Job]:
+    """Jobs in incident of the cases `who` may see, newest first."""
+    q = sa.select(Job).where(Job.state == "incident", scope.case_records_clause(
+        sa.func.coalesce(Job.instance_id, Job.case_id), who))
+    if topic:
+        q = q.where(Job.topic == topic)
+    return list(session.scalars(q.order_by(Job.incident_at.desc(), Job.id).limit(limit).offset(offset)))
+
+
+def timer_incidents(session: Session, who: Principal, limit: int = 50, offset: int = 0) -> list[Timer]:
+    """Timers parked after repeated failed firings, of the cases `who` may see, newest first."""
+    q = sa.select(Timer).where(Timer.state == "incident", scope.case_records_clause(Timer.instance_id, who))
+    return list(session.scalars(q.order_by(Timer.incident_at.desc(), Timer.id).limit(limit).offset(offset)))

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.auth import Principal
+from engine.auth import Principal, scope
 from engine.calendar import OFFICE_CLOSE
 from engine.calendar.executor import CalendarExecutor
 from engine.calendar.shared import SharedSettings
@@ -19,7 +19,7 @@ from engine.clock import AdjustableClock, Clock
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
 from engine.errors import Forbidden, NotFound
-from engine.forms import FormDefinition
+from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
 from engine.runtime.executor import Executor
@@ -29,11 +29,13 @@ from engine.store.db import Database
 from engine.store.models import Definition, HumanTask, Instance, Job, Timer
 
 
-class Engine:
-    """One engine per process and database."""
+class Engine(ScopedReads):
+    """One engine per process and database; its scoped reads (tasks_for, case_view, …)
+    are in engine/reads.py."""
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
-                 known_topics: Collection[str] | None = None, office_close: dt.time | None = None) -> None:
+                 known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
+                 default_region: str | None = None) -> None:
         self.db = Database(database_url)
         self.clock = clock or Clock()
         self.specs = repository.SpecCache()
@@ -46,6 +48,8 @@ class Engine:
         self.executor: Executor = CalendarExecutor(self.db, self.specs, self.clock, self.calendar)
         self.forms_root = forms_root
         self.known_topics = known_topics
+        # The region of cases whose starter has none and names none (12345 tickets).
+        self.default_region = scope.valid_region(default_region, "RELIEF_DEFAULT_REGION")
 
     # schema ---------------------------------------------------------------
     def upgrade_schema(self) -> None:
@@ -66,25 +70,35 @@ class Engine:
             return list(s.scalars(sa.select(Definition).order_by(Definition.key, Definition.version)))
 
     # commands ---------------------------------------------------------------
-    def start(self, definition: str, data: dict[str, Any], business_key: str | None, actor: str,
+    def start(self, definition: str, data: dict[str, Any], business_key: str | None, who: Principal | str,
               region: str | None = None) -> Instance:
-        return self.executor.run(cmd.StartInstance(definition, data, business_key, region), actor)
+        """Start a case. A person (`who` a Principal) starts it in the region the application
+        names (`region`, or `region` in the data) within their own, else in their own region
+        (engine/auth/scope.py); a bare actor name is the system itself (tests, benchmarks)."""
+        if isinstance(who, Principal):
+            named = region or (data.get("region") if isinstance(data.get("region"), str) else None)
+            region = scope.case_region(who, named, self.default_region)
+            who = who.username
+        return self.executor.run(cmd.StartInstance(definition, data, business_key, region), who)
 
     def claim(self, task_id: str, who: Principal) -> HumanTask:
-        return self.executor.run(cmd.ClaimTask(task_id, list(who.groups), who.is_admin), who.username)
+        return self.executor.run(cmd.ClaimTask(task_id, who), who.username)
 
     def unclaim(self, task_id: str, who: Principal) -> HumanTask:
         return self.executor.run(cmd.UnclaimTask(task_id, who.is_admin), who.username)
 
     def complete(self, task_id: str, data: dict[str, Any], who: Principal) -> HumanTask:
-        return self.executor.run(cmd.CompleteTask(task_id, data, list(who.groups), who.is_admin), who.username)
+        return self.executor.run(cmd.CompleteTask(task_id, who, data), who.username)
 
-    def correlate(self, message: str, business_key: str, payload: dict[str, Any], actor: str,
-                  scope: dict[str, Any] | None = None) -> Instance:
-        return self.executor.run(cmd.CorrelateMessage(message, business_key, payload, scope), actor)
+    def correlate(self, message: str, business_key: str, payload: dict[str, Any], who: Principal) -> Instance:
+        """Deliver a message from `who`, if the waiting element's rule names them (engine/auth/senders.py)."""
+        return self.executor.run(cmd.CorrelateMessage(message, business_key, who, payload), who.username)
 
-    def cancel(self, instance_id: str, reason: str, actor: str) -> Instance:
-        return self.executor.run(cmd.CancelInstance(instance_id, reason), actor)
+    def cancel(self, instance_id: str, reason: str, who: Principal | str) -> Instance:
+        """Cancel a running case; a person only one in their scope (a bare actor name: the system)."""
+        if isinstance(who, Principal):
+            return self.executor.run(cmd.CancelInstance(instance_id, reason, who), who.username)
+        return self.executor.run(cmd.CancelInstance(instance_id, reason), who)
 
     def fetch_and_lock(self, worker_id: str, topics: list[str], max_jobs: int = 10,
                        lock_seconds: int = 300, lock_by_topic: dict[str, int] | None = None) -> list[Job]:
@@ -132,9 +146,16 @@ class Engine:
     def extend_lock(self, job_id: str, worker_id: str, lock_seconds: int) -> Job:
         return self.executor.run(cmd.ExtendLock(job_id, worker_id, lock_seconds), worker_id)
 
-    def retry_incident(self, job_id: str, actor: str, retries: int = 1) -> Job:
-        """Make an incident's job fetchable again (after its cause was fixed)."""
-        return self.executor.run(cmd.RetryIncident(job_id, retries), actor)
+    def retry_incident(self, job_id: str, who: Principal | str, retries: int = 1) -> Job:
+        """Make an incident's job fetchable again (after its cause was fixed); a person only
+        for a case they may see (a bare actor name: an operator's CLI)."""
+        if isinstance(who, Principal):
+            with self.db.reading() as s:
+                job = s.get(Job, job_id)
+                if job is not None and (job.instance_id or job.case_id):
+                    scope.require_case_of(s, who, job.instance_id or job.case_id, "job", job_id)
+            who = who.username
+        return self.executor.run(cmd.RetryIncident(job_id, retries), who)
 
     def queue_job(self, instance_id: str, topic: str, params: dict[str, Any], key: str, actor: str) -> Job:
         """A detached job for a case (no diagram element waits on it); idempotent by `key`."""
@@ -202,10 +223,12 @@ class Engine:
             return list(s.scalars(q.order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)))
 
     def hotline_intake(self, ticket_id: str, definition: str, data: dict[str, Any],
-                       callback_url: str | None, actor: str) -> tuple[Instance, bool]:
-        """Start the case of a 12345 ticket once: (the case, whether this call created it)."""
+                       callback_url: str | None, actor: str, region: str | None = None) -> tuple[Instance, bool]:
+        """Start the case of a 12345 ticket once: (the case, whether this call created it).
+        Its region is the ticket's, else the default region (RELIEF_DEFAULT_REGION)."""
+        region = scope.valid_region(region) or self.default_region
         # The same ticket arriving twice at the same moment: the second run finds the first's case.
-        return self._run_keyed(cmd.HotlineIntake(ticket_id, definition, data, callback_url), actor)
+        return self._run_keyed(cmd.HotlineIntake(ticket_id, definition, data, callback_url, region), actor)
 
     # worker credentials -------------------------------------------------------
     def create_worker_token(self, name: str, topics: list[str], actor: str) -> tuple[Any, str]:
@@ -238,9 +261,16 @@ class Engine:
             return list(s.scalars(sa.select(Timer).where(Timer.state == "incident")
                                   .order_by(Timer.incident_at.desc(), Timer.id).limit(limit).offset(offset)))
 
-    def retry_timer_incident(self, timer_id: str, actor: str) -> Timer:
-        """Make an incident timer pending again (after its cause was fixed); it fires at the next round."""
-        return self.executor.run(cmd.RetryTimerIncident(timer_id), actor)
+    def retry_timer_incident(self, timer_id: str, who: Principal | str) -> Timer:
+        """Make an incident timer pending again (after its cause was fixed); it fires at the
+        next round. A person only for a case they may see (a bare actor name: an operator's CLI)."""
+        if isinstance(who, Principal):
+            with self.db.reading() as s:
+                timer = s.get(Timer, timer_id)
+                if timer is not None:
+                    scope.require_case_of(s, who, timer.instance_id, "timer", timer_id)
+            who = who.username
+        return self.executor.run(cmd.RetryTimerIncident(timer_id), who)
 
     def next_timer_due(self) -> dt.datetime | None:
         """When the earliest pending timer is due (engine time), or None."""
@@ -300,59 +330,6 @@ class Engine:
                 raise NotFound(f"instance {instance_id} does not exist", {"instance": instance_id})
             return row
 
-    def task_form(self, task: HumanTask) -> FormDefinition | None:
-        """The form a task is rendered and validated with, as deployed with its instance."""
-        if not task.form_key:
-            return None
-        with self.db.reading() as s:
-            instance = s.get(Instance, task.instance_id)
-            return self.specs.form(s, instance.definition.deployment_id, task.form_key)
-
-    def log_access(self, actor: str, resource: str, instance_id: str | None, fields: list[str]) -> None:
-        """Record that `actor` saw personal data in full (J-SEC)."""
-        from engine.store.models import AccessLog
-
-        with self.db.session() as s:
-            s.add(AccessLog(at=self.clock.now(), actor=actor, instance_id=instance_id, resource=resource,
-                            fields=sorted(fields)))
-
-    def was_dispatched_to(self, business_key: str, department: str) -> bool:
-        """Whether a case with `business_key` was dispatched to `department` (a department
-        system may answer only such cases)."""
-        from engine.store.records import Dispatch
-
-        with self.db.reading() as s:
-            return s.scalar(sa.select(Dispatch.id).join(Instance, Instance.id == Dispatch.instance_id).where(
-                Instance.business_key == business_key, Dispatch.kind == "department",
-                Dispatch.target == department).limit(1)) is not None
-
     def dispose(self) -> None:
         self.settings.dispose()
         self.db.dispose()
-
-    def _restored(self, instance: Instance):  # noqa: ANN202 - a SpiffWorkflow BpmnWorkflow
-        from engine.runtime import state
-
-        with self.db.reading() as s:
-            process = self.specs.process(s, s.get(Definition, instance.definition_id))
-        return state.load(instance.state, process.spec, process.subprocess_specs)
-
-    def case_data(self, instance: Instance) -> dict[str, Any]:
-        """The case data as the instance last left it (read-only copy): the last completed
-        step's data, overlaid with what each waiting branch holds now."""
-        from SpiffWorkflow.task import TaskState
-
-        workflow = self._restored(instance)
-        data = dict((workflow.last_task or workflow.task_tree).data)
-        for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING):
-            data.update(task.data)
-        return data
-
-    def task_data(self, task: HumanTask) -> dict[str, Any]:
-        """The data a user task sees (to pre-fill its form)."""
-        from engine.runtime.inspect import find_task
-
-        with self.db.reading() as s:
-            instance = s.get(Instance, task.instance_id)
-        found = find_task(self._restored(instance), task.id)
-        return dict(found.data) if found is not None else {}

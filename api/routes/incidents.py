@@ -21,8 +21,8 @@ OPERATORS = ("dispatcher", "supervisor")
 @blp.arguments(ws.IncidentQuery, location="query")
 @blp.response(200, ws.JobSummary(many=True))
 def list_incidents(args: dict[str, Any]) -> list[Job]:
-    """Jobs in incident, newest first, with the last error the worker reported."""
-    return engine().jobs("incident", args.get("topic"), args["limit"], args["offset"])
+    """Jobs in incident of the cases you may see, newest first, with the last error the worker reported."""
+    return engine().incidents_for(current_principal(), args.get("topic"), args["limit"], args["offset"])
 
 
 @blp.route("/<job_id>/retry", methods=["POST"])
@@ -32,7 +32,7 @@ def list_incidents(args: dict[str, Any]) -> list[Job]:
 @blp.alt_response(409, schema=schemas.ErrorBody, description="the job is not an incident")
 def retry(args: dict[str, Any], job_id: str) -> Job:
     """Make the job fetchable again with `retries` attempts (after fixing the cause)."""
-    return engine().retry_incident(job_id, current_principal().username, args["retries"])
+    return engine().retry_incident(job_id, current_principal(), args["retries"])
 
 
 @blp.route("/timers", methods=["GET"])
@@ -40,8 +40,9 @@ def retry(args: dict[str, Any], job_id: str) -> Job:
 @blp.arguments(ws.PageQuery, location="query")
 @blp.response(200, ws.TimerIncident(many=True))
 def list_timer_incidents(args: dict[str, Any]) -> list[Timer]:
-    """Timers whose firing failed repeatedly (the diagram errs on their path), newest first."""
-    return engine().timer_incidents(args["limit"], args["offset"])
+    """Timers of the cases you may see whose firing failed repeatedly (the diagram errs on
+    their path), newest first."""
+    return engine().timer_incidents_for(current_principal(), args["limit"], args["offset"])
 
 
 @blp.route("/timers/<timer_id>/retry", methods=["POST"])
@@ -50,4 +51,4 @@ def list_timer_incidents(args: dict[str, Any]) -> list[Timer]:
 @blp.alt_response(409, schema=schemas.ErrorBody, description="the timer is not an incident")
 def retry_timer(timer_id: str) -> Timer:
     """Make the timer pending again (after fixing the cause); it fires at the next round."""
-    return engine().retry_timer_incident(timer_id, current_principal().username)
+    return engine().retry_timer_incident(timer_id, current_principal())

@@ -38,10 +38,10 @@ def hotline(args: dict[str, Any]) -> tuple[dict[str, Any], int]:
     who = current_principal()
     if who.username != SENDER or not who.extra.get("signed"):
         raise Unauthorized("the 12345 platform signs its requests (X-Relief-Sender: 12345)")
-    data = {k: v for k, v in args.items() if k not in ("ticket_id", "callback_url") and v is not None}
+    data = {k: v for k, v in args.items() if k not in ("ticket_id", "callback_url", "region") and v is not None}
     data.update(channel="hotline", hotline_ticket=args["ticket_id"])
     instance, created = engine().hotline_intake(args["ticket_id"], hotline_definition(), data,
-                                                args.get("callback_url"), SENDER)
+                                                args.get("callback_url"), SENDER, region=args.get("region"))
     receipt = {"ticket_id": args["ticket_id"], "instance_id": instance.id, "business_key": instance.business_key,
                "created": created}
     return receipt, 201 if created else 200

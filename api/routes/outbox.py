@@ -12,8 +12,7 @@ from flask_smorest import Blueprint
 
 from api import worker_schemas as ws
 from api.routes.common import engine
-from api.security import STAFF, rule
-from engine import queries
+from api.security import STAFF, current_principal, rule
 from engine.store.records import LedgerEntry, Notification
 
 blp = Blueprint("outbox", __name__, url_prefix="/api/v1", description="SMS outbox and electronic ledger")
@@ -26,15 +25,14 @@ LEDGER_COLUMNS = ["id", "recorded_on", "recorded_at", "business_key", "instance_
 @blp.arguments(ws.OutboxQuery, location="query")
 @blp.response(200, ws.NotificationOut(many=True))
 def outbox(args: dict[str, Any]) -> list[Notification]:
-    """Applicant notices, newest first; phone numbers masked (J-SEC)."""
-    with engine().db.reading() as s:
-        return queries.notifications(s, args.get("instance"), args.get("status"), args["limit"], args["offset"])
+    """Applicant notices of the cases you may see, newest first; phone numbers masked (J-SEC)."""
+    return engine().notifications_for(current_principal(), args.get("instance"), args.get("status"),
+                                      args["limit"], args["offset"])
 
 
 def _ledger(args: dict[str, Any]) -> list[LedgerEntry]:
-    with engine().db.reading() as s:
-        return queries.ledger_entries(s, args.get("on"), args.get("business_key"), args.get("stage"),
-                                      args["limit"], args["offset"], args.get("late"))
+    return engine().ledger_for(current_principal(), args.get("on"), args.get("business_key"), args.get("stage"),
+                               args["limit"], args["offset"], args.get("late"))
 
 
 @blp.route("/ledger", methods=["GET"])
@@ -42,7 +40,7 @@ def _ledger(args: dict[str, Any]) -> list[LedgerEntry]:
 @blp.arguments(ws.LedgerQuery, location="query")
 @blp.response(200, ws.LedgerOut(many=True))
 def ledger(args: dict[str, Any]) -> list[LedgerEntry]:
-    """Ledger entries (acceptance, review, department handling), oldest first."""
+    """Ledger entries (acceptance, review, department handling) of the cases you may see, oldest first."""
     return _ledger(args)
 
 

@@ -1,4 +1,7 @@
-"""Task lists and claim / unclaim / complete (X-STAFF, X-FORMS, W-FIRST)."""
+"""Task lists and claim / unclaim / complete (X-STAFF, X-FORMS, W-FIRST).
+
+Which tasks a user sees and may act on is the engine's scope rule (candidate groups and
+the case's region, engine/auth/scope.py); these views pass the Principal."""
 
 from __future__ import annotations
 
@@ -11,22 +14,9 @@ from api import schemas
 from api.routes.common import engine
 from api.security import STAFF, current_principal, rule
 from engine import queries
-from engine.errors import Forbidden, NotFound
 from engine.store.models import HumanTask
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User tasks")
-
-
-def _task(task_id: str) -> HumanTask:
-    with engine().db.reading() as s:
-        row = s.get(HumanTask, task_id)
-    if row is None:
-        raise NotFound(f"task {task_id} does not exist", {"task": task_id})
-    who = current_principal()
-    if not who.is_admin and not (set(who.groups) & set(row.candidate_groups)) and row.assignee != who.username \
-            and row.completed_by != who.username:
-        raise Forbidden(f"task {task_id} is not for your groups", {"task": task_id})
-    return row
 
 
 @blp.route("", methods=["GET"])
@@ -34,36 +24,31 @@ def _task(task_id: str) -> HumanTask:
 @blp.arguments(schemas.TaskQuery, location="query")
 @blp.response(200, schemas.TaskOut(many=True))
 def list_tasks(args: dict[str, Any]) -> list[HumanTask]:
-    """Tasks, soonest deadline first. Non-admins see only tasks of their groups or their own."""
+    """Tasks, soonest deadline first: those offered to your groups in your region, and
+    those you hold or completed (admins: all)."""
     who = current_principal()
     f = queries.TaskFilter(instance_id=args.get("instance"), state=args["state"], limit=args["limit"],
-                           offset=args["offset"])
+                           offset=args["offset"], offered=args["my_groups"])
     if args["mine"]:
         f.assignee = who.username
-    if args["my_groups"] or (not who.is_admin and not args["mine"]):
-        f.groups = tuple(who.groups)
     now = engine().clock.now()
     if args["overdue"]:
         f.overdue_at = now
     if args["due_soon"]:
         f.due_from, f.due_before = now, now + dt.timedelta(hours=args["due_within_hours"])
-    with engine().db.reading() as s:
-        return queries.tasks(s, f)
+    return engine().tasks_for(who, f)
 
 
 @blp.route("/<task_id>", methods=["GET"])
 @rule(*STAFF)
 @blp.response(200, schemas.TaskDetail)
 def get_task(task_id: str) -> dict[str, Any]:
-    """A task with its form (form-js schema) and the data to pre-fill it."""
-    row = _task(task_id)
-    form = engine().task_form(row)
-    out = {name: getattr(row, name) for name in schemas.TaskOut().fields if hasattr(row, name)}
-    out["form"] = form.raw if form is not None else None
-    out["data"] = engine().task_data(row) if row.state == "open" else {}
-    if schemas.personal_keys(out["data"]):
-        engine().log_access(current_principal().username, f"task:{row.id}", row.instance_id,
-                            schemas.personal_keys(out["data"]))
+    """A task with its form (form-js schema) and the data to pre-fill it; ID numbers and
+    phones masked unless your role needs them."""
+    view = engine().task_view(current_principal(), task_id)
+    out = {name: getattr(view.task, name) for name in schemas.TaskOut().fields if hasattr(view.task, name)}
+    out["form"] = view.form.raw if view.form is not None else None
+    out["data"] = view.data
     return out
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.auth import senders
 from engine.definitions.xml_safety import problem
 from engine.errors import ReliefError
 from engine.scripting import check_expression, check_script
@@ -95,6 +96,7 @@ def lint_bpmn(
         if node.get("id") in RESERVED_IDS or node.get("id", "").endswith(".EndJoin"):
             lint.add(node, f"the id '{node.get('id')}' is reserved by the engine; choose another")
     _check_loop_collections(lint)
+    _check_message_senders(lint)
     _check_diagram(lint)
     return lint.problems
 
@@ -152,6 +154,17 @@ def _check_loop_collections(lint: _Linter) -> None:
             tag = etree.QName(ref).localname
             lint.add(activity, f"{tag} '{name}' names no element, so the modeler drops it on save; declare "
                                f'<bpmn:property id="{name}" name="{name}" /> on the activity')
+
+
+def _check_message_senders(lint: _Linter) -> None:
+    # Every element that catches a message says who may send it (engine/auth/senders.py):
+    # without a rule, anyone with a token could answer for a department (issue 9, defect 1).
+    catching = ("//bpmn:receiveTask | //bpmn:startEvent[bpmn:messageEventDefinition]"
+                " | //bpmn:intermediateCatchEvent[bpmn:messageEventDefinition]"
+                " | //bpmn:boundaryEvent[bpmn:messageEventDefinition]")
+    for node in lint.xpath(catching):
+        for message in senders.problems(task_properties(node).get(senders.PROPERTY)):
+            lint.add(node, message)
 
 
 def _check_diagram(lint: _Linter) -> None:

@@ -105,14 +105,20 @@ class HumanTask(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     completed_by: Mapped[str | None] = mapped_column(sa.String(80))
+    # The case's region (instances.region, which never changes), so that scoped task lists
+    # (engine/auth/scope.py) are an index range.
+    region: Mapped[str | None] = mapped_column(sa.String(40))
+    __table_args__ = (sa.Index("ix_human_tasks_region_state", "region", "state"),)
 
 
 class TaskCandidate(Base):
-    """One row per (open task, group) so "tasks of my groups" is an indexed query."""
+    """One row per (open task, group) so "tasks of my groups in my region" is an indexed query."""
 
     __tablename__ = "task_candidates"
     task_id: Mapped[str] = mapped_column(sa.ForeignKey("human_tasks.id"), primary_key=True)
-    group: Mapped[str] = mapped_column(sa.String(80), primary_key=True, index=True)
+    group: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    region: Mapped[str | None] = mapped_column(sa.String(40))  # the case's, as on the task row
+    __table_args__ = (sa.Index("ix_task_candidates_group_region", "group", "region"),)
 
 
 class Job(Base):

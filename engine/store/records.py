@@ -57,6 +57,8 @@ class Dispatch(Base):
     mode: Mapped[str] = mapped_column(sa.String(16))  # worklist|webhook
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # "The cases dispatched to my department" (department staff's scope, engine/auth/scope.py).
+    __table_args__ = (sa.Index("ix_dispatches_target", "target", "kind", "instance_id"),)
 
 
 class HouseholdMember(Base):

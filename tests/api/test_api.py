@@ -102,10 +102,10 @@ def test_start_with_bad_input_is_422_naming_the_field(live, body, field):
 def test_message_to_nobody_waiting_is_404_or_409(live):
     _deploy_mini(live)
     live.call("POST", "/api/v1/instances", as_="window", json={"definition": "mini_case", "business_key": "M-1"})
-    r = live.call("POST", "/api/v1/messages", as_="hotline",
+    r = live.call("POST", "/api/v1/messages", as_="window",
                   json={"name": "supplementary_documents", "business_key": "M-1", "payload": {}})
     assert r.status_code == 409 and r.json()["details"]["business_key"] == "M-1"
-    r = live.call("POST", "/api/v1/messages", as_="hotline", json={"name": "x", "business_key": "NONE"})
+    r = live.call("POST", "/api/v1/messages", as_="window", json={"name": "x", "business_key": "NONE"})
     assert r.status_code == 404
 
 

@@ -18,6 +18,7 @@ from workers.runner import run_pending
 CENTRE = Principal("centre-1", ("dispatcher",), ("county-centre",))
 OTHER = Principal("centre-2", ("dispatcher",), ("county-centre",))
 OUTSIDER = Principal("village-1", ("clerk",), ("village",))
+WINDOW = Principal("window-1", ("clerk",), ("window",))
 
 
 @pytest.fixture
@@ -227,13 +228,13 @@ def test_unknown_things_are_not_found(mini):
     with pytest.raises(NotFound):
         mini.claim("00000000-0000-0000-0000-000000000000", CENTRE)
     with pytest.raises(NotFound):
-        mini.correlate("supplementary_documents", "NOBODY", {}, "clerk")
+        mini.correlate("supplementary_documents", "NOBODY", {}, WINDOW)
 
 
 def test_message_nobody_waits_for_is_a_conflict(mini):
     mini.start("mini_case", {}, "MINI-10", "clerk")
     with pytest.raises(Conflict):
-        mini.correlate("supplementary_documents", "MINI-10", {}, "clerk")
+        mini.correlate("supplementary_documents", "MINI-10", {}, WINDOW)
 
 
 def test_stale_version_is_retried_not_merged(mini):
@@ -275,7 +276,7 @@ def test_event_based_gateway_message_wins_and_the_timer_is_withdrawn(engine):
     with engine.db.session() as s:
         [timer] = s.scalars(sa.select(Timer).where(Timer.instance_id == inst.id)).all()
     assert timer.due_at == dt.datetime(2026, 11, 3, 9, 30, tzinfo=dt.UTC)
-    engine.correlate("supplementary_documents", "RACE-1", {"documents": ["户口簿"]}, "window")
+    engine.correlate("supplementary_documents", "RACE-1", {"documents": ["户口簿"]}, WINDOW)
     assert engine.instance(inst.id).status == "completed"
     assert engine.case_data(engine.instance(inst.id))["supplement"] == {"documents": ["户口簿"]}
     with engine.db.session() as s:
@@ -289,7 +290,7 @@ def test_event_based_gateway_timer_wins_and_a_late_message_is_refused(engine):
     assert engine.fire_due_timers() == 1
     assert engine.instance(inst.id).status == "completed"
     with pytest.raises(NotFound):  # the case has ended: nobody waits for the documents any more
-        engine.correlate("supplementary_documents", "RACE-2", {}, "window")
+        engine.correlate("supplementary_documents", "RACE-2", {}, WINDOW)
     with engine.db.session() as s:
         events = s.scalars(sa.select(AuditEvent).where(AuditEvent.instance_id == inst.id)).all()
     changes = [c for e in events for c in e.changes]

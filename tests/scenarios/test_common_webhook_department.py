@@ -205,7 +205,7 @@ def test_J_COOP_two_webhook_departments_of_one_case_each_get_their_own_answer(
     r = answer(live, case, "justice", {"approved": False, "decision": "不属于法律援助事项范围"})
     assert r.status_code == 202, r.text
     r = answer(live, case, "justice", {"approved": True, "decision": "again"})
-    assert r.status_code == 409  # justice has answered; education's branch is not its to answer
+    assert r.status_code == 403  # justice has answered; education's branch is not its to answer
     r = answer(live, case, "education", {"approved": True, "decision": "同意发放助学金", "amount": 3000})
     assert r.status_code == 202, r.text
     handle(case, "civil-affairs", approved=True, amount=1160)

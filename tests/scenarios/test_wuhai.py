@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from engine import queries
 from engine.errors import ValidationFailed
 from tests.support.scenario import SHANGHAI, Case, Scenario, local, staff
 
@@ -213,8 +212,7 @@ def test_W_LEDGER_an_acceptance_entered_after_office_close_of_its_day_is_marked_
     [entry] = ledger(case)
     assert (entry["stage"], entry["recorded_on"], entry["late"]) == ("acceptance", "2026-11-09", True)
     assert entry["due_by"] == "2026-11-06T09:30:00+00:00"  # Friday 17:30 Beijing time
-    with scenario.engine.db.reading() as s:
-        assert [e.business_key for e in queries.ledger_entries(s, late=True)] == ["WH-LATE-1"]
+    assert [e.business_key for e in scenario.engine.ledger_for(window, late=True)] == ["WH-LATE-1"]
 
 
 # ------------------------------------------------------------------ W-URGENT

@@ -90,8 +90,9 @@ class Case:
             if not fired:
                 break
 
-    def send_message(self, name: str, payload: dict[str, Any] | None = None) -> None:
-        self.engine.correlate(name, self.business_key, payload or {}, "test")
+    def send_message(self, name: str, payload: dict[str, Any] | None = None, as_group: str = "window") -> None:
+        """Deliver a message as a clerk of `as_group` (e.g. the window registering documents)."""
+        self.engine.correlate(name, self.business_key, payload or {}, staff(as_group))
         self.run_workers()
 
     # looking ----------------------------------------------------------------

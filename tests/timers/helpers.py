@@ -6,6 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from api.demo import JIANGYIN
 from engine.service import Engine
 from engine.store.models import AuditEvent, HumanTask, Timer
 from tests.engine.helpers import mini_bundle
@@ -19,9 +20,10 @@ def at(text: str) -> dt.datetime:
 
 
 def start_mini(engine: Engine, key: str) -> str:
-    """Deploy (once) and start the mini process: a review task with a 2-working-day timer."""
+    """Deploy (once) and start the mini process: a review task with a 2-working-day timer,
+    in the demo accounts' county (so that they see it over HTTP)."""
     engine.deploy(mini_bundle(), "designer")
-    return engine.start("mini_case", {}, key, "clerk").id
+    return engine.start("mini_case", {}, key, "clerk", region=JIANGYIN).id
 
 
 def review_task(engine: Engine, instance_id: str) -> HumanTask:

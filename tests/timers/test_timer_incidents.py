@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
+from api.demo import JIANGYIN
 from engine.audit import verify_chain
 from engine.errors import Conflict
 from engine.runtime.commands.timer_incidents import FAILURES_BEFORE_INCIDENT
@@ -31,8 +32,8 @@ def broken_and_healthy(engine):
     engine.clock.reset_to(at("2026-11-02 09:00"))
     engine.deploy(mini_bundle(mini_xml(healthy_key)), "designer")
     engine.deploy(mini_bundle(_broken_supervision_xml(broken_key)), "designer")
-    healthy = engine.start(healthy_key, {}, "TI-OK", "clerk").id
-    broken = engine.start(broken_key, {}, "TI-BROKEN", "clerk").id
+    healthy = engine.start(healthy_key, {}, "TI-OK", "clerk", region=JIANGYIN).id
+    broken = engine.start(broken_key, {}, "TI-BROKEN", "clerk", region=JIANGYIN).id
     engine.clock.reset_to(at("2026-11-04 17:31"))  # both 2-working-day deadlines have passed
     return engine, healthy, broken
 
@@ -77,7 +78,8 @@ def test_X_TIMERS_finishing_the_task_cancels_its_incident_timer(broken_and_healt
     from engine.auth.principal import Principal
 
     task = review_task(engine, broken)
-    engine.complete(task.id, {"approved": "no"}, Principal("centre", ("dispatcher",), ("county-centre",)))
+    engine.complete(task.id, {"approved": "no"}, Principal("centre", ("dispatcher",), ("county-centre",),
+                                                           region=JIANGYIN))
     (timer,) = timers(engine, broken)
     assert timer.state == "cancelled"
     assert engine.timer_incidents() == []

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from api.cli import main
+from api.demo import JIANGYIN
 from engine.auth.signatures import SENDER, SIGNATURE, TIMESTAMP, sign, signed_headers, verify
 from engine.store.models import AuditEvent, Job
 from engine.store.records import Dispatch, Notification
@@ -28,7 +29,7 @@ def test_J_DISPATCH_webhook_department_gets_a_signed_case_and_answers_with_a_sig
                                                                                            department):
     token = worker_token(handoff)
     inst = handoff.start("worker_handoff", {"department": "hrss", "applicant_name": "李四",
-                                            "applicant_phone": "13812345678"}, "H-WH-1", "clerk")
+                                            "applicant_phone": "13812345678"}, "H-WH-1", "clerk", region=JIANGYIN)
     [done] = run_over_http(live.base, token, handoff)
     assert done["result"]["mode"] == "webhook"
     [got] = department.received
@@ -62,17 +63,20 @@ def test_J_DISPATCH_webhook_department_gets_a_signed_case_and_answers_with_a_sig
 
 
 def test_J_DISPATCH_a_department_may_answer_only_cases_dispatched_to_it(live, handoff, department):
-    handoff.start("worker_handoff", {"department": "civil-affairs"}, "H-WH-3", "clerk")
+    handoff.start("worker_handoff", {"department": "civil-affairs"}, "H-WH-3", "clerk", region=JIANGYIN)
     run_over_http(live.base, worker_token(handoff), handoff)  # dispatched to civil affairs, not to hrss
     r = _post_result(live, "H-WH-3", "批准")
-    assert r.status_code == 403 and r.json()["details"] == {"business_key": "H-WH-3"}
+    assert r.status_code == 403 and r.json()["details"]["business_key"] == "H-WH-3"
     r = live.call("POST", "/api/v1/messages", as_="centre",
                   json={"name": "department_result", "business_key": "H-WH-3", "payload": {"decision": "批准"}})
-    assert r.status_code == 202  # staff may still deliver the result by hand
+    assert r.status_code == 403  # nor may the centre answer for the department (issue 9, defect 1)
+    r = live.call("POST", "/api/v1/messages", as_="dept-civil-affairs",
+                  json={"name": "department_result", "business_key": "H-WH-3", "payload": {"decision": "批准"}})
+    assert r.status_code == 202  # the department's own staff may enter its answer by hand
 
 
 def test_J_DISPATCH_message_signed_by_an_unknown_sender_or_too_old_is_401(live, handoff, department):
-    handoff.start("worker_handoff", {"department": "hrss"}, "H-WH-2", "clerk")
+    handoff.start("worker_handoff", {"department": "hrss"}, "H-WH-2", "clerk", region=JIANGYIN)
     body = json.dumps({"name": "department_result", "business_key": "H-WH-2", "payload": {}}).encode()
     unknown = signed_headers("dept:nobody", DEPT_SECRET, body)
     assert live.call("POST", "/api/v1/messages", data=body, headers=unknown).status_code == 401
@@ -86,7 +90,7 @@ def test_X_WORKERS_handler_failing_three_times_is_an_incident_that_retry_complet
                                                                                    cli_env):
     department.answers = [(503, {"error": "maintenance"})] * 3
     token = worker_token(handoff)
-    inst = handoff.start("worker_handoff", {"department": "hrss"}, "H-INC-1", "clerk")
+    inst = handoff.start("worker_handoff", {"department": "hrss"}, "H-INC-1", "clerk", region=JIANGYIN)
     for _attempt in range(3):
         [done] = run_over_http(live.base, token, handoff)
         assert "503" in done["error"], done
@@ -121,7 +125,7 @@ def test_X_WORKERS_handler_failing_three_times_is_an_incident_that_retry_complet
 
 def test_X_WORKERS_incident_retry_through_the_api(live, handoff, department):
     token = worker_token(handoff)
-    inst = handoff.start("worker_handoff", {"department": "hrss"}, "H-INC-2", "clerk")
+    inst = handoff.start("worker_handoff", {"department": "hrss"}, "H-INC-2", "clerk", region=JIANGYIN)
     fetched = live.call("POST", "/api/v1/jobs/fetch-and-lock", headers={"Authorization": f"Bearer {token}"},
                             json={"worker_id": "w", "topics": [{"name": "department.dispatch"}]}).json()
     [job] = fetched

@@ -161,7 +161,7 @@ def test_X_WORKERS_a_pushed_job_is_gone_with_a_failed_command(mini):
         def execute(self, ctx):
             from engine.runtime.commands import CompleteTask
 
-            CompleteTask(self.task_id, {"approved": "yes"}, ["county-centre"], False).execute(ctx)
+            CompleteTask(self.task_id, CENTRE, {"approved": "yes"}).execute(ctx)
             raise RuntimeError("after the insert")
 
     inst = mini.start("mini_case", {"applicant_phone": "13812345678"}, "PUSH-9", "clerk")

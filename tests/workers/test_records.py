@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from api.cli import main
+from api.demo import JIANGYIN
 from engine.auth.signatures import signed_headers
 from engine.store.models import HumanTask, Job
 from engine.store.records import AidGrant, HouseholdMember, LedgerEntry
@@ -27,7 +28,7 @@ _deployed: set[str] = set()
 def _approve_mini(engine, instance_id: str) -> None:
     from engine.auth import Principal
 
-    who = Principal("user-centre", ("dispatcher",), ("county-centre",))
+    who = Principal("user-centre", ("dispatcher",), ("county-centre",), region=engine.instance(instance_id).region)
     with engine.db.session() as s:
         task_id = s.scalar(sa.select(HumanTask.id).where(HumanTask.instance_id == instance_id,
                                                          HumanTask.state == "open"))
@@ -46,7 +47,8 @@ def test_J_T2F_sms_gateway_gets_the_text_and_the_outbox_shows_it_sent(live, engi
     monkeypatch.setenv("RELIEF_SMS_GATEWAY_URL", gateway.url)
     monkeypatch.setenv("RELIEF_SMS_GATEWAY_TOKEN", "gateway-token")
     _mini(engine)
-    inst = engine.start("mini_case", {"applicant_phone": "13812345678", "applicant_name": "张三"}, "SMS-1", "c")
+    inst = engine.start("mini_case", {"applicant_phone": "13812345678", "applicant_name": "张三"}, "SMS-1", "c",
+                        region=JIANGYIN)
     _approve_mini(engine, inst.id)
     [done] = run_pending(engine)
     [got] = gateway.received
@@ -63,7 +65,7 @@ def test_J_T2F_sms_gateway_gets_the_text_and_the_outbox_shows_it_sent(live, engi
 def test_J_T2F_without_a_gateway_the_notice_waits_in_the_outbox(live, engine, monkeypatch):
     monkeypatch.delenv("RELIEF_SMS_GATEWAY_URL", raising=False)
     _mini(engine)
-    inst = engine.start("mini_case", {"applicant_phone": "13812345678"}, "SMS-2", "c")
+    inst = engine.start("mini_case", {"applicant_phone": "13812345678"}, "SMS-2", "c", region=JIANGYIN)
     _approve_mini(engine, inst.id)
     run_pending(engine)
     [row] = live.call("GET", "/api/v1/outbox?status=queued", as_="centre").json()
@@ -104,12 +106,15 @@ def test_W_LEDGER_entries_of_a_day_are_listed_and_exported_as_csv(live, engine):
     import datetime as dt
 
     now = engine.clock.now()
+    _mini(engine)  # the entries' cases, in the county of the demo accounts (who see only its ledger)
+    case = {key: engine.start("mini_case", {}, key, "clerk", region=JIANGYIN).id for key in ("JY-0", "JY-1", "JY-2",
+                                                                                           "JY-X")}
     with engine.db.session() as s:
         for i, stage in enumerate(["acceptance", "review", "handling"]):
-            s.add(LedgerEntry(instance_id=f"inst-{i}", idempotency_key=f"k-{i}", business_key=f"JY-{i}", stage=stage,
-                              summary="受理，材料齐全" if i == 0 else "", recorded_on=dt.date(2026, 11, 2),
+            s.add(LedgerEntry(instance_id=case[f"JY-{i}"], idempotency_key=f"k-{i}", business_key=f"JY-{i}",
+                              stage=stage, summary="受理，材料齐全" if i == 0 else "", recorded_on=dt.date(2026, 11, 2),
                               recorded_at=now + dt.timedelta(minutes=i)))
-        s.add(LedgerEntry(instance_id="inst-x", idempotency_key="k-x", business_key="JY-X", stage="review",
+        s.add(LedgerEntry(instance_id=case["JY-X"], idempotency_key="k-x", business_key="JY-X", stage="review",
                           summary="", recorded_on=dt.date(2026, 11, 3), recorded_at=now + dt.timedelta(days=1),
                           due_by=now, late=True))
     r = live.call("GET", "/api/v1/ledger?on=2026-11-02", as_="auditor")
@@ -123,7 +128,7 @@ def test_W_LEDGER_entries_of_a_day_are_listed_and_exported_as_csv(live, engine):
     assert rows[1][6] == "受理，材料齐全" and rows[1][7:] == ["", "no"]
     late = live.call("GET", "/api/v1/ledger.csv?late=true", as_="auditor")
     assert [row[3:] for row in csv.reader(io.StringIO(late.content.decode("utf-8-sig")))][1:] == [
-        ["JY-X", "inst-x", "review", "", now.isoformat(), "yes"]]
+        ["JY-X", case["JY-X"], "review", "", now.isoformat(), "yes"]]
     assert live.call("GET", "/api/v1/ledger?on=2026-13-01", as_="centre").status_code == 422
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import Conflict
+from engine.auth import Principal, scope
+from engine.errors import Conflict, Forbidden
 from engine.runtime.executor import CommandContext
 from engine.store.models import Instance
 
@@ -13,10 +14,14 @@ from engine.store.models import Instance
 class CancelInstance:
     instance_id: str
     reason: str
+    who: Principal | None = None  # a person: only a case in their scope; None: the system itself
     name: str = "cancel_instance"
 
     def execute(self, ctx: CommandContext) -> Instance:
         row = ctx.instance(self.instance_id)
+        if self.who is not None and not scope.sees_instance(ctx.session, self.who, row):
+            raise Forbidden(f"instance {row.id} is outside your scope ({scope.describe(self.who)})",
+                            {"instance": row.id})
         if row.status != "running":
             raise Conflict(f"instance {row.id} is {row.status}", {"instance": row.id, "status": row.status})
         workflow = ctx.workflow(row)

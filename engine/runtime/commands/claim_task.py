@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.auth import Principal, scope
 from engine.errors import Conflict, Forbidden
 from engine.runtime.executor import CommandContext
 from engine.store.models import HumanTask
@@ -16,22 +17,20 @@ def open_task(ctx: CommandContext, task_id: str) -> HumanTask:
     return row
 
 
-def check_candidate(row: HumanTask, groups: list[str], is_admin: bool) -> None:
-    if not is_admin and not set(groups) & set(row.candidate_groups):
-        raise Forbidden(f"task {row.id} is for {', '.join(row.candidate_groups) or 'nobody'}",
-                        {"task": row.id, "candidate_groups": row.candidate_groups})
+def check_candidate(row: HumanTask, who: Principal) -> None:
+    """The scope rule for acting on a task: its candidate groups and the case's region."""
+    scope.check_task_action(who, row)
 
 
 @dataclass
 class ClaimTask:
     task_id: str
-    groups: list[str]
-    is_admin: bool = False
+    who: Principal
     name: str = "claim_task"
 
     def execute(self, ctx: CommandContext) -> HumanTask:
         row = open_task(ctx, self.task_id)
-        check_candidate(row, self.groups, self.is_admin)
+        check_candidate(row, self.who)
         if row.assignee not in (None, ctx.actor):
             raise Conflict(f"task {row.id} is already claimed by {row.assignee}",
                            {"task": row.id, "assignee": row.assignee})

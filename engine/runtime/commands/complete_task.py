@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.auth import Principal
 from engine.errors import Conflict
 from engine.forms import validate_submission
 from engine.runtime import inspect
@@ -21,14 +22,13 @@ _DROP_CANDIDATES = CANDIDATES.delete().where(CANDIDATES.c.task_id == sa.bindpara
 @dataclass
 class CompleteTask:
     task_id: str
+    who: Principal
     data: dict[str, Any] = field(default_factory=dict)
-    groups: list[str] = field(default_factory=list)
-    is_admin: bool = False
     name: str = "complete_task"
 
     def execute(self, ctx: CommandContext) -> HumanTask:
         row = open_task(ctx, self.task_id)
-        check_candidate(row, self.groups, self.is_admin)
+        check_candidate(row, self.who)
         if row.assignee not in (None, ctx.actor):
             raise Conflict(f"task {row.id} is claimed by {row.assignee}", {"task": row.id, "assignee": row.assignee})
         instance = ctx.instance(row.instance_id)

@@ -1,5 +1,6 @@
 """Deliver a message to the waiting instance with a business key (staff, department
-systems and the 12345 platform send them through `POST /messages`)."""
+systems and the 12345 platform send them through `POST /messages`), if the sender is one
+the waiting element's rule names (engine/auth/senders.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import sqlalchemy as sa
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
-from engine.errors import Conflict, NotFound
+from engine.auth import Principal, senders
+from engine.errors import Conflict, Forbidden, NotFound
 from engine.runtime import inspect
 from engine.runtime.executor import CommandContext
 from engine.store.models import Instance
@@ -18,23 +20,17 @@ from engine.store.models import Instance
 
 @dataclass
 class CorrelateMessage:
-    """Deliver `message` to the running instance with `business_key`.
+    """Deliver `message` from `who` to the running instance with `business_key`.
 
-    `scope` narrows delivery to the waiting branch whose data matches it, e.g.
-    `{"department": "education"}` for a department system's answer: with several
-    departments handling one case in parallel, each answer must reach its own branch."""
+    Only the waiting branches whose rule admits `who` receive it: a department's answer
+    reaches that department's own branch, even with several departments handling one
+    case in parallel."""
 
     message: str
     business_key: str
+    who: Principal
     payload: dict[str, Any] = field(default_factory=dict)
-    scope: dict[str, Any] | None = None
     name: str = "correlate_message"
-
-    def _waiters(self, ctx: CommandContext, row: Instance) -> list[Any]:
-        waiters = inspect.message_waiters(ctx.workflow(row), self.message)
-        if self.scope:
-            waiters = [t for t in waiters if all(t.data.get(k) == v for k, v in self.scope.items())]
-        return waiters
 
     def execute(self, ctx: CommandContext) -> Instance:
         rows = ctx.session.scalars(sa.select(Instance).where(
@@ -42,20 +38,31 @@ class CorrelateMessage:
         if not rows:
             raise NotFound(f"no running instance has business key '{self.business_key}'",
                            {"business_key": self.business_key})
-        waiting = [(r, w) for r in rows if (w := self._waiters(ctx, r))]
+        waiting = [(r, w) for r in rows if (w := inspect.message_waiters(ctx.workflow(r), self.message))]
         if not waiting:
-            scope = f" for {self.scope}" if self.scope else ""
             raise Conflict(f"no instance with business key '{self.business_key}' is waiting for "
-                           f"message '{self.message}'{scope}",
-                           {"name": self.message, "business_key": self.business_key})
+                           f"message '{self.message}'", {"name": self.message, "business_key": self.business_key})
         if len(waiting) > 1:
             raise Conflict(f"{len(waiting)} instances with business key '{self.business_key}' wait for "
                            f"'{self.message}'; the key must be unique", {"business_key": self.business_key})
         row, waiters = waiting[0]
+        admitted = [(w, v) for w in waiters
+                    if (v := senders.verdict(ctx.session, self.who, senders.rule_of(w, self.message), row,
+                                             w.data)).allowed]
+        if not admitted:
+            rules = sorted({senders.rule_of(w, self.message) or "admin only" for w in waiters})
+            raise Forbidden(f"{self.who.username} may not send '{self.message}' to this case; the diagram allows: "
+                            f"{'; '.join(rules)}", {"name": self.message, "business_key": self.business_key,
+                                                    "element": inspect.bpmn_id(waiters[0])})
+        department = next((v.department for _, v in admitted if v.department), None)
         workflow = ctx.workflow(row)
-        # With a scope the event is aimed at the matching branch's (sub-)workflow only.
-        target = waiters[0].workflow if self.scope else None
-        event = BpmnEvent(MessageEventDefinition(self.message), dict(self.payload), target=target)
-        ctx.run_engine(workflow, lambda: workflow.send_event(event))
-        ctx.record(row, self.name, {"message": self.message, "payload": self.payload, "scope": self.scope})
+        # Aimed at the admitted branches' (sub-)workflows only, unless every waiting branch
+        # admits the sender (then the event goes everywhere, as BPMN has it).
+        targets = [None] if len(admitted) == len(waiters) and department is None else \
+            list({id(w.workflow): w.workflow for w, _ in admitted}.values())
+        for target in targets:
+            event = BpmnEvent(MessageEventDefinition(self.message), dict(self.payload), target=target)
+            ctx.run_engine(workflow, lambda e=event: workflow.send_event(e))
+        ctx.record(row, self.name, {"message": self.message, "payload": self.payload,
+                                    "scope": {"department": department} if department else None})
         return row

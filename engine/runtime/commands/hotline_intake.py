@@ -20,6 +20,7 @@ class HotlineIntake:
     definition: str
     data: dict[str, Any] = field(default_factory=dict)
     callback_url: str | None = None
+    region: str | None = None  # the ticket's, else the deployment's default region
     name: str = "hotline_intake"
 
     def execute(self, ctx: CommandContext) -> tuple[Instance, bool]:
@@ -27,7 +28,8 @@ class HotlineIntake:
         existing = ctx.get(HotlineTicket, self.ticket_id)
         if existing is not None:
             return ctx.returned(ctx.instance(existing.instance_id)), False
-        row = StartInstance(self.definition, self.data, business_key=f"12345-{self.ticket_id}").execute(ctx)
+        row = StartInstance(self.definition, self.data, business_key=f"12345-{self.ticket_id}",
+                             region=self.region).execute(ctx)
         ctx.session.add(HotlineTicket(ticket_id=self.ticket_id, instance_id=row.id, callback_url=self.callback_url,
                                       received_at=ctx.now))
         if self.callback_url:
