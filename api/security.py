@@ -1,7 +1,9 @@
-"""Bearer-token authentication and one authorization rule per endpoint.
+"""Authentication (bearer token or web session cookie) and one authorization rule per endpoint.
 
 `@rule(...)` states who may call a view; a request to a view without a rule is
-refused, so an endpoint cannot be added without deciding who may use it."""
+refused, so an endpoint cannot be added without deciding who may use it. A principal
+from a session cookie (api/sessions.py) and one from a bearer token pass the same
+check; cookie requests that change state must also carry the CSRF token."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 
+from api import sessions
 from engine.auth import Principal, principal_from_token, signatures, worker_tokens
 from engine.auth.worker_tokens import WorkerIdentity
 from engine.errors import Forbidden, Unauthorized
@@ -24,6 +27,13 @@ WORKER = "worker"
 # Outside systems may sign the request (HMAC, engine/auth/signatures.py) instead of
 # sending a bearer token; the principal is then the sender (`12345`, `dept:<code>`).
 SIGNED = "signed"
+# Also open to a user who must still replace a password someone else set (sign-out, the
+# password page); every other route refuses them until they have.
+FIRST_SIGN_IN = "first-sign-in"
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
 
 
 def rule(*roles: str) -> Callable[[F], F]:
@@ -35,7 +45,13 @@ def rule(*roles: str) -> Callable[[F], F]:
 
 
 def current_principal() -> Principal:
+    """Who is calling the view (bearer token or session cookie)."""
     return g.principal
+
+
+def is_page() -> bool:
+    """Whether the request is for a web page (the `web` blueprints) rather than the API."""
+    return (request.blueprint or "").split(".")[0] == "web"
 
 
 def current_worker() -> WorkerIdentity:
@@ -51,12 +67,17 @@ def _bearer() -> str:
 
 
 def _authenticate() -> Principal:
+    if "Authorization" not in request.headers:
+        if (who := sessions.principal()) is not None:
+            return who
+        if ended := g.get("session_ended"):
+            raise Unauthorized(ended)  # the cookie named a session that was revoked or expired
     token = _bearer()
     if worker_tokens.is_worker_token(token):
         raise Unauthorized("a worker token is valid only on the job endpoints (/api/v1/jobs)")
     engine = current_app.extensions["relief_engine"]
     with engine.db.reading() as s:
-        return principal_from_token(s, current_app.config["SECRET_KEY"], token)
+        return principal_from_token(s, current_app.config["SECRET_KEY"], token, engine.users.now())
 
 
 def _worker() -> WorkerIdentity:
@@ -89,12 +110,16 @@ def install(app: Flask) -> None:
     def _check() -> None:
         if request.endpoint is None:
             return  # 404/405: let Flask answer
-        if request.endpoint == "static" or request.endpoint.startswith("api-docs."):
+        if request.endpoint == "static" or request.endpoint.endswith(".static") \
+                or request.endpoint.startswith("api-docs."):
             return  # static assets and the API docs are public
         roles = getattr(app.view_functions[request.endpoint], "_relief_rule", None)
         if roles is None:
             raise Forbidden(f"endpoint {request.endpoint} has no authorization rule")
         if PUBLIC in roles:
+            if is_page():
+                g.principal = sessions.principal()  # a public page may still greet who is signed in
+                sessions.check_csrf()  # the sign-in form too (login CSRF)
             return
         if WORKER in roles:
             g.worker = _worker()
@@ -103,6 +128,10 @@ def install(app: Flask) -> None:
             g.principal = _signed()
             return
         g.principal = _authenticate()
+        if g.principal.extra.get("kind") == "web":
+            sessions.check_csrf()
+        if g.principal.extra.get("must_change_password") and FIRST_SIGN_IN not in roles:
+            raise PasswordChangeRequired("choose your own password first (the password page)")
         if AUTHENTICATED in roles:
             return
         if not g.principal.has_role(*roles):
