@@ -110,8 +110,7 @@ def install(app: Flask) -> None:
     def _check() -> None:
         if request.endpoint is None:
             return  # 404/405: let Flask answer
-        if request.endpoint == "static" or request.endpoint.endswith(".static") \
-                or request.endpoint.startswith("api-docs."):
+        if request.endpoint == "static" or request.endpoint.startswith("api-docs."):
             return  # static assets and the API docs are public
         roles = getattr(app.view_functions[request.endpoint], "_relief_rule", None)
         if roles is None:

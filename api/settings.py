@@ -25,7 +25,7 @@ class Settings:
     # are served behind HTTPS; RELIEF_COOKIE_SECURE=0 for a plain-HTTP intranet.
     cookie_secure: bool | None = None
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto count
-    login_rate: str = "20 per minute"  # sign-in requests per client address (web and token)
+    login_rate: str = "30 per minute"  # failed sign-in requests per client address (web and token)
     ratelimit_storage: str = "memory://"  # Flask-Limiter storage; the lockout itself is in the database
 
     @classmethod

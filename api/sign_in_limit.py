@@ -1,5 +1,7 @@
-"""Rate limit of sign-in requests per client address (Flask-Limiter), on the web sign-in
-form and on POST /api/v1/auth/token alike (one shared budget).
+"""Rate limit of failed sign-in requests per client address (Flask-Limiter), on the web
+sign-in form and on POST /api/v1/auth/token alike (one shared budget). Only refused
+requests count: a township office whose clerks all sign in at 8:30 behind one address
+is never slowed down, someone guessing passwords from it is.
 
 It caps how fast anyone can guess; the lockout after repeated failures, per account and
 per address, is kept in the database (engine/auth/lockout.py) so that every process of a
@@ -21,10 +23,11 @@ from api.settings import Settings
 
 
 def install(app: Flask, settings: Settings, endpoints: list[str]) -> None:
-    """Limit POSTs to `endpoints` (already registered) to `settings.login_rate` per address."""
+    """Limit failed POSTs to `endpoints` (already registered) to `settings.login_rate` per address."""
     limiter = Limiter(get_remote_address, app=app, storage_uri=settings.ratelimit_storage, headers_enabled=True,
                       default_limits=[])
-    shared = limiter.shared_limit(settings.login_rate, scope="sign-in", methods=["POST"])
+    shared = limiter.shared_limit(settings.login_rate, scope="sign-in", methods=["POST"],
+                                  deduct_when=lambda response: response.status_code >= 400)
     for endpoint in endpoints:
         # Wrapping keeps the view's `@rule` (functools.wraps copies its attributes).
         app.view_functions[endpoint] = shared(app.view_functions[endpoint])

@@ -25,5 +25,5 @@ def register(app: Flask) -> None:
         return {"principal": who, "nav_areas": nav.areas_for(who, header=True), "html_lang": i18n.html_lang(),
                 "locale": i18n.select_locale(), "roles": nav.ROLE_LABELS,
                 "large_font": bool(i18n.preference("large_font", False)),
-                "asset": lambda path: url_for("web.static", filename=path),
+                "asset": lambda path: url_for("web.asset", filename=path),
                 "vendor": lambda path: url_for("static", filename=f"vendor/{path}")}

@@ -30,6 +30,17 @@ FORMJS_MESSAGES = [
 ]
 
 
-def form_messages() -> list[dict[str, str]]:
-    """[{en, text}] for the wrapper: form-js's English message and ours in the page's language."""
-    return [{"en": en, "text": str(ours)} for en, ours in FORMJS_MESSAGES]
+# Words form-js writes into its own controls (a select's empty value, its search box).
+FORMJS_LABELS = [
+    ("Select", _l("请选择")),
+    ("Search", _l("搜索")),
+    ("No results", _l("没有匹配的选项")),
+    ("All values selected", _l("已全部选择")),
+]
+
+
+def form_messages() -> dict[str, list[dict[str, str]]]:
+    """For the wrapper: form-js's English messages and control words, and ours in the page's
+    language ({"messages": [{en, text}], "labels": [{en, text}]})."""
+    return {"messages": [{"en": en, "text": str(ours)} for en, ours in FORMJS_MESSAGES],
+            "labels": [{"en": en, "text": str(ours)} for en, ours in FORMJS_LABELS]}

@@ -35,6 +35,10 @@ class Client:
             self._tokens[username] = r.json()["token"]
         return self._tokens[username]
 
+    def forget(self, username: str) -> None:
+        """Drop the cached token of `username` (after a call that ended it, e.g. /auth/revoke)."""
+        self._tokens.pop(username, None)
+
     def call(self, method: str, path: str, as_: str | None = None, **kw) -> requests.Response:
         headers = kw.pop("headers", {})
         if as_:

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint
+from flask import Blueprint, send_from_directory
+from werkzeug.wrappers import Response
 
+from api.security import PUBLIC, rule
 from web.views import account, auth, definitions, home, users
 
 HERE = Path(__file__).resolve().parent.parent
+STATIC = HERE / "static"
 
 
 def blueprint() -> Blueprint:
     """A fresh `web` blueprint with every area under it (one per app: tests build many)."""
-    web = Blueprint("web", __name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
-                    static_url_path="/assets")
+    web = Blueprint("web", __name__, template_folder=str(HERE / "templates"))
+
+    @web.get("/assets/<path:filename>")
+    @rule(PUBLIC)
+    def asset(filename: str) -> Response:
+        """The web app's own CSS and JavaScript modules (web/static)."""
+        return send_from_directory(STATIC, filename)
+
     for area in (home.blp, auth.blp, account.blp, users.blp, definitions.blp):
         web.register_blueprint(area)
     return web

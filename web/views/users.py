@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from api.security import current_principal, rule
@@ -20,7 +20,7 @@ from web.nav import ROLE_LABELS
 from web.pages import PAGE_SIZE, Page, engine, page_offset
 
 blp = Blueprint("users", __name__, url_prefix="/admin/users")
-ROLE_CHOICES = [(code, ROLE_LABELS[code]) for code in ROLES]
+ROLE_CHOICES = [SelectChoice(code, ROLE_LABELS[code]) for code in ROLES]
 EVENT_LABELS = {
     "sign_in": _l("登录"), "sign_in_failed": _l("登录失败"), "locked_out": _l("登录失败次数过多，已锁定"),
     "sign_out": _l("退出"), "user_added": _l("添加账号"), "user_changed": _l("修改资料"),
@@ -31,10 +31,11 @@ _NAME = Regexp(r"^[A-Za-z0-9_.:-]*$", message=_l("只能包含字母、数字和
 
 class FilterForm(Form):
     q = StringField(_l("用户名或姓名"), validators=[Optional(), Length(max=80)])
-    role = SelectField(_l("角色"), choices=[("", _l("全部角色"))] + ROLE_CHOICES, validators=[Optional()])
+    role = SelectField(_l("角色"), choices=[SelectChoice("", _l("全部角色")), *ROLE_CHOICES], validators=[Optional()])
     group = StringField(_l("工作组"), validators=[Optional(), Length(max=80)])
     region = StringField(_l("区划代码（含下级）"), validators=[Optional(), Length(max=12)])
-    status = SelectField(_l("状态"), choices=[("", _l("全部")), ("active", _l("在用")), ("disabled", _l("已停用"))],
+    status = SelectField(_l("状态"), choices=[SelectChoice("", _l("全部")), SelectChoice("active", _l("在用")),
+                                           SelectChoice("disabled", _l("已停用"))],
                          validators=[Optional()])
 
 

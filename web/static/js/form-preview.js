@@ -9,7 +9,7 @@ if (root) {
   const result = root.querySelector(".form-preview__result");
   const output = root.querySelector("[data-output]");
   const form = await renderForm(root.querySelector(".form-preview__form"), readData(root.dataset.schema), {},
-    { messages: readData(root.dataset.messages) });
+    readData(root.dataset.messages));
   root.dataset.ready = "true";
   root.querySelector('[data-action="check"]').addEventListener("click", () => {
     const { data, errors } = form.submit();

@@ -43,9 +43,30 @@ function translatingModule(translate) {
   return { __init__: ["translateValidation"], translateValidation: ["type", TranslateValidation] };
 }
 
-// renderForm(element, schema, data, {messages, readOnly}) -> the form-js Form
+// form-js writes a few words into its controls ("Select", a "Search" placeholder): they
+// are replaced as they appear, since form-js re-renders them on every change.
+function translateControls(container, labels) {
+  const words = new Map(labels.map(({ en, text }) => [en, text]));
+  if (!words.size) return;
+  const fix = (root) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = words.get(node.nodeValue.trim());
+      if (text) node.nodeValue = text;
+    }
+    for (const input of root.querySelectorAll("input[placeholder]")) {
+      const text = words.get(input.placeholder);
+      if (text) input.placeholder = text;
+    }
+  };
+  fix(container);
+  new MutationObserver(() => fix(container)).observe(container, { childList: true, subtree: true, characterData: true });
+}
+
+// renderForm(element, schema, data, {messages, labels, readOnly}) -> the form-js Form
 // (form.validate() shows and returns {fieldId: [messages]}; form.submit() returns {data, errors}).
-export async function renderForm(container, schema, data = {}, { messages = [], readOnly = false } = {}) {
+// `messages` and `labels` come from web/formjs.py's form_messages() (a json_data block).
+export async function renderForm(container, schema, data = {}, { messages = [], labels = [], readOnly = false } = {}) {
   if (!window.FormViewer) throw new Error("vendor/form-js/form-viewer.umd.js is not loaded");
   const form = new window.FormViewer.Form({
     container,
@@ -53,5 +74,6 @@ export async function renderForm(container, schema, data = {}, { messages = [], 
   });
   await form.importSchema(schema, data);
   if (readOnly) form.setProperty("readOnly", true);
+  translateControls(container, labels);
   return form;
 }
