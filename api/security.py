@@ -105,6 +105,11 @@ def _signed() -> Principal:
     return Principal(sender, ("system",), extra={"signed": True})
 
 
+def _check_password_change(who: Principal | None, roles: tuple[str, ...]) -> None:
+    if who is not None and who.extra.get("must_change_password") and FIRST_SIGN_IN not in roles:
+        raise PasswordChangeRequired("choose your own password first (the password page)")
+
+
 def install(app: Flask) -> None:
     @app.before_request
     def _check() -> None:
@@ -119,6 +124,7 @@ def install(app: Flask) -> None:
             if is_page():
                 g.principal = sessions.principal()  # a public page may still greet who is signed in
                 sessions.check_csrf()  # the sign-in form too (login CSRF)
+                _check_password_change(g.principal, roles)
             return
         if WORKER in roles:
             g.worker = _worker()
@@ -129,8 +135,7 @@ def install(app: Flask) -> None:
         g.principal = _authenticate()
         if g.principal.extra.get("kind") == "web":
             sessions.check_csrf()
-        if g.principal.extra.get("must_change_password") and FIRST_SIGN_IN not in roles:
-            raise PasswordChangeRequired("choose your own password first (the password page)")
+        _check_password_change(g.principal, roles)
         if AUTHENTICATED in roles:
             return
         if not g.principal.has_role(*roles):

@@ -3,7 +3,7 @@ public commands and queries, the same ones the JSON API calls. How to add a page
 
 from __future__ import annotations
 
-from flask import Flask, url_for
+from flask import Flask, g, url_for
 
 SIGN_IN_ENDPOINT = "web.auth.sign_in"
 
@@ -23,7 +23,7 @@ def register(app: Flask) -> None:
     def _page_context() -> dict[str, object]:
         who = pages.principal()
         return {"principal": who, "nav_areas": nav.areas_for(who, header=True), "html_lang": i18n.html_lang(),
-                "locale": i18n.select_locale(), "roles": nav.ROLE_LABELS,
+                "locale": i18n.select_locale(), "roles": nav.ROLE_LABELS, "session_ended": g.get("session_ended"),
                 "large_font": bool(i18n.preference("large_font", False)),
                 "asset": lambda path: url_for("web.asset", filename=path),
                 "vendor": lambda path: url_for("static", filename=f"vendor/{path}")}

@@ -48,8 +48,12 @@ class Tab:
         self.go("/")
         self.page.fill("#username", username)
         self.page.fill("#password", password)
-        self.page.click("button:has-text('登录'), button:has-text('Sign in')")
-        self.page.wait_for_load_state()
+        self.submit("button:has-text('登录'), button:has-text('Sign in')")
+
+    def submit(self, selector: str) -> None:
+        """Click a button that submits a form, and wait for the page that answers."""
+        with self.page.expect_navigation():
+            self.page.click(selector)
 
     def cookies(self) -> list[dict[str, Any]]:
         return self.page.context.cookies()

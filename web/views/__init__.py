@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Blueprint, send_from_directory
 from werkzeug.wrappers import Response
 
-from api.security import PUBLIC, rule
+from api.security import FIRST_SIGN_IN, PUBLIC, rule
 from web.views import account, auth, definitions, home, users
 
 HERE = Path(__file__).resolve().parent.parent
@@ -19,7 +19,7 @@ def blueprint() -> Blueprint:
     web = Blueprint("web", __name__, template_folder=str(HERE / "templates"))
 
     @web.get("/assets/<path:filename>")
-    @rule(PUBLIC)
+    @rule(PUBLIC, FIRST_SIGN_IN)
     def asset(filename: str) -> Response:
         """The web app's own CSS and JavaScript modules (web/static)."""
         return send_from_directory(STATIC, filename)

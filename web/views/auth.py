@@ -41,7 +41,7 @@ def lockout_message(err: TooManyAttempts) -> str:
 
 
 @blp.route("/sign-in", methods=["GET", "POST"])
-@rule(PUBLIC)
+@rule(PUBLIC, FIRST_SIGN_IN)
 def sign_in() -> ResponseReturnValue:
     """The sign-in form; on success, the page asked for before (`next`) or the home page."""
     if request.method == "GET" and principal() is not None:

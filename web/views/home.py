@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
-from api.security import PUBLIC, STAFF, rule
+from api.security import FIRST_SIGN_IN, PUBLIC, STAFF, rule
 from engine import queries
 from web.nav import areas_for
 from web.pages import engine, principal, safe_next
@@ -32,7 +32,7 @@ def index() -> str:
 
 
 @blp.post("/preferences")
-@rule(PUBLIC)
+@rule(PUBLIC, FIRST_SIGN_IN)
 def preferences() -> Response:
     """Switch the language or large-font mode: kept for this browser, and for the user when signed in."""
     changed: dict[str, object] = {}
