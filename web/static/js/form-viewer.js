@@ -46,13 +46,14 @@ function translatingModule(translate) {
 // form-js writes a few words into its controls ("Select", a "Search" placeholder): they
 // are replaced as they appear, since form-js re-renders them on every change.
 function translateControls(container, labels) {
-  const words = new Map(labels.map(({ en, text }) => [en, text]));
+  // Only words that change: writing a text node fires the observer again.
+  const words = new Map(labels.filter(({ en, text }) => en !== text).map(({ en, text }) => [en, text]));
   if (!words.size) return;
   const fix = (root) => {
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const text = words.get(node.nodeValue.trim());
-      if (text) node.nodeValue = text;
+      if (text && node.nodeValue !== text) node.nodeValue = text;
     }
     for (const input of root.querySelectorAll("input[placeholder]")) {
       const text = words.get(input.placeholder);
