@@ -157,7 +157,7 @@ def demo(host: str, port: int) -> None:
     click.echo("\n社会救助“一门受理、协同办理” demo")
     click.echo(f"  database:    {settings.database_url}")
     click.echo(f"  definitions: {', '.join(versions)}")
-    click.echo(f"  open:        http://{host}:{port}/  (API docs; OpenAPI at /api/v1/openapi.json)")
+    click.echo(f"  open:        http://{host}:{port}/  (sign in; API docs at /api/v1/docs)")
     click.echo(f"  accounts (password '{demo_data.DEMO_PASSWORD}', demo mode only):")
     for username, what in demo_data.demo_accounts():
         click.echo(f"    {username:<26} {what}")
