@@ -141,3 +141,40 @@ def test_X_DESIGN_deployed_diagram_and_forms_for_the_viewers(live, scenario):
                      as_="window").status_code == 404
     assert live.call("GET", "/api/v1/definitions/99999/diagram", as_="window").status_code == 404
     assert live.call("GET", "/api/v1/definitions/x1/diagram", as_="window").json()["error"] == "not_found"
+
+
+def test_J_SEC_no_token_for_an_account_whose_password_someone_else_chose(live, engine):
+    _user(engine, "tok-temp")
+    engine.users.set_password("admin", "tok-temp", "temporary-pass-1", temporary=True)
+    r = _token(live, "tok-temp", "temporary-pass-1")
+    assert r.status_code == 403 and r.json()["details"] == {"password_change_required": True}
+
+
+def _sign_in_cookie(app, base_url: str = "http://relief.example.gov.cn", **headers: str) -> str:
+    client = app.test_client()
+    page = client.get("/", base_url=base_url, headers=headers).get_data(as_text=True)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    # over HTTPS, Flask-WTF also wants the same-site Referer a browser sends
+    scheme = headers.get("X-Forwarded-Proto") or base_url.split(":")[0]
+    referer = f"{scheme}://{base_url.split('://')[1]}/"
+    r = client.post("/sign-in", base_url=base_url, headers={**headers, "Referer": referer},
+                    data={"username": "window", "password": DEMO_PASSWORD, "csrf_token": csrf})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    return r.headers["Set-Cookie"]
+
+
+def test_J_SEC_session_cookie_is_secure_in_production_and_behind_https(engine, tmp_path, live):
+    from api.app import create_app
+    from api.settings import Settings
+
+    def app(**overrides):
+        return create_app(Settings.from_env(database_url=engine.db.url, var_dir=tmp_path,
+                                            secret_key="cookie-test-secret", **overrides), engine)
+
+    assert "Secure" in _sign_in_cookie(app(mode="production"), "https://relief.example.gov.cn")
+    assert "Secure" not in _sign_in_cookie(app(mode="test"))
+    # behind a trusted HTTPS proxy, the cookie is Secure whatever the mode
+    proxied = app(mode="test", trusted_proxies=1)
+    assert "Secure" in _sign_in_cookie(proxied, **{"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.1.2.3"})
+    # an untrusted X-Forwarded-Proto changes nothing
+    assert "Secure" not in _sign_in_cookie(app(mode="test"), **{"X-Forwarded-Proto": "https"})
