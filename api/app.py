@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, redirect
-from werkzeug.wrappers import Response
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import errors, security
+import web
+from api import errors, headers, security, sessions, sign_in_limit
 from api.routes import BLUEPRINTS
 from api.settings import Settings
 from engine.clock import Clock, SharedClock
@@ -55,12 +56,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     errors.register(app)
+    sessions.install(app, settings)
     security.install(app)
-
-    @app.get("/")
-    @security.rule(security.PUBLIC)
-    def index() -> Response:
-        """Until the staff app exists, the front page is the interactive API docs."""
-        return redirect("/api/v1/docs")
-
+    headers.install(app)
+    web.register(app)  # the staff web app: `/` is its sign-in or home page
+    sign_in_limit.install(app, settings, ["auth.token", web.SIGN_IN_ENDPOINT])
+    if settings.trusted_proxies:
+        # Behind N reverse proxies: the client's address and HTTPS come from their headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies, x_host=settings.trusted_proxies)
     return app

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from api import cli_calendar
+from api import cli_calendar, cli_users
 from api.app import create_app, make_engine
 from api.settings import Settings
 from engine.auth.users import to_principal
@@ -159,7 +159,7 @@ def demo(host: str, port: int) -> None:
     click.echo("\n社会救助“一门受理、协同办理” demo")
     click.echo(f"  database:    {settings.database_url}")
     click.echo(f"  definitions: {', '.join(versions)}")
-    click.echo(f"  open:        http://{host}:{port}/  (API docs; OpenAPI at /api/v1/openapi.json)")
+    click.echo(f"  open:        http://{host}:{port}/  (sign in; API docs at /api/v1/docs)")
     click.echo(f"  accounts (password '{demo_data.DEMO_PASSWORD}', demo mode only):")
     for username, what in demo_data.demo_accounts():
         click.echo(f"    {username:<26} {what}")
@@ -208,6 +208,7 @@ def complete(task_id: str, data: str | None, actor: str) -> None:
 
 
 cli_calendar.attach(main)  # relief calendar …, relief scheduler, relief clock …
+cli_users.attach(main)  # relief users …
 
 
 def _attach_worker_commands() -> None:

@@ -45,7 +45,9 @@ class ReliefApi(Api):
 def register(app: Flask) -> None:
     @app.errorhandler(ReliefError)
     def _relief_error(err: ReliefError) -> ResponseReturnValue:
-        return jsonify(err.to_dict()), err.status
+        # A lockout says when to come back (engine/auth/lockout.py).
+        retry = err.details.get("retry_after_seconds")
+        return jsonify(err.to_dict()), err.status, ({"Retry-After": str(retry)} if retry else {})
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> ResponseReturnValue:

@@ -29,6 +29,10 @@ class Token(Schema):
     groups = fields.List(fields.String())
 
 
+class FormKeys(Schema):
+    forms = fields.List(fields.String(), metadata={"description": "form keys, e.g. jiangyin/accept.json"})
+
+
 class DefinitionOut(Schema):
     id = fields.Integer()
     key = fields.String()

@@ -1,7 +1,9 @@
-"""Bearer-token authentication and one authorization rule per endpoint.
+"""Authentication (bearer token or web session cookie) and one authorization rule per endpoint.
 
 `@rule(...)` states who may call a view; a request to a view without a rule is
-refused, so an endpoint cannot be added without deciding who may use it."""
+refused, so an endpoint cannot be added without deciding who may use it. A principal
+from a session cookie (api/sessions.py) and one from a bearer token pass the same
+check; cookie requests that change state must also carry the CSRF token."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 
+from api import sessions
 from engine.auth import Principal, principal_from_token, signatures, worker_tokens
 from engine.auth.worker_tokens import WorkerIdentity
 from engine.errors import Forbidden, Unauthorized
@@ -28,6 +31,13 @@ SIGNED = "signed"
 # "system" (none today: the 12345 platform signs its one route, the intake): a bearer
 # token of theirs opens nothing else (issue 9, defect 9).
 SYSTEM = "system"
+# Also open to a user who must still replace a password someone else set (sign-out, the
+# password page); every other route refuses them until they have.
+FIRST_SIGN_IN = "first-sign-in"
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
 
 
 def rule(*roles: str) -> Callable[[F], F]:
@@ -39,7 +49,13 @@ def rule(*roles: str) -> Callable[[F], F]:
 
 
 def current_principal() -> Principal:
+    """Who is calling the view (bearer token or session cookie)."""
     return g.principal
+
+
+def is_page() -> bool:
+    """Whether the request is for a web page (the `web` blueprints) rather than the API."""
+    return (request.blueprint or "").split(".")[0] == "web"
 
 
 def current_worker() -> WorkerIdentity:
@@ -55,12 +71,17 @@ def _bearer() -> str:
 
 
 def _authenticate() -> Principal:
+    if "Authorization" not in request.headers:
+        if (who := sessions.principal()) is not None:
+            return who
+        if ended := g.get("session_ended"):
+            raise Unauthorized(ended)  # the cookie named a session that was revoked or expired
     token = _bearer()
     if worker_tokens.is_worker_token(token):
         raise Unauthorized("a worker token is valid only on the job endpoints (/api/v1/jobs)")
     engine = current_app.extensions["relief_engine"]
     with engine.db.reading() as s:
-        return principal_from_token(s, current_app.config["SECRET_KEY"], token)
+        return principal_from_token(s, current_app.config["SECRET_KEY"], token, engine.users.now())
 
 
 def _worker() -> WorkerIdentity:
@@ -89,6 +110,11 @@ def _signed() -> Principal:
     return Principal(sender, (SYSTEM,), department=department, extra={"signed": True})
 
 
+def _check_password_change(who: Principal | None, roles: tuple[str, ...]) -> None:
+    if who is not None and who.extra.get("must_change_password") and FIRST_SIGN_IN not in roles:
+        raise PasswordChangeRequired("choose your own password first (the password page)")
+
+
 def install(app: Flask) -> None:
     @app.before_request
     def _check() -> None:
@@ -100,6 +126,10 @@ def install(app: Flask) -> None:
         if roles is None:
             raise Forbidden(f"endpoint {request.endpoint} has no authorization rule")
         if PUBLIC in roles:
+            if is_page():
+                g.principal = sessions.principal()  # a public page may still greet who is signed in
+                sessions.check_csrf()  # the sign-in form too (login CSRF)
+                _check_password_change(g.principal, roles)
             return
         if WORKER in roles:
             g.worker = _worker()
@@ -111,6 +141,9 @@ def install(app: Flask) -> None:
         if SYSTEM in g.principal.roles and SYSTEM not in roles and not g.principal.is_admin:
             raise Forbidden("a system account has no access here (the 12345 platform signs its intake requests)",
                             {"roles": list(roles)})
+        if g.principal.extra.get("kind") == "web":
+            sessions.check_csrf()
+        _check_password_change(g.principal, roles)
         if AUTHENTICATED in roles:
             return
         if not g.principal.has_role(*roles):

@@ -22,11 +22,18 @@ class Settings:
     var_dir: Path = field(default_factory=lambda: ROOT / "var")
     run_background: bool = True  # scheduler and in-process workers inside `relief serve`
     default_region: str | None = None  # GB/T 2260 code of cases whose starter names none (12345 tickets)
+    # Session cookies only over HTTPS: on by default in production (None), where pages
+    # are served behind HTTPS; RELIEF_COOKIE_SECURE=0 for a plain-HTTP intranet.
+    cookie_secure: bool | None = None
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto count
+    login_rate: str = "30 per minute"  # failed sign-in requests per client address (web and token)
+    ratelimit_storage: str = "memory://"  # Flask-Limiter storage; the lockout itself is in the database
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """RELIEF_DATABASE_URL, RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_VAR_DIR, RELIEF_FORMS_ROOT,
-        RELIEF_OFFICE_CLOSE, RELIEF_DEFAULT_REGION."""
+        RELIEF_OFFICE_CLOSE, RELIEF_DEFAULT_REGION, RELIEF_COOKIE_SECURE, RELIEF_TRUSTED_PROXIES, RELIEF_LOGIN_RATE,
+        RELIEF_RATELIMIT_STORAGE."""
         s = cls()
         s.var_dir = Path(os.environ.get("RELIEF_VAR_DIR", s.var_dir))
         s.mode = os.environ.get("RELIEF_MODE", s.mode)
@@ -35,6 +42,13 @@ class Settings:
         s.forms_root = Path(os.environ.get("RELIEF_FORMS_ROOT", s.forms_root))
         s.office_close = os.environ.get("RELIEF_OFFICE_CLOSE", s.office_close)
         s.default_region = os.environ.get("RELIEF_DEFAULT_REGION") or None
+        if (secure := os.environ.get("RELIEF_COOKIE_SECURE", "").strip().lower()) in ("1", "true", "yes"):
+            s.cookie_secure = True
+        elif secure in ("0", "false", "no"):
+            s.cookie_secure = False
+        s.trusted_proxies = _int_env("RELIEF_TRUSTED_PROXIES", s.trusted_proxies)
+        s.login_rate = os.environ.get("RELIEF_LOGIN_RATE", s.login_rate)
+        s.ratelimit_storage = os.environ.get("RELIEF_RATELIMIT_STORAGE", s.ratelimit_storage)
         for key, value in overrides.items():
             setattr(s, key, value)
         if s.mode not in MODES:
@@ -47,6 +61,15 @@ class Settings:
                 raise ValueError("RELIEF_SECRET_KEY must be set in production mode")
             s.secret_key = _local_secret(s.var_dir)
         return s
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number, not '{value}'")
+    return int(value)
 
 
 def _local_secret(var_dir: Path) -> str:

@@ -67,3 +67,11 @@ class Forbidden(ReliefError):
 class Unauthorized(ReliefError):
     code = "unauthorized"
     status = 401
+
+
+class TooManyAttempts(ReliefError):
+    """Too many failed sign-ins: locked out until `details['retry_at']`
+    (`retry_after_seconds` from now)."""
+
+    code = "too_many_attempts"
+    status = 429

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.auth import Principal, scope
+from engine.auth.directory import UserDirectory
 from engine.calendar import OFFICE_CLOSE
 from engine.calendar.executor import CalendarExecutor
 from engine.calendar.shared import SharedSettings
@@ -19,6 +20,7 @@ from engine.clock import AdjustableClock, Clock
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
 from engine.errors import Forbidden, NotFound
+from engine.forms import FormDefinition
 from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
@@ -26,7 +28,7 @@ from engine.runtime.executor import Executor
 from engine.runtime.push import PushTarget
 from engine.store import migrate
 from engine.store.db import Database
-from engine.store.models import Definition, HumanTask, Instance, Job, Timer
+from engine.store.models import Definition, DeploymentFile, HumanTask, Instance, Job, Timer
 
 
 class Engine(ScopedReads):
@@ -50,6 +52,8 @@ class Engine(ScopedReads):
         self.known_topics = known_topics
         # The region of cases whose starter has none and names none (12345 tickets).
         self.default_region = scope.valid_region(default_region, "RELIEF_DEFAULT_REGION")
+        # People: sign-in, sessions and tokens, lockout, user administration.
+        self.users = UserDirectory(self.db)
 
     # schema ---------------------------------------------------------------
     def upgrade_schema(self) -> None:
@@ -68,6 +72,32 @@ class Engine(ScopedReads):
     def definitions(self) -> list[Definition]:
         with self.db.reading() as s:
             return list(s.scalars(sa.select(Definition).order_by(Definition.key, Definition.version)))
+
+    def definition(self, definition_id: int) -> Definition:
+        with self.db.reading() as s:
+            row = s.get(Definition, definition_id)
+        if row is None:
+            raise NotFound(f"definition {definition_id} does not exist", {"definition": definition_id})
+        return row
+
+    def definition_diagram(self, definition: Definition) -> bytes:
+        """The BPMN file (with its diagram) that holds `definition`'s process, as deployed."""
+        with self.db.reading() as s:
+            name = self.specs.process(s, definition).file
+            return s.scalar(sa.select(DeploymentFile.content).where(
+                DeploymentFile.deployment_id == definition.deployment_id, DeploymentFile.name == name))
+
+    def definition_forms(self, definition: Definition) -> list[str]:
+        """The keys of the forms deployed with `definition`."""
+        with self.db.reading() as s:
+            return list(s.scalars(sa.select(DeploymentFile.name).where(
+                DeploymentFile.deployment_id == definition.deployment_id, DeploymentFile.kind == "form")
+                .order_by(DeploymentFile.name)))
+
+    def definition_form(self, definition: Definition, key: str) -> FormDefinition:
+        """A form as deployed with `definition` (404 when it is not part of it)."""
+        with self.db.reading() as s:
+            return self.specs.form(s, definition.deployment_id, key)
 
     # commands ---------------------------------------------------------------
     def start(self, definition: str, data: dict[str, Any], business_key: str | None, who: Principal | str,
@@ -315,6 +345,10 @@ class Engine(ScopedReads):
         cal = self.calendar.current()
         due = cal.add_working_days(start, n, region)
         return due, cal.is_provisional(as_local_datetime(due).date())
+
+    def working_days_between(self, after: dt.date, through: dt.date, region: str | None = None) -> int:
+        """Working days after `after` up to and including `through` (deadline badges)."""
+        return self.calendar.current().working_days_between(after, through, region)
 
     def advance_clock(self, delta: dt.timedelta) -> dt.datetime:
         """Move an adjustable clock (test and demo mode only)."""

@@ -126,6 +126,14 @@ class WorkingCalendar:
                 remaining -= 1
         return self.close_of(day).isoformat()
 
+    def working_days_between(self, after: dt.date, through: dt.date, region: str | None = None) -> int:
+        """How many working days lie after `after` up to and including `through` (0 if none)."""
+        count, day = 0, after
+        while day < through:
+            day += dt.timedelta(days=1)
+            count += self.is_working_day(day, region)
+        return count
+
     def add_calendar_days(self, start: Moment, n: int) -> str:
         """Office close of the day `n` calendar days after `start`'s day."""
         day = as_local_datetime(start).date() + dt.timedelta(days=int(n))

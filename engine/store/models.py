@@ -23,6 +23,11 @@ class User(Base):
     region: Mapped[str | None] = mapped_column(sa.String(40))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # Set when someone else chose the password (an admin, an import): the user must pick
+    # their own at the next web sign-in before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Remembered per user across devices: {"locale": "en", "large_font": true}.
+    preferences: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict, server_default="{}")
 
 
 class Deployment(Base):

@@ -35,6 +35,10 @@ class Client:
             self._tokens[username] = r.json()["token"]
         return self._tokens[username]
 
+    def forget(self, username: str) -> None:
+        """Drop the cached token of `username` (after a call that ended it, e.g. /auth/revoke)."""
+        self._tokens.pop(username, None)
+
     def call(self, method: str, path: str, as_: str | None = None, **kw) -> requests.Response:
         headers = kw.pop("headers", {})
         if as_:
@@ -43,10 +47,10 @@ class Client:
 
 
 @contextmanager
-def serving(engine: Engine, var_dir: Path, mode: str = "test") -> Iterator[Client]:
-    """The app around `engine` on a free local port, in `mode`, for the block's duration."""
+def serving(engine: Engine, var_dir: Path, mode: str = "test", **overrides: object) -> Iterator[Client]:
+    """The app around `engine` on a free local port, in `mode` (and other settings), for the block's duration."""
     settings = Settings.from_env(mode=mode, database_url=engine.db.url, var_dir=var_dir,
-                                 secret_key="test-secret-key-not-for-production")
+                                 secret_key="test-secret-key-not-for-production", **overrides)
     app = create_app(settings, engine)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -19,6 +19,7 @@ TRUNCATE_ORDER = [
     "ledger_entries", "dispatches", "registry_members", "aid_grants",
     "hotline_tickets", "seen_signatures", "worker_credentials",
     "calendar_overrides", "calendar_years", "engine_settings",
+    "auth_sessions", "login_throttles", "account_events",
 ]
 
 

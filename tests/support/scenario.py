@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from api.demo import JIANGYIN
 from engine.auth import Principal
 from engine.calendar import add_working_days
 from engine.service import Engine
@@ -30,9 +31,10 @@ def local(moment: Any) -> dt.datetime:
     return moment.astimezone(SHANGHAI)
 
 
-def staff(group: str) -> Principal:
-    """A staff member of `group` (the roles are irrelevant to the engine's task rules)."""
-    return Principal(username=f"user-{group.replace(':', '-')}", roles=("clerk",), groups=(group,))
+def staff(group: str, region: str | None = JIANGYIN) -> Principal:
+    """A staff member of `group` in the demo county, where scenario cases start (the roles
+    are irrelevant to the engine's task rules; groups and region are what it checks)."""
+    return Principal(username=f"user-{group.replace(':', '-')}", roles=("clerk",), groups=(group,), region=region)
 
 
 class Case:
@@ -145,8 +147,10 @@ class Scenario:
         self.engine.clock.reset_to(dt.datetime.fromisoformat(moment) if isinstance(moment, str) else moment)
 
     def start(self, definition: str, data: dict[str, Any] | None = None, business_key: str | None = None,
-              actor: str = "window-clerk") -> Case:
-        instance = self.engine.start(definition, data or {}, business_key, actor)
+              actor: str = "window-clerk", region: str | None = JIANGYIN) -> Case:
+        """Start a case as the system would for `actor`, in the demo county unless told
+        otherwise (so the demo accounts' region scope lets them see it)."""
+        instance = self.engine.start(definition, data or {}, business_key, actor, region=region)
         case = Case(self, instance.id)
         case.run_workers()
         return case

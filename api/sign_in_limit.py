@@ -1,0 +1,57 @@
+"""Rate limit of failed sign-in requests per client address (Flask-Limiter), on the web
+sign-in form and on POST /api/v1/auth/token alike (one shared budget). Only refused
+requests count: a township office whose clerks all sign in at 8:30 behind one address
+is never slowed down, someone guessing passwords from it is.
+
+It caps how fast anyone can guess; the lockout after repeated failures, per account and
+per address, is kept in the database (engine/auth/lockout.py) so that every process of a
+deployment counts the same failures. The limiter's own counts are per process unless
+RELIEF_RATELIMIT_STORAGE names a shared store (e.g. redis://…)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+from api.settings import Settings
+
+
+def install(app: Flask, settings: Settings, endpoints: list[str]) -> None:
+    """Limit failed POSTs to `endpoints` (already registered) to `settings.login_rate` per address."""
+    limiter = Limiter(get_remote_address, app=app, storage_uri=settings.ratelimit_storage, headers_enabled=True,
+                      default_limits=[])
+    shared = limiter.shared_limit(settings.login_rate, scope="sign-in", methods=["POST"],
+                                  deduct_when=lambda response: response.status_code >= 400)
+    for endpoint in endpoints:
+        # Wrapping keeps the view's `@rule` (functools.wraps copies its attributes).
+        app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+    app.extensions["relief_limiter"] = limiter
+    register_api_error(app)
+
+
+def retry_after(err: RateLimitExceeded) -> int:
+    """Seconds until the limit that refused the request lets the address try again."""
+    limiter: Limiter = current_app.extensions["relief_limiter"]
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
+
+
+def register_api_error(app: Flask) -> None:
+    """The API's answer to a refused sign-in request: 429, JSON, and Retry-After (pages
+    answer with their own error page: blueprint handlers come first)."""
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(err: RateLimitExceeded) -> ResponseReturnValue:
+        seconds = retry_after(err)
+        body = {"error": "too_many_requests",
+                "message": f"too many sign-in requests from this address; try again in {seconds} s",
+                "details": {"retry_after_seconds": seconds}}
+        return jsonify(body), 429, {"Retry-After": str(seconds)}

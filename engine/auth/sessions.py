@@ -1,0 +1,72 @@
+"""Server-side sign-in sessions: every web session cookie and every bearer token names
+one row of `auth_sessions`, so either can be revoked (sign-out, a disabled user, a new
+password) and is refused from then on, whatever its signature says."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.errors import Unauthorized
+from engine.store.auth_models import AuthSession
+from engine.store.models import User
+
+KINDS = ("web", "token")
+# Rows past their expiry are kept this long (who signed in from where), then pruned.
+KEEP_EXPIRED = dt.timedelta(days=30)
+
+
+def session_id(secret: str) -> str:
+    """The stored id of a session: the SHA-256 of the secret its cookie or token carries."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def open_session(s: Session, user: User, kind: str, client: str | None, now: dt.datetime,
+                 lifetime: dt.timedelta) -> str:
+    """Record a new sign-in of `user`; returns the secret (shown to the client only)."""
+    assert kind in KINDS
+    s.execute(sa.delete(AuthSession).where(AuthSession.expires_at < now - KEEP_EXPIRED))
+    secret = secrets.token_urlsafe(32)
+    s.add(AuthSession(id=session_id(secret), user_id=user.id, kind=kind, client=(client or "")[:64] or None,
+                      created_at=now, expires_at=now + lifetime))
+    return secret
+
+
+def user_of(s: Session, secret: str, kind: str, now: dt.datetime) -> tuple[User, AuthSession]:
+    """The active user of a live session of `kind`; Unauthorized when it was revoked, has
+    expired, or its user was disabled (one indexed read: this runs on every request)."""
+    found = s.execute(sa.select(User, AuthSession).join(AuthSession, AuthSession.user_id == User.id)
+                      .where(AuthSession.id == session_id(secret), AuthSession.kind == kind)).first()
+    if found is None:
+        raise Unauthorized("the sign-in is not known here; sign in again")
+    user, row = found
+    if row.revoked_at is not None:
+        raise Unauthorized(f"this sign-in was ended ({row.revoked_reason}); sign in again",
+                           {"revoked": row.revoked_reason})
+    if row.expires_at <= now:
+        raise Unauthorized("this sign-in has expired; sign in again")
+    if not user.active:
+        raise Unauthorized("this account is disabled")
+    return user, row
+
+
+def revoke(s: Session, sid: str, reason: str, now: dt.datetime) -> bool:
+    """End the session of id `sid`; False when it was unknown or already ended."""
+    done = s.execute(sa.update(AuthSession).where(AuthSession.id == sid,
+                                                  AuthSession.revoked_at.is_(None))
+                     .values(revoked_at=now, revoked_reason=reason))
+    return bool(done.rowcount)
+
+
+def revoke_user(s: Session, user_id: int, reason: str, now: dt.datetime, keep: str | None = None) -> int:
+    """End every live session of a user (but `keep`, the id of the one that asked);
+    returns how many were ended."""
+    q = sa.update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None),
+                                     AuthSession.expires_at > now)
+    if keep is not None:
+        q = q.where(AuthSession.id != keep)
+    return s.execute(q.values(revoked_at=now, revoked_reason=reason)).rowcount or 0

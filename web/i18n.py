@@ -1,0 +1,66 @@
+"""Languages (Flask-Babel): Simplified Chinese first, English second; dates as people
+read them; the chosen language remembered per user (or, before sign-in, per browser).
+
+Message ids are the Chinese texts themselves: the pages read as they will be shown, and
+a missing English translation falls back to Chinese, never to a code. Catalogs live in
+web/translations (made by `make translations`, see web/README.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Flask, g, session
+from flask_babel import Babel, format_date, format_time, get_locale
+
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+TIMEZONE = "Asia/Shanghai"
+TRANSLATIONS = Path(__file__).with_name("translations")
+# How people read a date: 2026年12月7日 星期一 / Monday 7 December 2026.
+DATE_PATTERNS = {"zh": "y年M月d日 EEEE", "en": "EEEE d MMMM y"}
+
+
+def preference(key: str, default: object = None) -> object:
+    """A display preference: the signed-in user's own, else this browser session's."""
+    who = g.get("principal")
+    prefs = who.extra.get("preferences", {}) if who is not None else {}
+    if key in prefs:
+        return prefs[key]
+    return session.get(f"pref_{key}", default)
+
+
+def select_locale() -> str:
+    chosen = preference("locale", DEFAULT_LOCALE)
+    return chosen if chosen in LOCALES else DEFAULT_LOCALE
+
+
+def install(app: Flask) -> None:
+    app.config.update(BABEL_DEFAULT_LOCALE=DEFAULT_LOCALE, BABEL_DEFAULT_TIMEZONE=TIMEZONE,
+                      BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS))
+    Babel(app, locale_selector=select_locale)
+    app.add_template_filter(date_filter, "date")
+    app.add_template_filter(datetime_filter, "datetime")
+
+
+def language() -> str:
+    """`zh` or `en`: the language of the page being rendered."""
+    return get_locale().language if get_locale() is not None else "zh"
+
+
+def html_lang() -> str:
+    return "zh-CN" if language() == "zh" else "en"
+
+
+def date_filter(value: dt.date | dt.datetime | None) -> str:
+    """`2026年12月7日 星期一` / `Monday 7 December 2026` (datetimes in Asia/Shanghai)."""
+    if value is None:
+        return ""
+    return format_date(value, DATE_PATTERNS[language()])
+
+
+def datetime_filter(value: dt.datetime | None) -> str:
+    """The date as `date_filter` writes it, then the time: `2026年12月7日 星期一 17:30`."""
+    if value is None:
+        return ""
+    return f"{date_filter(value)} {format_time(value, 'HH:mm')}"

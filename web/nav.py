@@ -1,0 +1,44 @@
+"""The areas of the web app, by role: the header's navigation and the home page's links
+come from this one list. A new page that people should find adds one `Area` here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from engine.auth import Principal
+
+# engine.auth.ROLES in the page's language.
+ROLE_LABELS = {
+    "admin": _l("系统管理员"), "designer": _l("流程设计人员"), "clerk": _l("受理窗口工作人员"),
+    "dispatcher": _l("县救助中心调度"), "caseworker": _l("部门经办人员"), "leader": _l("分管领导"),
+    "supervisor": _l("督办人员"), "auditor": _l("审计人员"), "applicant": _l("申请人"),
+    "system": _l("外部系统（12345、部门系统）"),
+}
+
+
+@dataclass(frozen=True)
+class Area:
+    endpoint: str  # url_for target
+    label: object  # lazy text
+    description: object
+    roles: tuple[str, ...] = ()  # who sees it (admin always); empty: every signed-in user
+    in_header: bool = True
+
+
+AREAS: list[Area] = [
+    Area("web.users.index", _l("用户管理"), _l("添加用户，修改角色、工作组、部门和区划，停用账号，重置密码。"),
+         ("admin",)),
+    Area("web.definitions.index", _l("流程与表单"), _l("查看已部署的流程图（只读），预览各环节表单。"),
+         ("designer", "auditor")),
+    Area("web.account.password", _l("修改密码"), _l("更换自己的登录密码；其他设备上的登录将被注销。"), (),
+         in_header=False),
+]
+
+
+def areas_for(who: Principal | None, header: bool = False) -> list[Area]:
+    """The areas `who` may open (header: only those shown in the header)."""
+    if who is None:
+        return []
+    return [a for a in AREAS if (not a.roles or who.has_role(*a.roles)) and (a.in_header or not header)]
