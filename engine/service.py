@@ -15,10 +15,10 @@ from engine.calendar import OFFICE_CLOSE
 from engine.calendar.executor import CalendarExecutor
 from engine.calendar.shared import SharedSettings
 from engine.calendar.store import DatabaseCalendar
-from engine.clock import AdjustableClock, Clock
+from engine.clock import AdjustableClock, Clock, SharedClock
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, NotFound, ValidationFailed
 from engine.forms import FormDefinition
 from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
@@ -283,7 +283,11 @@ class Engine:
         from engine.calendar.working_days import as_local_datetime
 
         cal = self.calendar.current()
-        due = cal.add_working_days(start, n, region)
+        try:
+            due = cal.add_working_days(start, n, region)
+        except OverflowError:
+            raise ValidationFailed(f"{n} working days after {start} falls after 9999-12-31, the last date there is",
+                                   {"fields": {"start": [str(start)], "n": [n]}}) from None
         return due, cal.is_provisional(as_local_datetime(due).date())
 
     def advance_clock(self, delta: dt.timedelta) -> dt.datetime:
@@ -291,6 +295,12 @@ class Engine:
         if not isinstance(self.clock, AdjustableClock):
             raise Forbidden("the clock can only be moved in test or demo mode")
         return self.clock.advance(delta)
+
+    def reset_clock(self) -> dt.datetime:
+        """Put a shared test or demo clock back on the wall clock (`relief clock reset`)."""
+        if not isinstance(self.clock, SharedClock):
+            raise Forbidden("the clock can only be reset in test or demo mode")
+        return self.clock.reset()
 
     # queries ----------------------------------------------------------------
     def instance(self, instance_id: str) -> Instance:
