@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Flask, redirect
 from werkzeug.wrappers import Response
 
-from api import errors, security
+from api import errors, inputs, openapi, security
 from api.routes import BLUEPRINTS
 from api.settings import Settings
 from engine.clock import Clock, SharedClock
@@ -44,17 +44,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         OPENAPI_SWAGGER_UI_PATH="docs",
         # Served by this app: county intranets reach no CDN.
         OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
-        API_SPEC_OPTIONS={"components": {"securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
+        # The security schemes and each operation's own requirement: api/openapi.py.
+        API_SPEC_OPTIONS={"security": [{"bearer": []}]},
     )
     app.json.ensure_ascii = False
     app.extensions["relief_settings"] = settings
     app.extensions["relief_engine"] = engine or make_engine(settings)
     api = errors.ReliefApi(app)
     app.extensions["relief_api"] = api
+    openapi.register_converters(api)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
+    openapi.complete_document(app, api)
     errors.register(app)
+    inputs.install(app)  # before the authentication check: bad input never reaches a parser
     security.install(app)
 
     @app.get("/")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
+from engine.definitions.bundle import MAX_FILES
 from engine.forms.validators import mask_id_number, mask_phone
 
 PERSONAL_KEYS = {"applicant_id_number": mask_id_number, "applicant_phone": mask_phone}
@@ -36,7 +38,7 @@ def _get(obj: Any, name: str) -> Any:
 class ErrorBody(Schema):
     error = fields.String(required=True, metadata={"description": "machine-readable code"})
     message = fields.String(required=True)
-    details = fields.Dict(metadata={"description": "the field, file or element at fault"})
+    details = fields.Dict(required=True, metadata={"description": "the field, file or element at fault"})
 
 
 class TokenRequest(Schema):
@@ -69,7 +71,8 @@ class DeploymentOut(Schema):
 
 
 class DeploymentUpload(Schema):
-    files = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True)
+    files = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True,
+                        validate=validate.Length(1, MAX_FILES))
 
 
 class StartRequest(Schema):

@@ -32,6 +32,7 @@ def _visible(instance: Instance, who: Principal) -> Instance:
 @rule("clerk", "dispatcher", "applicant", "system")
 @blp.arguments(schemas.StartRequest)
 @blp.response(201, schemas.InstanceOut)
+@blp.alt_response(404, schema=schemas.ErrorBody, description="no such definition")
 @blp.alt_response(422, schema=schemas.ErrorBody)
 def start(args: dict[str, Any]) -> Instance:
     """Start a case on a definition (J-CH-WINDOW, J-CH-ONLINE, J-CH-12345)."""
