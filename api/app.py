@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from api import errors, inputs, openapi, security
 from api.routes import BLUEPRINTS
-from api.settings import Settings
+from api.settings import ConfigurationError, Settings
 from engine.clock import Clock, SharedClock
 from engine.service import Engine
 
@@ -24,7 +24,8 @@ def make_engine(settings: Settings, known_topics: list[str] | None = None) -> En
     try:
         office_close = dt.time.fromisoformat(settings.office_close)
     except ValueError:
-        raise ValueError(f"RELIEF_OFFICE_CLOSE must be a time such as 17:30, not '{settings.office_close}'") from None
+        raise ConfigurationError(f"RELIEF_OFFICE_CLOSE must be a time such as 17:30, not '{settings.office_close}'") \
+            from None
     return Engine(settings.database_url, clock=clock, forms_root=settings.forms_root, known_topics=known_topics,
                   office_close=office_close)
 
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        SECRET_KEY=settings.require_secret(),
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         API_TITLE="社会救助“一门受理、协同办理” API",
         API_VERSION="v1",
