@@ -4,8 +4,8 @@ Two layers, each at the depth where the problem can be seen:
 
 - `install(app)`: a guard before any view or argument parser runs. A JSON body nested
   deeper than `MAX_JSON_DEPTH` is refused with 400 before anything parses it (Python's
-  parser would otherwise recurse until `RecursionError`); a path parameter holding a NUL
-  is refused with 422 naming it.
+  parser would otherwise recurse until `RecursionError`), and so is a header holding a
+  NUL; a path parameter holding one is refused with 422 naming it.
 - `ApiSchema`: the base of every marshmallow schema of the API. Every string field refuses
   text that neither database can store (NUL, lone UTF-16 surrogates), every integer field
   stays within a signed 32-bit column, and free-form JSON (case data, payloads, worker
@@ -137,6 +137,10 @@ def json_depth(body: bytes) -> int:
 
 
 def _guard() -> None:
+    for name, value in request.headers.items():
+        # Credentials and senders are looked up in the database; a NUL never is a valid one.
+        if "\0" in value:
+            raise BadRequest(f"the header {name} contains a NUL character", {"header": name})
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and (problem := text_problem(value)):
             raise ValidationFailed(f"invalid input: {name}", {"fields": {name: [problem]}})

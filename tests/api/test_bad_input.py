@@ -142,6 +142,26 @@ def test_issue9_defect7_add_working_days_past_year_9999_is_422(live):
     assert ok.status_code == 200 and ok.json()["date"] == "9999-12-08"
 
 
+def test_issue9_defect7_nul_in_a_header_is_400_naming_it(live):
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(live.base)
+    for path, header in ((b"/api/v1/jobs/x/complete", b"Authorization: Bearer rw_ab\x00c.def"),
+                         (b"/api/v1/messages", b"Authorization: Bearer a\x00b"),
+                         (b"/api/v1/messages", b"X-Relief-Sender: dept:\x00"),
+                         (b"/api/v1/auth/token", b"X-Anything: \x00")):
+        with socket.create_connection((url.hostname, url.port), timeout=30) as s:
+            s.sendall(b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n" + header +
+                      b"\r\nX-Relief-Signature: 00\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := s.recv(4096):
+                answer += chunk
+        status = answer.split(b" ", 2)[1]
+        assert status == b"400", (header, answer)
+        assert header.split(b":")[0].lower() in answer.lower()
+
+
 def test_issue9_defect11_a_405_names_the_methods_allowed(live):
     r = live.call("DELETE", "/api/v1/instances", as_="admin")
     assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
