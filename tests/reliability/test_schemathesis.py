@@ -27,7 +27,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi import checks as oas
 
 from api.cli import deploy_all
-from api.security import AUTHENTICATED, PUBLIC, SIGNED
+from api.security import AUTHENTICATED, PUBLIC, SIGNED, WORKER
 from api.settings import ROOT
 from engine.auth.signatures import signed_headers
 from tests.api.conftest import live  # noqa: F401 - the live server fixture
@@ -75,13 +75,13 @@ def _accounts(rule: tuple[str, ...]) -> list[str]:
 
 
 class Caller:
-    """Sends a generated case with the credential its operation asks for."""
+    """Sends a generated case with the credential its operation's rule asks for."""
 
     def __init__(self, client, worker_token: str) -> None:
         self.live = client
         self.worker_token = worker_token
         self.rules = _rules(client.app)
-        self.sent: Counter[str] = Counter()
+        self.sent = 0
 
     def send(self, case: schemathesis.Case) -> tuple[requests.Response, dict[str, str]]:
         op = case.operation
@@ -90,22 +90,17 @@ class Caller:
             case.body["wait_seconds"] = 0.05  # a valid long poll, shortened: the wait itself finds nothing
         kwargs = case.as_transport_kwargs(base_url=self.live.base)
         headers = dict(kwargs.pop("headers", None) or {})
-        security = op.definition.raw.get("security")
         rule = self.rules[(op.method.upper(), op.path)]
-        if security == [] or PUBLIC in rule:
-            pass
-        elif security == [{"workerToken": []}]:
+        if WORKER in rule:
             headers["Authorization"] = f"Bearer {self.worker_token}"
-        elif SIGNED in rule and not [r for r in rule if r != SIGNED]:
+        elif rule == (SIGNED,):
             # Sign exactly the bytes that are sent.
-            body = json.dumps(kwargs.pop("json", None)).encode() if "json" in kwargs else kwargs.pop("data", b"")
-            kwargs["data"] = body if isinstance(body, bytes) else str(body).encode()
+            kwargs["data"] = json.dumps(kwargs.pop("json")).encode() if "json" in kwargs else b""
             headers.update(signed_headers("12345", HOTLINE_SECRET, kwargs["data"]))
-        else:
+        elif PUBLIC not in rule:
             accounts = _accounts(rule)
-            account = accounts[sum(self.sent.values()) % len(accounts)]
-            headers["Authorization"] = f"Bearer {self.live.token(account)}"
-        self.sent[op.label] += 1
+            headers["Authorization"] = f"Bearer {self.live.token(accounts[self.sent % len(accounts)])}"
+        self.sent += 1
         return requests.request(headers=headers, timeout=60, **kwargs), headers
 
 
