@@ -8,9 +8,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import web
-from api import errors, headers, security, sessions, sign_in_limit
+from api import errors, headers, inputs, openapi, security, sessions, sign_in_limit
 from api.routes import BLUEPRINTS
-from api.settings import Settings
+from api.settings import ConfigurationError, Settings
 from engine.clock import Clock, SharedClock
 from engine.service import Engine
 
@@ -25,7 +25,8 @@ def make_engine(settings: Settings, known_topics: list[str] | None = None) -> En
     try:
         office_close = dt.time.fromisoformat(settings.office_close)
     except ValueError:
-        raise ValueError(f"RELIEF_OFFICE_CLOSE must be a time such as 17:30, not '{settings.office_close}'") from None
+        raise ConfigurationError(f"RELIEF_OFFICE_CLOSE must be a time such as 17:30, not '{settings.office_close}'") \
+            from None
     return Engine(settings.database_url, clock=clock, forms_root=settings.forms_root, known_topics=known_topics,
                   office_close=office_close, default_region=settings.default_region)
 
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        SECRET_KEY=settings.require_secret(),
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         API_TITLE="社会救助“一门受理、协同办理” API",
         API_VERSION="v1",
@@ -45,18 +46,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         OPENAPI_SWAGGER_UI_PATH="docs",
         # Served by this app: county intranets reach no CDN.
         OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
-        API_SPEC_OPTIONS={"components": {"securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
+        # The security schemes and each operation's own requirement: api/openapi.py.
+        API_SPEC_OPTIONS={"security": [{"bearer": []}]},
     )
     app.json.ensure_ascii = False
     app.extensions["relief_settings"] = settings
     app.extensions["relief_engine"] = engine or make_engine(settings)
     api = errors.ReliefApi(app)
     app.extensions["relief_api"] = api
+    openapi.register_converters(api)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
+    openapi.complete_document(app, api)
     errors.register(app)
     sessions.install(app, settings)
+    inputs.install(app)  # before the authentication check: bad input never reaches a parser
     security.install(app)
     headers.install(app)
     web.register(app)  # the staff web app: `/` is its sign-in or home page

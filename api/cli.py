@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,9 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from api import cli_calendar, cli_users
+from api import cli_calendar, cli_users, inputs
 from api.app import create_app, make_engine
-from api.settings import Settings
+from api.settings import ConfigurationError, Settings
 from engine.auth.users import to_principal
 from engine.errors import ReliefError
 from engine.service import Engine
@@ -24,21 +25,65 @@ from engine.store.models import User
 
 
 def _fail(err: ReliefError) -> None:
-    click.echo(f"error: {err.message}", err=True)
+    """One line for the error (with the fields at fault), then one per deployment problem."""
+    fields = "; ".join(f"{name}: {'; '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
+                       for name, msgs in (err.details.get("fields") or {}).items())
+    click.echo(f"error: {err.message}" + (f" ({fields})" if fields else ""), err=True)
     for p in err.details.get("problems", []):
         where = ":".join(str(x) for x in (p.get("file"), p.get("line")) if x)
         click.echo(f"  {where} {p.get('element') or ''}: {p.get('message')}", err=True)
-    for field, msgs in (err.details.get("fields") or {}).items():
-        click.echo(f"  {field}: {'; '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}", err=True)
     sys.exit(1)
 
 
+def _first_line(text: object) -> str:
+    return next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+
+
 class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
+    """The `relief` command. Every error ends as one line on stderr and a non-zero exit,
+    never a traceback (RELIEF_DEBUG=1 shows the traceback of an unexpected one)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: C901 - one except per kind of error
+        kwargs["standalone_mode"] = False
+        argv = args[0] if args else kwargs.get("args")
+        for arg in sys.argv[1:] if argv is None else argv:
+            # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores.
+            if isinstance(arg, str) and (problem := inputs.text_problem(arg)):
+                click.echo(f"error: argument {arg.encode('utf-8', 'backslashreplace').decode()!r} {problem}",
+                           err=True)
+                sys.exit(2)
         try:
-            return super().invoke(ctx)
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            sys.exit(130)  # Ctrl-C: the way to stop a command that runs until then
+        except click.ClickException as err:
+            ctx = getattr(err, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if isinstance(err, click.UsageError) and ctx else ""
+            click.echo(f"error: {err.format_message()}{hint}", err=True)
+            sys.exit(err.exit_code)
         except ReliefError as err:
             _fail(err)
+        except ConfigurationError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+        except sa.exc.DBAPIError as err:
+            if os.environ.get("RELIEF_DEBUG"):
+                raise
+            reason = _first_line(err.orig)
+            if isinstance(err, (sa.exc.IntegrityError, sa.exc.DataError)):
+                click.echo(f"error: the database refused it: {reason}", err=True)
+            else:
+                hint = " (has `relief db upgrade` run?)" if isinstance(err, sa.exc.ProgrammingError) or \
+                    "no such table" in reason else ""
+                click.echo(f"error: the database cannot be used: {reason}{hint}", err=True)
+            sys.exit(1)
+        except Exception as err:
+            if os.environ.get("RELIEF_DEBUG"):
+                raise
+            click.echo(f"error: unexpected {type(err).__name__}: {_first_line(err)} "
+                       "(RELIEF_DEBUG=1 shows where)", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def _engine() -> tuple[Settings, Engine]:
@@ -49,14 +94,24 @@ def _engine() -> tuple[Settings, Engine]:
 
 
 def _json_arg(text: str | None, name: str) -> dict[str, Any]:
+    """A JSON object given inline or as @file, held to the API's rules (api/inputs.py)."""
     if not text:
         return {}
     try:
-        value = json.loads(Path(text[1:]).read_text("utf-8") if text.startswith("@") else text)
-    except (OSError, json.JSONDecodeError) as err:
+        source = Path(text[1:]).read_text("utf-8") if text.startswith("@") else text
+    except (OSError, UnicodeDecodeError) as err:
+        raise click.BadParameter(f"cannot read {text[1:]}: {getattr(err, 'strerror', None) or err}",
+                                 param_hint=name) from err
+    if inputs.json_depth(source.encode("utf-8", "surrogatepass")) > inputs.MAX_JSON_DEPTH:
+        raise click.BadParameter(f"nested deeper than {inputs.MAX_JSON_DEPTH} levels", param_hint=name)
+    try:
+        value = json.loads(source)
+    except ValueError as err:
         raise click.BadParameter(f"not valid JSON: {err}", param_hint=name) from err
     if not isinstance(value, dict):
         raise click.BadParameter("must be a JSON object", param_hint=name)
+    if problem := inputs.json_problem(value):
+        raise click.BadParameter(f"{problem[0]}: {problem[1]}" if problem[0] else problem[1], param_hint=name)
     return value
 
 
@@ -74,6 +129,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # A tick every second would drown the log; the scheduler logs what it fires itself.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # SpiffWorkflow logs every task state change at INFO: the engine's audit log says what happened.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
 
 
 @main.group()

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from api.schemas import ErrorBody
 from engine.errors import ReliefError
 
 log = logging.getLogger("relief.api")
@@ -20,7 +21,13 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
 
 
 class ReliefApi(Api):
-    """flask-smorest's Api with our error body instead of `{code, status, errors}`."""
+    """flask-smorest's Api with our error body instead of `{code, status, errors}`, in the
+    answers and in the OpenAPI document alike."""
+
+    ERROR_SCHEMA = ErrorBody
+    # No catch-all `default` response: each operation lists the statuses it can answer
+    # (api/openapi.py), so a client and schemathesis know every one of them.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
         data = getattr(error, "data", None) or {}
@@ -38,8 +45,10 @@ class ReliefApi(Api):
             message = "invalid input: " + ", ".join(sorted(details["fields"]))
         if code >= 500:
             message = "internal error; it has been logged"
-        return {"error": _CODES.get(code, "error"), "message": message, "details": details}, code, \
-            data.get("headers", {})
+        # Werkzeug's own headers too: a 405 names the methods it allows (`Allow`).
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
+        return {"error": _CODES.get(code, "error"), "message": message, "details": details}, code, headers
 
 
 def register(app: Flask) -> None:

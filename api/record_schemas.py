@@ -5,7 +5,9 @@ before anything is stored."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
 
 ID_NUMBER = validate.Regexp(r"^\d{17}[\dXx]$", error="18 characters: 17 digits and a digit or X")
 

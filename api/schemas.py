@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
+from engine.definitions.bundle import MAX_FILES
 
 
 def _get(obj: Any, name: str) -> Any:
@@ -14,7 +17,7 @@ def _get(obj: Any, name: str) -> Any:
 class ErrorBody(Schema):
     error = fields.String(required=True, metadata={"description": "machine-readable code"})
     message = fields.String(required=True)
-    details = fields.Dict(metadata={"description": "the field, file or element at fault"})
+    details = fields.Dict(required=True, metadata={"description": "the field, file or element at fault"})
 
 
 class TokenRequest(Schema):
@@ -51,7 +54,8 @@ class DeploymentOut(Schema):
 
 
 class DeploymentUpload(Schema):
-    files = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True)
+    files = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True,
+                        validate=validate.Length(1, MAX_FILES))
 
 
 class StartRequest(Schema):

@@ -11,6 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 MODES = ("production", "demo", "test")
 
 
+class ConfigurationError(ValueError):
+    """A setting is missing or wrong: the `relief` command prints it as one line."""
+
+
 @dataclass
 class Settings:
     database_url: str = ""
@@ -52,15 +56,21 @@ class Settings:
         for key, value in overrides.items():
             setattr(s, key, value)
         if s.mode not in MODES:
-            raise ValueError(f"RELIEF_MODE must be one of {', '.join(MODES)}, not '{s.mode}'")
+            raise ConfigurationError(f"RELIEF_MODE must be one of {', '.join(MODES)}, not '{s.mode}'")
         if not s.database_url:
             s.var_dir.mkdir(parents=True, exist_ok=True)
             s.database_url = f"sqlite:///{s.var_dir / 'relief.sqlite'}"
-        if not s.secret_key:
-            if s.mode == "production":
-                raise ValueError("RELIEF_SECRET_KEY must be set in production mode")
+        # Production has no default key; only what signs or checks tokens needs it
+        # (`require_secret`): `relief start`, `relief tasks` … work against the database alone.
+        if not s.secret_key and s.mode != "production":
             s.secret_key = _local_secret(s.var_dir)
         return s
+
+    def require_secret(self) -> str:
+        """The key that signs bearer tokens; production mode must be given one."""
+        if not self.secret_key:
+            raise ConfigurationError("RELIEF_SECRET_KEY must be set in production mode (it signs bearer tokens)")
+        return self.secret_key
 
 
 def _int_env(name: str, default: int) -> int:

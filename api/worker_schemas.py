@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
 from engine.forms.validators import mask_phone
 
 MAX_LOCK_SECONDS = 24 * 3600

@@ -16,10 +16,10 @@ from engine.calendar import OFFICE_CLOSE
 from engine.calendar.executor import CalendarExecutor
 from engine.calendar.shared import SharedSettings
 from engine.calendar.store import DatabaseCalendar
-from engine.clock import AdjustableClock, Clock
+from engine.clock import AdjustableClock, Clock, SharedClock
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, NotFound, ValidationFailed
 from engine.forms import FormDefinition
 from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
@@ -343,7 +343,11 @@ class Engine(ScopedReads):
         from engine.calendar.working_days import as_local_datetime
 
         cal = self.calendar.current()
-        due = cal.add_working_days(start, n, region)
+        try:
+            due = cal.add_working_days(start, n, region)
+        except OverflowError:
+            raise ValidationFailed(f"{n} working days after {start} falls after 9999-12-31, the last date there is",
+                                   {"fields": {"start": [str(start)], "n": [n]}}) from None
         return due, cal.is_provisional(as_local_datetime(due).date())
 
     def working_days_between(self, after: dt.date, through: dt.date, region: str | None = None) -> int:
@@ -355,6 +359,12 @@ class Engine(ScopedReads):
         if not isinstance(self.clock, AdjustableClock):
             raise Forbidden("the clock can only be moved in test or demo mode")
         return self.clock.advance(delta)
+
+    def reset_clock(self) -> dt.datetime:
+        """Put a shared test or demo clock back on the wall clock (`relief clock reset`)."""
+        if not isinstance(self.clock, SharedClock):
+            raise Forbidden("the clock can only be reset in test or demo mode")
+        return self.clock.reset()
 
     # queries ----------------------------------------------------------------
     def instance(self, instance_id: str) -> Instance:

@@ -6,14 +6,23 @@ import datetime as dt
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from api import schemas
+from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
 from api.routes.common import engine
 from api.security import AUTHENTICATED, current_principal, rule
 from engine.errors import ValidationFailed
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar", description="Working-day calendar")
+
+# What the views below accept, stated in the OpenAPI document as well.
+MONTH_PARAM = {"in": "path", "name": "month", "required": True, "description": "YYYY-MM, 1900-01 to 2200-12",
+               "schema": {"type": "string", "pattern": r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])$"}}
+DATE_PARAM = {"in": "path", "name": "date", "required": True, "schema": {"type": "string", "format": "date"}}
+START = validate.Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                        r"(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$",
+                        error="YYYY-MM-DD or an ISO time such as 2026-11-02T09:00:00+08:00")
 
 REGION = fields.String(validate=validate.Length(1, 40), load_default=None,
                        metadata={"description": "region code; national when omitted"})
@@ -73,7 +82,7 @@ class ImportOut(Schema):
 
 
 class CountQuery(Schema):
-    start = fields.String(required=True, metadata={"description": "YYYY-MM-DD or ISO time with offset"})
+    start = fields.String(required=True, validate=START, metadata={"description": "YYYY-MM-DD or ISO time with offset"})
     n = fields.Integer(required=True, validate=validate.Range(0, 3660))
     region = REGION
 
@@ -100,7 +109,7 @@ def _day(text: str) -> dt.date:
         raise ValidationFailed(f"date must be YYYY-MM-DD, not '{text}'", {"fields": {"date": [text]}}) from None
 
 
-@blp.route("/months/<month>", methods=["GET"])
+@blp.route("/months/<month>", methods=["GET"], parameters=[MONTH_PARAM])
 @rule(AUTHENTICATED)
 @blp.arguments(MonthQuery, location="query")
 @blp.response(200, DayOut(many=True))
@@ -111,7 +120,7 @@ def show_month(args: dict[str, Any], month: str) -> list[Any]:
     return engine().calendar.month(year, mon, args["region"])
 
 
-@blp.route("/days/<date>", methods=["PUT"])
+@blp.route("/days/<date>", methods=["PUT"], parameters=[DATE_PARAM])
 @rule("admin")
 @blp.arguments(DaySet)
 @blp.response(200, OverrideOut)

@@ -22,6 +22,7 @@ blp = Blueprint("instances", __name__, url_prefix="/api/v1/instances", descripti
 @rule("clerk", "dispatcher", "applicant")
 @blp.arguments(schemas.StartRequest)
 @blp.response(201, schemas.InstanceOut)
+@blp.alt_response(404, schema=schemas.ErrorBody, description="no such definition")
 @blp.alt_response(422, schema=schemas.ErrorBody)
 def start(args: dict[str, Any]) -> Instance:
     """Start a case on a definition (J-CH-WINDOW, J-CH-ONLINE, J-CH-12345), in the region

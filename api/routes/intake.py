@@ -33,6 +33,8 @@ def hotline_definition() -> str:
 @blp.response(201, ws.HotlineReceipt)
 @blp.alt_response(200, schema=ws.HotlineReceipt, description="the ticket was received before: its case")
 @blp.alt_response(401, schema=schemas.ErrorBody, description="missing, forged, expired or replayed signature")
+@blp.alt_response(404, schema=schemas.ErrorBody, description="the process RELIEF_HOTLINE_DEFINITION is not deployed")
+@blp.alt_response(422, schema=schemas.ErrorBody, description="the ticket does not fill the process's start form")
 def hotline(args: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Register a 12345 ticket as a case of the hotline channel."""
     who = current_principal()

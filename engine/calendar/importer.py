@@ -54,16 +54,19 @@ def parse(text: str, filename: str = "", source: str = "") -> Arrangement:
 
 
 def _from_csv(text: str, source: str) -> Arrangement:
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not {"date", "kind"} <= {f.strip() for f in reader.fieldnames}:
-        raise _problem("the first line must be the header 'date,kind,note'", "line 1")
-    days = []
-    for i, row in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-        kind = row.get("kind", "")
-        if kind not in KINDS:
-            raise _problem(f"kind must be holiday or workday, not '{kind}'", f"line {i}")
-        days.append(ArrangementDay(_date(row.get("date"), f"line {i}"), kind, row.get("note", "")))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        if not reader.fieldnames or not {"date", "kind"} <= {f.strip() for f in reader.fieldnames}:
+            raise _problem("the first line must be the header 'date,kind,note'", "line 1")
+        days = []
+        for i, row in enumerate(reader, start=2):
+            row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+            kind = row.get("kind", "")
+            if kind not in KINDS:
+                raise _problem(f"kind must be holiday or workday, not '{kind}'", f"line {i}")
+            days.append(ArrangementDay(_date(row.get("date"), f"line {i}"), kind, row.get("note", "")))
+    except csv.Error as err:
+        raise _problem(f"not valid CSV: {err}", f"line {reader.line_num}") from None
     return _checked(days, None, source)
 
 
@@ -74,6 +77,8 @@ def _from_yaml(text: str, source: str) -> Arrangement:
         raise _problem(f"not valid YAML: {err}", "file") from None
     except ValueError as err:  # YAML reads 2027-13-01 as a date and fails
         raise _problem(f"not a date (YYYY-MM-DD): {err}", "file") from None
+    except RecursionError:  # the YAML parser recurses once per level of nesting
+        raise _problem("nested too deeply", "file") from None
     if not isinstance(doc, dict):
         raise _problem("expected a mapping with year, holidays and workdays", "file")
     days = []
