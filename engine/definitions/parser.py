@@ -50,8 +50,10 @@ def _validation_problem(err: ValidationException, default_file: str | None = Non
     )
 
 
-def _adopt_timers(process_spec: Any) -> None:
+def _adopt_specs(process_spec: Any) -> None:
+    """Our timers and bounded multi-instance activities in place of SpiffWorkflow's."""
     for task_spec in process_spec.task_specs.values():
+        specs.adopt_task(task_spec)
         if isinstance(task_spec, CatchingEvent):
             specs.adopt(task_spec.event_definition)
             for inner in getattr(task_spec.event_definition, "event_definitions", []) or []:
@@ -112,7 +114,7 @@ def parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> P
             problems.append(problem(process_parser.filename, f"{type(err).__name__}: {err}", element=key))
             continue
         for process_spec in [spec, *subprocess_specs.values()]:
-            _adopt_timers(process_spec)
+            _adopt_specs(process_spec)
             _adopt_message_variables(process_spec, message_variables)
         bundle.processes[key] = ParsedProcess(
             key=key,
