@@ -11,6 +11,7 @@ from api import errors, security
 from api.routes import BLUEPRINTS
 from api.settings import Settings
 from engine.clock import Clock, SharedClock
+from engine.scripting import Limits
 from engine.service import Engine
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -26,7 +27,7 @@ def make_engine(settings: Settings, known_topics: list[str] | None = None) -> En
     except ValueError:
         raise ValueError(f"RELIEF_OFFICE_CLOSE must be a time such as 17:30, not '{settings.office_close}'") from None
     return Engine(settings.database_url, clock=clock, forms_root=settings.forms_root, known_topics=known_topics,
-                  office_close=office_close)
+                  office_close=office_close, limits=Limits(max_instances=settings.max_instances))
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:

@@ -21,10 +21,12 @@ class Settings:
     office_close: str = "17:30"  # deadlines end at this time of their last working day (Asia/Shanghai)
     var_dir: Path = field(default_factory=lambda: ROOT / "var")
     run_background: bool = True  # scheduler and in-process workers inside `relief serve`
+    max_instances: int = 1000  # ceiling of one multi-instance activity's instances
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """RELIEF_DATABASE_URL, RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_VAR_DIR, RELIEF_FORMS_ROOT."""
+        """RELIEF_DATABASE_URL, RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_VAR_DIR, RELIEF_FORMS_ROOT,
+        RELIEF_OFFICE_CLOSE, RELIEF_MAX_INSTANCES."""
         s = cls()
         s.var_dir = Path(os.environ.get("RELIEF_VAR_DIR", s.var_dir))
         s.mode = os.environ.get("RELIEF_MODE", s.mode)
@@ -32,6 +34,10 @@ class Settings:
         s.secret_key = os.environ.get("RELIEF_SECRET_KEY", "")
         s.forms_root = Path(os.environ.get("RELIEF_FORMS_ROOT", s.forms_root))
         s.office_close = os.environ.get("RELIEF_OFFICE_CLOSE", s.office_close)
+        ceiling = os.environ.get("RELIEF_MAX_INSTANCES", str(s.max_instances))
+        if not ceiling.isdigit() or int(ceiling) < 1:
+            raise ValueError(f"RELIEF_MAX_INSTANCES must be a whole number of at least 1, not '{ceiling}'")
+        s.max_instances = int(ceiling)
         for key, value in overrides.items():
             setattr(s, key, value)
         if s.mode not in MODES:

@@ -24,6 +24,7 @@ from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
 from engine.runtime.executor import Executor
 from engine.runtime.push import PushTarget
+from engine.scripting import Limits, command_budget
 from engine.store import migrate
 from engine.store.db import Database
 from engine.store.models import Definition, HumanTask, Instance, Job, Timer
@@ -33,7 +34,8 @@ class Engine:
     """One engine per process and database."""
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
-                 known_topics: Collection[str] | None = None, office_close: dt.time | None = None) -> None:
+                 known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
+                 limits: Limits | None = None) -> None:
         self.db = Database(database_url)
         self.clock = clock or Clock()
         self.specs = repository.SpecCache()
@@ -44,6 +46,8 @@ class Engine:
         # Deadlines end at office close (Asia/Shanghai), 17:30 unless configured.
         self.calendar = DatabaseCalendar(self.db, self.settings, office_close or OFFICE_CLOSE)
         self.executor: Executor = CalendarExecutor(self.db, self.specs, self.clock, self.calendar)
+        # Bounds on designer code (steps, time, sizes, multi-instance ceiling, ...).
+        self.executor.limits = limits or Limits()
         self.forms_root = forms_root
         self.known_topics = known_topics
 
@@ -55,7 +59,7 @@ class Engine:
     # definitions ------------------------------------------------------------
     def deploy(self, files: list[BundleFile], actor: str) -> repository.DeployResult:
         """Deploy files as new versions (or return the versions identical content has)."""
-        with self.db.session() as s:
+        with self.db.session() as s, command_budget(self.executor.limits):  # the checks see this engine's limits
             return repository.deploy(s, files, actor, self.clock.now(), self.forms_root, self.known_topics)
 
     def deploy_paths(self, paths: list[Path], actor: str) -> repository.DeployResult:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
@@ -15,21 +14,20 @@ from sqlalchemy.orm import Session
 
 from engine.definitions.bundle import BundleFile, content_hash, safe_name
 from engine.definitions.lint import form_keys, lint_bpmn, task_properties
+from engine.definitions.lint_code import dmn_problems
+from engine.definitions.lint_elements import call_cycles, element_problems
 from engine.definitions.parser import ParsedBundle, ParsedProcess, _summary, parse_bundle
-from engine.definitions.xml_safety import problem
+from engine.definitions.xml_safety import parse_xml, problem
 from engine.errors import DefinitionInvalid, NotFound, ReliefError
 from engine.forms import FormDefinition, load_form
+from engine.scripting import current_limits
 from engine.store.models import Definition, Deployment, DeploymentFile
 
 
 def parse_form(key: str, content: bytes) -> FormDefinition:
-    """A form file's bytes → checked FormDefinition (DefinitionInvalid naming the file)."""
-    try:
-        document = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise DefinitionInvalid(f"{key} is not valid JSON: {err}",
-                                {"problems": [problem(key, f"not valid JSON: {err}")]}) from err
-    return load_form(document, file=key)
+    """A form file's bytes → checked FormDefinition (DefinitionInvalid naming the file;
+    also for JSON nested too deeply to parse, or larger than a form may be)."""
+    return load_form(content, file=key)
 
 
 @dataclass
@@ -66,11 +64,23 @@ def _lint(bundle: ParsedBundle, forms: list[BundleFile], known_topics: Collectio
     for name, root in bundle.roots.items():
         if name.endswith(".bpmn"):
             problems += lint_bpmn(name, root, load, process_ids, known_topics)
+        else:
+            problems += dmn_problems(name, root)
+    problems += call_cycles({n: r for n, r in bundle.roots.items() if n.endswith(".bpmn")}, process_ids)
     for form in forms:
         try:
             load(form.name)
         except ReliefError as err:
             problems += err.details.get("problems") or [problem(form.name, err.message)]
+    if problems:
+        raise DefinitionInvalid(_summary(problems), {"problems": problems})
+
+
+def _refuse_unsupported(files: list[BundleFile]) -> None:
+    """Elements this engine cannot run, named by id, before SpiffWorkflow's parser (which
+    refuses some without their id and drops others)."""
+    problems = [p for f in files if f.kind == "bpmn"
+                for p in element_problems(f.name, parse_xml(f.content, f.name), current_limits().max_instances)]
     if problems:
         raise DefinitionInvalid(_summary(problems), {"problems": problems})
 
@@ -109,6 +119,7 @@ def deploy(
     if not any(f.kind == "bpmn" for f in files):
         raise DefinitionInvalid("a deployment needs at least one .bpmn file",
                                 {"problems": [problem("", "no .bpmn file")]})
+    _refuse_unsupported(files)
     bundle = parse_bundle({f.name: f.content for f in files if f.kind == "bpmn"},
                           {f.name: f.content for f in files if f.kind == "dmn"})
     files = [f for f in files if f.kind != "form"] + _resolve_forms(bundle, files, forms_root)

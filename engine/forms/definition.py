@@ -17,9 +17,11 @@ from typing import Any, NoReturn
 
 from engine.errors import DefinitionInvalid
 from engine.forms.feel_subset import Condition, ConditionError, parse_condition
+from engine.forms.patterns import PatternError, compile_pattern
 
 MAX_FORM_BYTES = 1_000_000
 MAX_GROUP_DEPTH = 8
+MAX_JSON_DEPTH = 32  # the browser and the API serve the document as it is: deeper breaks them
 
 TEXT_TYPES = frozenset({"textfield", "textarea"})
 OPTION_TYPES = frozenset({"radio", "select"})
@@ -118,7 +120,21 @@ def load_form(source: FormSource, *, file: str | None = None) -> FormDefinition:
         source = _parse_json(source, file)
     if not isinstance(source, Mapping):
         _fail(file, [_problem(file, None, "a form must be a JSON object")])
+    if _depth(source) > MAX_JSON_DEPTH:
+        _fail(file, [_problem(file, None, f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep")])
     return _Checker(file).check(dict(source))
+
+
+def _depth(document: Any) -> int:
+    """How deeply `document` nests objects and arrays (without recursion: it may be deep)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, Mapping | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                stack.extend((child, depth + 1) for child in (value.values() if isinstance(value, Mapping) else value))
+    return deepest
 
 
 def _parse_json(content: bytes, file: str) -> Any:
@@ -307,9 +323,10 @@ class _Checker:
             self.add(element, "validate.pattern must be a non-empty string of at most 500 characters")
             return False
         try:
-            re.compile(value)
-        except re.error as err:
-            self.add(element, f"validate.pattern is not a valid regular expression: {err}")
+            compile_pattern(value)
+        except PatternError as err:
+            self.add(element, f"validate.pattern is not a valid regular expression for RE2 (the server's "
+                              f"regex engine, which never backtracks): {err}")
             return False
         return True
 

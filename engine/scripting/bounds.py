@@ -121,13 +121,23 @@ class Budget:
                 self.step_limit, self.step_owner = max(self.command.steps_left, 0), "one command"
             if self.command.deadline < self.deadline:
                 self.deadline, self.time_owner = self.command.deadline, "one command"
+        if self.command is not None:
+            # Every evaluation is at least one step of its command and checks the command's
+            # clock: a cycle of script tasks and conditions has no loop of its own to count.
+            if self.command.steps_left <= 0:
+                raise limit("steps", limits.command_steps, f"designer code ran more than {limits.command_steps} "
+                                                           "steps (loop iterations, function calls and "
+                                                           "evaluations) in one command")
+            if now > self.command.deadline:
+                raise limit("seconds", limits.command_seconds,
+                            f"designer code ran longer than {limits.command_seconds} s in one command")
         self.depth = 0
         self.rss_start: int | None = None  # taken at the first step or big result: most evaluations take none
 
     def close(self) -> None:
-        """Charge this evaluation's steps to its command."""
+        """Charge this evaluation's steps (at least one) to its command."""
         if self.command is not None:
-            self.command.steps_left -= self.steps
+            self.command.steps_left -= max(self.steps, 1)
 
     # steps, time and memory -------------------------------------------------
     def step(self) -> None:
