@@ -18,7 +18,7 @@ from engine.calendar.store import DatabaseCalendar
 from engine.clock import AdjustableClock, Clock
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, NotFound, ProcessError
 from engine.forms import FormDefinition
 from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
@@ -96,7 +96,7 @@ class Engine:
                                  worker_id)
 
     def complete_job(self, job_id: str, worker_id: str, result: dict[str, Any]) -> Job:
-        return self.executor.run(cmd.CompleteJob(job_id, worker_id, result), worker_id)
+        return self._settle_job(cmd.CompleteJob(job_id, worker_id, result), job_id, worker_id)
 
     def fail_job(self, job_id: str, worker_id: str, error: str, retries: int | None = None,
                  retry_in_seconds: int = 60, details: dict[str, Any] | None = None) -> Job:
@@ -106,7 +106,18 @@ class Engine:
     def bpmn_error(self, job_id: str, worker_id: str, code: str, message: str = "",
                    variables: dict[str, Any] | None = None) -> Job:
         """The handler reports a business error the diagram models with an error boundary event."""
-        return self.executor.run(cmd.ThrowBpmnError(job_id, worker_id, code, message, variables or {}), worker_id)
+        return self._settle_job(cmd.ThrowBpmnError(job_id, worker_id, code, message, variables or {}), job_id,
+                                worker_id)
+
+    def _settle_job(self, command: Any, job_id: str, worker_id: str) -> Job:
+        """Run a job's completion; when the diagram's code fails on what follows the job (a
+        bound hit, a bad expression), the job becomes an incident for an operator (422 to the
+        worker): retrying would fail the same way."""
+        try:
+            return self.executor.run(command, worker_id)
+        except ProcessError as err:
+            self.executor.run(cmd.FailJob(job_id, worker_id, err.message, 0, 0, err.details), worker_id)
+            raise
 
     def push_jobs_to(self, target: PushTarget) -> None:
         """From now on, jobs that commands of this process create for `target`'s topics go to

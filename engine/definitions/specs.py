@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
 from engine.scripting.bounds import current_limits, limit
@@ -84,16 +84,27 @@ class CommandDuration(DurationTimerEventDefinition):
 
 
 class BoundedInstances:
-    """Mixed into SpiffWorkflow's multi-instance specs (`adopt`): the number of instances
-    (cardinality or collection length) must be a whole number within the ceiling before
-    any instance is made. SpiffWorkflow would make a million user tasks in one command."""
+    """Mixed into SpiffWorkflow's multi-instance specs (`adopt_task`): the number of
+    instances (cardinality or collection length) must be a whole number within the ceiling
+    before any instance is made; SpiffWorkflow would make a million user tasks in one go."""
+
+    def create_children(self, my_task: Any) -> None:
+        """Parallel: every instance is made here, once the task has its data."""
+        self._check_instances(my_task)
+        super().create_children(my_task)  # type: ignore[misc]
 
     def _update_hook(self, my_task: Any) -> Any:
+        result = super()._update_hook(my_task)  # type: ignore[misc]
+        if isinstance(self, SequentialMultiInstanceTask):
+            self._check_instances(my_task)  # one instance at a time: the first exists, no more
+        return result
+
+    def _check_instances(self, my_task: Any) -> None:
         spec: Any = self
         ceiling = current_limits().max_instances
         if spec.data_input is not None:
             if not spec.data_input.exists(my_task):
-                return super()._update_hook(my_task)  # type: ignore[misc] - SpiffWorkflow names what is missing
+                return  # SpiffWorkflow names the missing collection itself
             items = spec.data_input.get(my_task)
             count = len(items) if hasattr(items, "__len__") else None
             what = f"the collection '{spec.data_input.bpmn_id}'"
@@ -108,7 +119,6 @@ class BoundedInstances:
             err = limit("max_instances", ceiling, f"{what} asks for {found}; a multi-instance activity may have "
                                                   f"at most {ceiling} (RELIEF_MAX_INSTANCES)")
             raise WorkflowTaskException(err.message, task=my_task) from err
-        return super()._update_hook(my_task)  # type: ignore[misc]
 
 
 def timer_due(task: Any) -> dt.datetime | None:

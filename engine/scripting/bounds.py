@@ -180,14 +180,16 @@ class Budget:
         @wraps(fn)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             self.step()
+            if self.depth >= self.limits.max_call_depth:
+                raise limit("max_call_depth", self.limits.max_call_depth,
+                            f"designer functions nested more than {self.limits.max_call_depth} calls deep")
+            # No try/finally: designer code cannot catch an exception, so one that passes here
+            # ends the whole evaluation (and its budget). Both this and the plain call without
+            # keywords measured several times faster in deep recursion.
             self.depth += 1
-            try:
-                if self.depth > self.limits.max_call_depth:
-                    raise limit("max_call_depth", self.limits.max_call_depth,
-                                f"designer functions nested more than {self.limits.max_call_depth} calls deep")
-                return fn(*args, **kwargs)
-            finally:
-                self.depth -= 1
+            result = fn(*args, **kwargs) if kwargs else fn(*args)
+            self.depth -= 1
+            return result
 
         return guarded
 
