@@ -44,9 +44,9 @@ def chain(key: str, nodes: list[str], extra: str = "", definitions_extra: str = 
     """Start → `nodes` in order → end, as one process `key`; `extra` is more XML inside the
     process (boundary events with their own flows, ...), `definitions_extra` more at the top
     (messages, errors, ...). DI is added for every flow node and sequence flow."""
-    ids = ["Start"] + [_first_id(n) for n in nodes] + ["Finish"]
-    ids[0], ids[-1] = "StartEvent_1", "EndEvent_1"
-    body = ['<bpmn:startEvent id="StartEvent_1" name="开始" />', *nodes, '<bpmn:endEvent id="EndEvent_1" name="结束" />']
+    ids = ["StartEvent_1"] + [_first_id(n) for n in nodes] + ["EndEvent_1"]
+    body = ['<bpmn:startEvent id="StartEvent_1" name="开始" />', *nodes,
+            '<bpmn:endEvent id="EndEvent_1" name="结束" />']
     flows = [f'<bpmn:sequenceFlow id="Flow_{i}" sourceRef="{a}" targetRef="{b}" />'
              for i, (a, b) in enumerate(zip(ids, ids[1:], strict=False))]
     process = (f'<bpmn:process id="{key}" name="测试" isExecutable="true">\n' + "\n".join(body + flows)
