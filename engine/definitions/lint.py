@@ -66,6 +66,7 @@ def lint_bpmn(
     _check_user_tasks(lint, load_form)
     _check_service_tasks(lint, known_topics)
     _check_gateways(lint)
+    _check_references(lint)
     for node in lint.xpath("//bpmn:callActivity"):
         if node.get("calledElement") not in process_ids:
             lint.add(node, f"calls process '{node.get('calledElement')}' which is not in this deployment")
@@ -115,6 +116,22 @@ def _check_gateways(lint: _Linter) -> None:
         for flow in outgoing:
             if flow.get("id") != gateway.get("default") and not lint.xpath("./bpmn:conditionExpression", flow):
                 lint.add(flow, f"flow out of gateway {gid} has no condition and is not its default")
+
+
+def _check_references(lint: _Linter) -> None:
+    """References SpiffWorkflow would silently ignore: a boundary event on nothing (its
+    deadline would never run) and a default flow that is not one of the element's flows."""
+    activities = set(lint.xpath("//bpmn:*[self::bpmn:task or self::bpmn:userTask or self::bpmn:manualTask or "
+                                "self::bpmn:scriptTask or self::bpmn:serviceTask or self::bpmn:businessRuleTask or "
+                                "self::bpmn:sendTask or self::bpmn:receiveTask or self::bpmn:callActivity or "
+                                "self::bpmn:subProcess]/@id"))
+    for node in lint.xpath("//bpmn:boundaryEvent"):
+        if node.get("attachedToRef") not in activities:
+            lint.add(node, f"boundary event is attached to '{node.get('attachedToRef')}', which is no activity "
+                           "of this diagram")
+    for node in lint.xpath("//bpmn:*[@default]"):
+        if node.get("default") not in lint.xpath(f"//bpmn:sequenceFlow[@sourceRef='{node.get('id')}']/@id"):
+            lint.add(node, f"default flow '{node.get('default')}' is not one of its outgoing sequence flows")
 
 
 def _check_loop_collections(lint: _Linter) -> None:

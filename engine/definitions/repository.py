@@ -23,6 +23,8 @@ from engine.forms import FormDefinition, load_form
 from engine.scripting import current_limits
 from engine.store.models import Definition, Deployment, DeploymentFile
 
+MAX_KEY, MAX_NAME = 120, 255  # the columns of definitions
+
 
 def parse_form(key: str, content: bytes) -> FormDefinition:
     """A form file's bytes → checked FormDefinition (DefinitionInvalid naming the file;
@@ -59,7 +61,7 @@ def _lint(bundle: ParsedBundle, forms: list[BundleFile], known_topics: Collectio
             checked[key] = parse_form(key, by_key[key].content)
         return checked[key]
 
-    problems: list[dict] = []
+    problems: list[dict] = _column_sizes(bundle)
     process_ids = set(bundle.parser.get_process_ids())
     for name, root in bundle.roots.items():
         if name.endswith(".bpmn"):
@@ -83,6 +85,19 @@ def _refuse_unsupported(files: list[BundleFile]) -> None:
                 for p in element_problems(f.name, parse_xml(f.content, f.name), current_limits().max_instances)]
     if problems:
         raise DefinitionInvalid(_summary(problems), {"problems": problems})
+
+
+def _column_sizes(bundle: ParsedBundle) -> list[dict]:
+    """What would not fit the columns it is stored in (PostgreSQL refuses it with an error)."""
+    problems = []
+    for key, process in bundle.processes.items():
+        if len(key) > MAX_KEY:
+            problems.append(problem(process.file, f"the process id is longer than {MAX_KEY} characters",
+                                    element=key[:80]))
+        if len(process.name) > MAX_NAME:
+            problems.append(problem(process.file, f"the process name is longer than {MAX_NAME} characters",
+                                    element=key))
+    return problems
 
 
 def _definition_files(bundle: ParsedBundle, process: ParsedProcess, files: list[BundleFile]) -> list[BundleFile]:

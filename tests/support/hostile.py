@@ -25,14 +25,15 @@ def _one(key: str, nodes: list[str], extra: str = "", top: str = "", **others: s
 
 
 def _message_site(code: str, where: str) -> list[BundleFile]:
+    # where SpiffWorkflow reads them: inside the message event definition
     payload = f"<spiffworkflow:messagePayload>{_text(code)}</spiffworkflow:messagePayload>"
     correlation = (f'<spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>case_key'
                    f'</spiffworkflow:propertyId><spiffworkflow:expression>{_text(code)}</spiffworkflow:expression>'
                    f'</spiffworkflow:processVariableCorrelation>')
     inner = payload if where == "payload" else correlation
-    send = (f'<bpmn:intermediateThrowEvent id="Throw_Message" name="发送"><bpmn:extensionElements>{inner}'
-            '</bpmn:extensionElements><bpmn:messageEventDefinition messageRef="Message_Out" />'
-            '</bpmn:intermediateThrowEvent>')
+    kind = "intermediateThrowEvent" if where == "payload" else "intermediateCatchEvent"
+    send = (f'<bpmn:{kind} id="Throw_Message" name="消息"><bpmn:messageEventDefinition messageRef="Message_Out">'
+            f'<bpmn:extensionElements>{inner}</bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:{kind}>')
     top = ('<bpmn:message id="Message_Out" name="out" />'
            '<bpmn:correlationProperty id="case_key" name="case key"><bpmn:correlationPropertyRetrievalExpression '
            'messageRef="Message_Out"><bpmn:formalExpression>key</bpmn:formalExpression>'
@@ -94,9 +95,9 @@ SITES: dict[str, Callable[[str], list[BundleFile]]] = {
         f'<spiffworkflow:payloadExpression>{_text(c)}</spiffworkflow:payloadExpression>'
         '</bpmn:extensionElements></bpmn:signal>')),
     "dmn input cell": lambda c: _one("hostile_dmn_in", [d.business_rule_task("Rule_Hostile", "hostile_in")],
-                                     **{"hostile_in.dmn": d.dmn("hostile_in", "x", [(c, "'a'")])}),
+                                     **{"hostile_in.dmn": d.dmn("hostile_in", "1", [(c, "'a'")])}),
     "dmn output cell": lambda c: _one("hostile_dmn_out", [d.business_rule_task("Rule_Hostile", "hostile_out")],
-                                      **{"hostile_out.dmn": d.dmn("hostile_out", "x", [("-", c)])}),
+                                      **{"hostile_out.dmn": d.dmn("hostile_out", "1", [("-", c)])}),
     "dmn input expression": lambda c: _one("hostile_dmn_expr", [d.business_rule_task("Rule_Hostile", "hostile_ex")],
                                            **{"hostile_ex.dmn": d.dmn("hostile_ex", c, [("1", "'a'")])}),
 }
