@@ -92,6 +92,8 @@ def parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> P
             bundle.parser.add_dmn_xml(root, filename=name)
         except ValidationException as err:
             problems.append(_validation_problem(err, name))
+        except Exception as err:  # noqa: BLE001 - SpiffWorkflow indexes into what a file may lack
+            problems.append(problem(name, f"not a decision table this engine can read ({type(err).__name__}: {err})"))
     for name, content in sorted(bpmn_files.items()):
         root = parse_xml(content, name)
         bundle.roots[name] = root
@@ -99,6 +101,8 @@ def parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> P
             bundle.parser.add_bpmn_xml(root.getroottree(), filename=name)
         except ValidationException as err:
             problems.append(_validation_problem(err, name))
+        except Exception as err:  # noqa: BLE001 - as above
+            problems.append(problem(name, f"not a diagram this engine can read ({type(err).__name__}: {err})"))
     if problems:
         raise DefinitionInvalid(_summary(problems), {"problems": problems})
     message_variables = _catch_event_message_variables(bundle.roots)

@@ -122,6 +122,21 @@ def start_form_key(bundle: ParsedBundle, process: ParsedProcess) -> str | None:
     return None
 
 
+def check_files(files: list[BundleFile], forms_root: Path | None = None,
+                known_topics: Collection[str] | None = None) -> tuple[ParsedBundle, list[BundleFile]]:
+    """Everything `deploy` checks, storing nothing: the parsed bundle and the files with the
+    forms the diagrams reference, or DefinitionInvalid naming every problem."""
+    if not any(f.kind == "bpmn" for f in files):
+        raise DefinitionInvalid("a deployment needs at least one .bpmn file",
+                                {"problems": [problem("", "no .bpmn file")]})
+    _refuse_unsupported(files)
+    bundle = parse_bundle({f.name: f.content for f in files if f.kind == "bpmn"},
+                          {f.name: f.content for f in files if f.kind == "dmn"})
+    files = [f for f in files if f.kind != "form"] + _resolve_forms(bundle, files, forms_root)
+    _lint(bundle, [f for f in files if f.kind == "form"], known_topics)
+    return bundle, files
+
+
 def deploy(
     session: Session,
     files: list[BundleFile],
@@ -131,15 +146,7 @@ def deploy(
     known_topics: Collection[str] | None = None,
 ) -> DeployResult:
     """Check and store a bundle. Identical content returns the versions it already has."""
-    if not any(f.kind == "bpmn" for f in files):
-        raise DefinitionInvalid("a deployment needs at least one .bpmn file",
-                                {"problems": [problem("", "no .bpmn file")]})
-    _refuse_unsupported(files)
-    bundle = parse_bundle({f.name: f.content for f in files if f.kind == "bpmn"},
-                          {f.name: f.content for f in files if f.kind == "dmn"})
-    files = [f for f in files if f.kind != "form"] + _resolve_forms(bundle, files, forms_root)
-    _lint(bundle, [f for f in files if f.kind == "form"], known_topics)
-
+    bundle, files = check_files(files, forms_root, known_topics)
     bundle_hash = content_hash(files)
     existing = session.scalar(sa.select(Deployment).where(Deployment.content_hash == bundle_hash))
     if existing is not None:

@@ -193,6 +193,8 @@ class _Checker:
 
     def component(self, comp: dict[str, Any], where: str, hide: tuple[Condition, ...], depth: int) -> None:
         ctype = comp.get("type")
+        if not isinstance(ctype, str):  # (the sets below cannot even hold a list)
+            ctype = repr(ctype)
         key = comp.get("key")
         cid = comp.get("id")
         element = key if isinstance(key, str) and key else cid if isinstance(cid, str) and cid else where
@@ -253,11 +255,11 @@ class _Checker:
         rules = self.validate(comp, ctype, element)
         properties = comp.get("properties") if isinstance(comp.get("properties"), dict) else {}
         fmt = properties.get("format")
-        if fmt is not None and (ctype not in TEXT_TYPES or fmt not in FORMATS):
+        if fmt is not None and (ctype not in TEXT_TYPES or not isinstance(fmt, str) or fmt not in FORMATS):
             self.add(element, f"properties.format {fmt!r} is not supported here "
                               f"(text fields may use {', '.join(sorted(FORMATS))})")
         subtype = comp.get("subtype", "date") if ctype == "datetime" else None
-        if ctype == "datetime" and subtype not in DATETIME_SUBTYPES:
+        if ctype == "datetime" and (not isinstance(subtype, str) or subtype not in DATETIME_SUBTYPES):
             self.add(element, f"datetime subtype must be one of {', '.join(sorted(DATETIME_SUBTYPES))}")
         decimals = comp.get("decimalDigits") if ctype == "number" else None
         if decimals is not None and not (_is_number(decimals) and int(decimals) == decimals >= 0):
@@ -273,7 +275,7 @@ class _Checker:
             required=rules.get("required") is True, min_length=rules.get("minLength"),
             max_length=rules.get("maxLength"), minimum=rules.get("min"), maximum=rules.get("max"),
             pattern=rules.get("pattern"), validation_type=rules.get("validationType"),
-            format=fmt if fmt in FORMATS else None, subtype=subtype,
+            format=fmt if isinstance(fmt, str) and fmt in FORMATS else None, subtype=subtype,
             decimal_digits=int(decimals) if decimals is not None else None,
             options=self.options(comp, ctype, element), readonly=readonly, hide=hide,
         ))
@@ -310,7 +312,7 @@ class _Checker:
             ok = _is_number(value) and value == value and abs(value) != float("inf")
             wanted = "a finite number"
         elif name == "validationType":
-            ok = value in VALIDATION_TYPES
+            ok = isinstance(value, str) and value in VALIDATION_TYPES
             wanted = " or ".join(sorted(VALIDATION_TYPES))
         else:
             return self.pattern_ok(value, element)

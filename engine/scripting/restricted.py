@@ -24,6 +24,7 @@ from engine.scripting.instrument import BoundingPolicy
 MAX_EXPRESSION_CHARS = 2_000
 MAX_SCRIPT_CHARS = 20_000
 MAX_RANGE = 10_000
+MAX_NESTING = 100  # the compiler and RestrictedPython recurse over the tree: ~1000 levels crash them
 
 _FORBIDDEN_NODES: dict[type[ast.AST], str] = {
     ast.While: "while loops are not allowed (a script must always finish)",
@@ -99,6 +100,16 @@ def _scan(tree: ast.AST) -> None:
             raise ScriptRejected(f"{node.func.id}() is not allowed", {"line": node.lineno})
 
 
+def _check_nesting(tree: ast.AST) -> None:
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ScriptRejected(f"the code is nested more than {MAX_NESTING} levels deep",
+                                 {"line": getattr(node, "lineno", None)})
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
 def _compile(source: str, mode: str, limit: int) -> CodeType:
     if not isinstance(source, str) or not source.strip():
         raise ScriptRejected("the expression is empty")
@@ -108,6 +119,9 @@ def _compile(source: str, mode: str, limit: int) -> CodeType:
         tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
     except SyntaxError as err:
         raise ScriptRejected(f"syntax error: {err.msg}", {"line": err.lineno}) from err
+    except (RecursionError, MemoryError) as err:
+        raise ScriptRejected(f"the code is nested too deeply to read ({type(err).__name__})") from None
+    _check_nesting(tree)
     _scan(tree)
     try:
         return compile_restricted(source.strip() if mode == "eval" else source, "<designer>", mode,

@@ -170,3 +170,10 @@ def test_issue7_a_form_file_deeper_than_a_page_can_show_is_refused(engine):
     deep = json.dumps({"type": "default", "components": [], "properties": json.loads("[" * 200 + "]" * 200)})
     err = _refusal(engine, d.bundle(d.chain("deep_form2", [_form_task("t/deep2.json")]), **{"t/deep2.json": deep}))
     assert "nested more than" in err.message
+
+
+def test_issue9_a_decision_file_without_a_decision_is_refused_naming_it(engine):
+    """Found by fuzzing: SpiffWorkflow indexed into the missing decision (IndexError, a 500)."""
+    empty = '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="D" name="d" namespace="x" />'
+    err = _refusal(engine, d.bundle(d.chain("no_decision", [d.user_task("Task_1")]), **{"empty.dmn": empty}))
+    assert [p["file"] for p in err.details["problems"]] == ["empty.dmn"]

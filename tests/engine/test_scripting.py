@@ -140,3 +140,11 @@ def test_issue9_bounded_code_still_does_what_designers_write():
 def test_issue9_sum_adds_numbers_only():
     with pytest.raises(ScriptRejected, match="numbers only"):
         execute("x = sum([[1] * 1000] * 1000, [])", {})
+
+
+@pytest.mark.parametrize("text", ["-" * 1999 + "1", "not " * 499 + "x", "a" + ".b" * 900, "1" + "+1" * 900])
+def test_issue9_deeply_nested_code_is_refused_not_a_recursion_error(text):
+    """Found by fuzzing (tests/reliability/test_parser_properties.py): the compiler and
+    RestrictedPython recursed over such trees and raised RecursionError (a 500 at deploy)."""
+    with pytest.raises(ScriptRejected, match="nested"):
+        check_expression(text)
