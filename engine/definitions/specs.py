@@ -22,7 +22,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, SequentialMultiInstanceTask
-from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, ServiceTask
+from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask as SequentialMultiInstance
 
 from engine.scripting.bounds import current_limits, limit
 from engine.scripting.script_engine import current_time
@@ -135,13 +136,23 @@ def adopt(event_definition: Any) -> None:
         event_definition.__class__ = CommandDuration
 
 
-_BOUNDED: dict[type, type] = {}
+class BoundedParallelMultiInstanceTask(BoundedInstances, ParallelMultiInstanceTask):
+    """SpiffWorkflow's parallel multi-instance task within the instance ceiling."""
+
+
+class BoundedSequentialMultiInstanceTask(BoundedInstances, SequentialMultiInstance):
+    """SpiffWorkflow's sequential multi-instance task within the instance ceiling."""
+
+
+# what the parser makes → ours (a serializer that stores specs registers ours like theirs)
+BOUNDED: dict[type, type] = {ParallelMultiInstanceTask: BoundedParallelMultiInstanceTask,
+                             SequentialMultiInstance: BoundedSequentialMultiInstanceTask}
 
 
 def adopt_task(task_spec: Any) -> None:
     """Swap a parsed multi-instance spec for its bounded subclass (same attributes)."""
-    cls = type(task_spec)
-    if isinstance(task_spec, MultiInstanceTask) and not isinstance(task_spec, BoundedInstances):
-        if cls not in _BOUNDED:
-            _BOUNDED[cls] = type(f"Bounded{cls.__name__}", (BoundedInstances, cls), {})
-        task_spec.__class__ = _BOUNDED[cls]
+    bounded = BOUNDED.get(type(task_spec))
+    if bounded is not None:
+        task_spec.__class__ = bounded
+    elif isinstance(task_spec, MultiInstanceTask) and not isinstance(task_spec, BoundedInstances):
+        raise TypeError(f"{type(task_spec).__name__}: a multi-instance task this engine does not bound")
