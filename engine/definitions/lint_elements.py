@@ -47,6 +47,7 @@ IN_PROCESS = frozenset({
     "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
     "eventBasedGateway", "sequenceFlow", "laneSet", "dataObject", "dataObjectReference", "textAnnotation",
     "association", "group", "property", "ioSpecification", "extensionElements", "documentation",
+    "correlationSubscription", "auditing", "monitoring", "categoryValueRef",
 })
 EVENT_DEFINITIONS = frozenset({
     "timerEventDefinition", "messageEventDefinition", "errorEventDefinition", "signalEventDefinition",

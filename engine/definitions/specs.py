@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, ServiceTask
 from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask as SequentialMultiInstance
 
@@ -89,17 +89,6 @@ class BoundedInstances:
     instances (cardinality or collection length) must be a whole number within the ceiling
     before any instance is made; SpiffWorkflow would make a million user tasks in one go."""
 
-    def create_children(self, my_task: Any) -> None:
-        """Parallel: every instance is made here, once the task has its data."""
-        self._check_instances(my_task)
-        super().create_children(my_task)  # type: ignore[misc]
-
-    def _update_hook(self, my_task: Any) -> Any:
-        result = super()._update_hook(my_task)  # type: ignore[misc]
-        if isinstance(self, SequentialMultiInstanceTask):
-            self._check_instances(my_task)  # one instance at a time: the first exists, no more
-        return result
-
     def _check_instances(self, my_task: Any) -> None:
         spec: Any = self
         ceiling = current_limits().max_instances
@@ -139,9 +128,20 @@ def adopt(event_definition: Any) -> None:
 class BoundedParallelMultiInstanceTask(BoundedInstances, ParallelMultiInstanceTask):
     """SpiffWorkflow's parallel multi-instance task within the instance ceiling."""
 
+    def create_children(self, my_task: Any) -> None:
+        """Every instance is made here, once the task has its data: check first."""
+        self._check_instances(my_task)
+        super().create_children(my_task)
+
 
 class BoundedSequentialMultiInstanceTask(BoundedInstances, SequentialMultiInstance):
     """SpiffWorkflow's sequential multi-instance task within the instance ceiling."""
+
+    def _update_hook(self, my_task: Any) -> Any:
+        # one instance at a time: once the data is in, the first exists and no more
+        result = super()._update_hook(my_task)
+        self._check_instances(my_task)
+        return result
 
 
 # what the parser makes → ours (a serializer that stores specs registers ours like theirs)

@@ -154,7 +154,8 @@ def scan(workflow: BpmnWorkflow, before: dict[str, int]) -> Scan:
         kind = _wait_kind(t, st)
         if kind == "user":
             due, basis = _deadline(t)
-            users[key] = OpenUserTask(t, properties(t).get("formKey"), _candidate_groups(t), due, basis)
+            groups = _candidate_groups(t, opened=before.get(key) != st)
+            users[key] = OpenUserTask(t, properties(t).get("formKey"), groups, due, basis)
         elif kind == "job":
             jobs[key] = (t, t.task_spec.operation_name, t._get_internal_data(JOB_PARAMS) or {})
         elif kind == "timer" and (due := timer_due(t)) is not None:
@@ -171,7 +172,9 @@ class OpenUserTask:
     statutory_basis: str | None = None
 
 
-def _candidate_groups(task: Task) -> list[str]:
+def _candidate_groups(task: Task, opened: bool) -> list[str]:
+    """The groups who may claim `task`; a task `opened` by this command must have one (its
+    rows are written now: a task nobody can claim would wait for ever)."""
     props = properties(task)
     if props.get("candidateGroupsExpression"):
         try:
@@ -184,7 +187,7 @@ def _candidate_groups(task: Task) -> list[str]:
     else:
         groups = [task.task_spec.lane] if getattr(task.task_spec, "lane", None) else []
     found = [g.strip() for g in groups if isinstance(g, str) and g.strip()]
-    if not found:
+    if not found and opened:
         raise ProcessError(f"the process failed at {bpmn_id(task)}: the task has no candidate group "
                            "(candidateGroups, candidateGroupsExpression or a lane), so nobody could claim it",
                            {"element": bpmn_id(task)})

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial, wraps
+from types import CodeType
 from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
@@ -282,9 +283,21 @@ class Budget:
         guard = _METHOD_GUARDS.get((type(obj), name))
         return value if guard is None else partial(guard, self, obj, value)
 
-    def guards(self) -> dict[str, Any]:
-        """The names the instrumented code calls (GUARD_NAMES), bound to this budget."""
-        return {name: getattr(self, method) for name, method in _GUARD_METHODS.items()}
+    def guards(self, names: Iterable[str] = ()) -> dict[str, Any]:
+        """The guards `names` (of GUARD_NAMES) bound to this budget: only those a piece of
+        code calls (`guards_used`); most conditions call none."""
+        return {name: getattr(self, _GUARD_METHODS[name]) for name in names}
+
+
+def guards_used(code: CodeType) -> tuple[str, ...]:
+    """The budget's guards that `code` (with the functions and comprehensions in it) calls."""
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        names.update(current.co_names)
+        stack.extend(c for c in current.co_consts if isinstance(c, CodeType))
+    return tuple(sorted(names & GUARD_NAMES))
 
 
 _GUARD_METHODS = {

@@ -18,7 +18,7 @@ from typing import Any
 from RestrictedPython import compile_restricted
 
 from engine.errors import ScriptRejected
-from engine.scripting.bounds import GUARD_NAMES, Budget, iter_unpack, limit, unpack
+from engine.scripting.bounds import GUARD_NAMES, Budget, guards_used, iter_unpack, limit, unpack
 from engine.scripting.instrument import BoundingPolicy
 
 MAX_EXPRESSION_CHARS = 2_000
@@ -133,33 +133,46 @@ def _compile(source: str, mode: str, limit: int) -> CodeType:
 
 
 @lru_cache(maxsize=4096)
-def check_expression(expression: str) -> CodeType:
-    """Compile an expression or raise ScriptRejected saying what is not allowed."""
-    return _compile(expression, "eval", MAX_EXPRESSION_CHARS)
+def _expression(expression: str) -> tuple[CodeType, tuple[str, ...]]:
+    code = _compile(expression, "eval", MAX_EXPRESSION_CHARS)
+    return code, guards_used(code)
 
 
 @lru_cache(maxsize=1024)
+def _script(script: str) -> tuple[CodeType, tuple[str, ...]]:
+    code = _compile(script, "exec", MAX_SCRIPT_CHARS)
+    return code, guards_used(code)
+
+
+def check_expression(expression: str) -> CodeType:
+    """Compile an expression or raise ScriptRejected saying what is not allowed."""
+    return _expression(expression)[0]
+
+
 def check_script(script: str) -> CodeType:
     """Compile a script or raise ScriptRejected saying what is not allowed."""
-    return _compile(script, "exec", MAX_SCRIPT_CHARS)
+    return _script(script)[0]
 
 
-def _namespace(budget: Budget, functions: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
-    # Data may shadow a host function (a case variable `today`), never a guard.
+def _namespace(budget: Budget, used: tuple[str, ...], functions: Mapping[str, Any],
+               data: Mapping[str, Any]) -> dict[str, Any]:
+    # Data may shadow a host function (a case variable `today`), never a guard. Only the
+    # budget's guards the code calls are bound (most conditions call none).
     ns = dict(functions)
     ns.update(data)
     ns.update(_GUARDS)
-    ns.update(budget.guards())
+    if used:
+        ns.update(budget.guards(used))
     return ns
 
 
 def evaluate(expression: str, data: Mapping[str, Any], functions: Mapping[str, Any] | None = None) -> Any:
     """Evaluate `expression` over `data` with the host `functions` available, within the
     bounds of the running command (EvaluationLimit naming the bound otherwise)."""
-    code = check_expression(expression)
+    code, used = _expression(expression)
     budget = Budget()
     try:
-        result = eval(code, _namespace(budget, functions or {}, data))  # noqa: S307 - restricted, guarded
+        result = eval(code, _namespace(budget, used, functions or {}, data))  # noqa: S307 - restricted, guarded
         _check_data(budget, result)
         return result
     finally:
@@ -169,11 +182,11 @@ def evaluate(expression: str, data: Mapping[str, Any], functions: Mapping[str, A
 def execute(script: str, data: dict[str, Any], functions: Mapping[str, Any] | None = None) -> None:
     """Run `script`; the variables it leaves behind become the new `data` (in place).
     Bounded like `evaluate`; what it leaves must also be data the engine can store."""
-    code = check_script(script)
+    code, used = _script(script)
     fns = functions or {}
     budget = Budget()
     try:
-        ns = _namespace(budget, fns, data)
+        ns = _namespace(budget, used, fns, data)
         exec(code, ns)  # noqa: S102 - restricted bytecode, guarded globals
         results = {key: value for key, value in ns.items()
                    if key not in _GUARD_NAMES and not (key in fns and value is fns[key]) and not _is_function(value)}
