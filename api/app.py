@@ -12,6 +12,7 @@ from api import errors, headers, inputs, openapi, security, sessions, sign_in_li
 from api.routes import BLUEPRINTS
 from api.settings import ConfigurationError, Settings
 from engine.clock import Clock, SharedClock
+from engine.scripting import Limits
 from engine.service import Engine
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -28,7 +29,8 @@ def make_engine(settings: Settings, known_topics: list[str] | None = None) -> En
         raise ConfigurationError(f"RELIEF_OFFICE_CLOSE must be a time such as 17:30, not '{settings.office_close}'") \
             from None
     return Engine(settings.database_url, clock=clock, forms_root=settings.forms_root, known_topics=known_topics,
-                  office_close=office_close, default_region=settings.default_region)
+                  office_close=office_close, default_region=settings.default_region,
+                  limits=Limits(max_instances=settings.max_instances))
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:

@@ -17,7 +17,7 @@ from flask_smorest.spec.plugins import FlaskPlugin
 from werkzeug.routing import PathConverter, UnicodeConverter
 
 from api.inputs import TEXT_PATTERN
-from api.security import AUTHENTICATED, PUBLIC, SIGNED, WORKER
+from api.security import PUBLIC, SIGNED, WORKER
 from engine.auth import signatures
 
 SECURITY_SCHEMES = {
@@ -61,9 +61,9 @@ def _security(rule: tuple[str, ...]) -> list[dict[str, list[str]]] | None:
 def _statuses(rule: tuple[str, ...], method: str, has_path_params: bool) -> list[int]:
     statuses = []
     if PUBLIC not in rule:
-        statuses.append(401)
-        if rule != (AUTHENTICATED,):
-            statuses.append(403)
+        # 403 on every such route: roles, and even where any signed-in user may come, a
+        # system account's token (api/security.py) or a password still to be replaced.
+        statuses += [401, 403]
     if has_path_params:
         statuses += [404, 422]
     if method in _BODY_METHODS:

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
+from engine.auth.scope import REGION_PATTERN
 from engine.definitions.bundle import MAX_FILES
 
 
@@ -63,7 +64,7 @@ class StartRequest(Schema):
                                metadata={"description": "key (latest version), key:version, or id"})
     data = fields.Dict(load_default=dict)
     business_key = fields.String(allow_none=True, validate=validate.Length(1, 120))
-    region = fields.String(allow_none=True, validate=validate.Length(1, 40), metadata={
+    region = fields.String(allow_none=True, validate=validate.Regexp(f"^{REGION_PATTERN}$"), metadata={
         "description": "GB/T 2260 code (6, 9 or 12 digits) of the applicant's county, township or village, "
                        "within yours; default: your region"})
 

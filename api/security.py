@@ -138,11 +138,11 @@ def install(app: Flask) -> None:
             g.principal = _signed()
             return
         g.principal = _authenticate()
+        if g.principal.extra.get("kind") == "web":
+            sessions.check_csrf()  # first: a forged request is refused as such, whoever's cookie it carries
         if SYSTEM in g.principal.roles and SYSTEM not in roles and not g.principal.is_admin:
             raise Forbidden("a system account has no access here (the 12345 platform signs its intake requests)",
                             {"roles": list(roles)})
-        if g.principal.extra.get("kind") == "web":
-            sessions.check_csrf()
         _check_password_change(g.principal, roles)
         if AUTHENTICATED in roles:
             return

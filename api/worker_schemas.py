@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
+from engine.auth.scope import REGION_PATTERN
 from engine.forms.validators import mask_phone
 
 MAX_LOCK_SECONDS = 24 * 3600
@@ -123,7 +124,8 @@ class HotlineTicketIn(Schema):
                             validate=validate.Length(1, 10))
     reason = fields.String(required=True, validate=validate.Length(1, 2000))
     priority_group = fields.String(load_default=None, allow_none=True)
-    region = fields.String(load_default=None, allow_none=True, validate=validate.Length(6, 12), metadata={
+    region = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(f"^{REGION_PATTERN}$"),
+                           metadata={
         "description": "GB/T 2260 code of the applicant's county, township or village; "
                        "default: RELIEF_DEFAULT_REGION"})
     callback_url = fields.Url(load_default=None, allow_none=True, require_tld=False,

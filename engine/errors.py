@@ -47,6 +47,22 @@ class ScriptRejected(ReliefError):
     status = 422
 
 
+class EvaluationLimit(ScriptRejected):
+    """Designer code hit a bound (steps, time, sizes, depth, memory, instances, days);
+    `details['limit']` names the bound and `details['bound']` its value."""
+
+    code = "evaluation_limit"
+    status = 422
+
+
+class ProcessError(ReliefError):
+    """The diagram failed while running (e.g. a condition referring to missing data, or
+    designer code that hit a bound); `details['element']` names the BPMN element."""
+
+    code = "process_error"
+    status = 422
+
+
 class NotFound(ReliefError):
     code = "not_found"
     status = 404

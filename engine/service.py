@@ -19,13 +19,14 @@ from engine.calendar.store import DatabaseCalendar
 from engine.clock import AdjustableClock, Clock, SharedClock
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
-from engine.errors import Forbidden, NotFound, ValidationFailed
+from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.forms import FormDefinition
 from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
 from engine.runtime.executor import Executor
 from engine.runtime.push import PushTarget
+from engine.scripting import Limits, command_budget
 from engine.store import migrate
 from engine.store.db import Database
 from engine.store.models import Definition, DeploymentFile, HumanTask, Instance, Job, Timer
@@ -37,7 +38,7 @@ class Engine(ScopedReads):
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
-                 default_region: str | None = None) -> None:
+                 default_region: str | None = None, limits: Limits | None = None) -> None:
         self.db = Database(database_url)
         self.clock = clock or Clock()
         self.specs = repository.SpecCache()
@@ -48,6 +49,8 @@ class Engine(ScopedReads):
         # Deadlines end at office close (Asia/Shanghai), 17:30 unless configured.
         self.calendar = DatabaseCalendar(self.db, self.settings, office_close or OFFICE_CLOSE)
         self.executor: Executor = CalendarExecutor(self.db, self.specs, self.clock, self.calendar)
+        # Bounds on designer code (steps, time, sizes, multi-instance ceiling, ...).
+        self.executor.limits = limits or Limits()
         self.forms_root = forms_root
         self.known_topics = known_topics
         # The region of cases whose starter has none and names none (12345 tickets).
@@ -63,7 +66,7 @@ class Engine(ScopedReads):
     # definitions ------------------------------------------------------------
     def deploy(self, files: list[BundleFile], actor: str) -> repository.DeployResult:
         """Deploy files as new versions (or return the versions identical content has)."""
-        with self.db.session() as s:
+        with self.db.session() as s, command_budget(self.executor.limits):  # the checks see this engine's limits
             return repository.deploy(s, files, actor, self.clock.now(), self.forms_root, self.known_topics)
 
     def deploy_paths(self, paths: list[Path], actor: str) -> repository.DeployResult:
@@ -136,7 +139,7 @@ class Engine(ScopedReads):
                                  worker_id)
 
     def complete_job(self, job_id: str, worker_id: str, result: dict[str, Any]) -> Job:
-        return self.executor.run(cmd.CompleteJob(job_id, worker_id, result), worker_id)
+        return self._settle_job(cmd.CompleteJob(job_id, worker_id, result), job_id, worker_id)
 
     def fail_job(self, job_id: str, worker_id: str, error: str, retries: int | None = None,
                  retry_in_seconds: int = 60, details: dict[str, Any] | None = None) -> Job:
@@ -146,7 +149,18 @@ class Engine(ScopedReads):
     def bpmn_error(self, job_id: str, worker_id: str, code: str, message: str = "",
                    variables: dict[str, Any] | None = None) -> Job:
         """The handler reports a business error the diagram models with an error boundary event."""
-        return self.executor.run(cmd.ThrowBpmnError(job_id, worker_id, code, message, variables or {}), worker_id)
+        return self._settle_job(cmd.ThrowBpmnError(job_id, worker_id, code, message, variables or {}), job_id,
+                                worker_id)
+
+    def _settle_job(self, command: Any, job_id: str, worker_id: str) -> Job:
+        """Run a job's completion; when the diagram's code fails on what follows the job (a
+        bound hit, a bad expression), the job becomes an incident for an operator (422 to the
+        worker): retrying would fail the same way."""
+        try:
+            return self.executor.run(command, worker_id)
+        except ProcessError as err:
+            self.executor.run(cmd.FailJob(job_id, worker_id, err.message, 0, 0, err.details), worker_id)
+            raise
 
     def push_jobs_to(self, target: PushTarget) -> None:
         """From now on, jobs that commands of this process create for `target`'s topics go to

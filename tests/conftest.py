@@ -108,5 +108,23 @@ def scenario(engine: Engine, _deployed: set[str]) -> Iterator[Scenario]:
 
 
 @pytest.fixture
+def watchdog() -> Iterator[None]:
+    """Fail the test (instead of hanging the suite) should it run 60 s: for tests of what
+    once hung the server. A guard against a regression, not a measure of speed."""
+    import signal
+
+    def expired(*_args: object) -> None:
+        raise TimeoutError("still running after 60 s: the bound this test proves is gone")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(60)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
 def fixtures_dir() -> Path:
     return Path(__file__).parent / "fixtures"

@@ -37,7 +37,8 @@ CASE_WIDE_ROLES = ("clerk", "dispatcher", "leader", "supervisor", "auditor")
 # Roles whose work needs ID numbers and phones in full (each such view is logged);
 # supervisors and auditors see them masked.
 FULL_DATA_ROLES = ("clerk", "dispatcher", "caseworker", "leader")
-_REGION = re.compile(r"[1-9]\d{5}(?:\d{3}){0,2}")
+REGION_PATTERN = r"[1-9]\d{5}(?:\d{3}){0,2}"  # GB/T 2260: county 6 digits, township 9, village 12
+_REGION = re.compile(REGION_PATTERN)
 
 
 def valid_region(code: Any, field: str = "region") -> str | None:

@@ -10,6 +10,7 @@ from engine.definitions.xml_safety import problem
 from engine.errors import DefinitionInvalid
 
 MAX_FILES = 200
+MAX_NAME = 255  # the deployment_files column
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form"}
 
 
@@ -29,6 +30,9 @@ class BundleFile:
 def safe_name(name: str) -> str:
     """A relative POSIX path without `..`; anything else is refused."""
     path = PurePosixPath(name.replace("\\", "/"))
+    if len(name) > MAX_NAME:
+        raise DefinitionInvalid(f"file name '{name[:80]}…' is longer than {MAX_NAME} characters",
+                                {"problems": [problem(name[:80], f"file name longer than {MAX_NAME} characters")]})
     if not name or path.is_absolute() or ".." in path.parts or any(p.startswith(".") for p in path.parts):
         raise DefinitionInvalid(f"file name '{name}' is not a safe relative path",
                                 {"problems": [problem(name, "file name must be a relative path without '..'")]})

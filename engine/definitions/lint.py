@@ -8,9 +8,9 @@ from typing import Any
 from lxml import etree
 
 from engine.auth import senders
+from engine.definitions.lint_code import code_problems
 from engine.definitions.xml_safety import problem
 from engine.errors import ReliefError
-from engine.scripting import check_expression, check_script
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -47,15 +47,6 @@ class _Linter:
     def add(self, node: etree._Element, message: str) -> None:
         self.problems.append(problem(self.file, message, element=node.get("id"), line=node.sourceline))
 
-    def expression(self, node: etree._Element, text: str | None, what: str) -> None:
-        if not text or not text.strip():
-            self.add(node, f"{what} is empty")
-            return
-        try:
-            check_expression(text)
-        except ReliefError as err:
-            self.add(node, f"{what} is not allowed: {err.message}")
-
     def xpath(self, query: str, node: etree._Element | None = None) -> list[Any]:
         return (node if node is not None else self.root).xpath(query, namespaces=NS)
 
@@ -72,23 +63,11 @@ def lint_bpmn(
     `load_form(key)` raises ReliefError when the form is missing or invalid;
     `known_topics`, when given, are the worker topics that exist."""
     lint = _Linter(file, root)
+    lint.problems += code_problems(file, root)  # every expression and script
     _check_user_tasks(lint, load_form)
     _check_service_tasks(lint, known_topics)
-    for node in lint.xpath("//bpmn:scriptTask"):
-        script = "".join(lint.xpath("./bpmn:script/text()", node))
-        try:
-            check_script(script)
-        except ReliefError as err:
-            lint.add(node, f"script is not allowed: {err.message}")
-    for node in lint.xpath("//bpmn:timerEventDefinition"):
-        event = node.getparent()
-        if lint.xpath("./bpmn:timeCycle", node):
-            lint.add(event, "timeCycle timers are not supported; use timeDate or timeDuration")
-        for expr in lint.xpath("./bpmn:timeDate | ./bpmn:timeDuration", node):
-            lint.expression(event, expr.text, "timer expression")
-    for node in lint.xpath("//bpmn:sequenceFlow[bpmn:conditionExpression]"):
-        lint.expression(node, "".join(lint.xpath("./bpmn:conditionExpression/text()", node)), "condition")
     _check_gateways(lint)
+    _check_references(lint)
     for node in lint.xpath("//bpmn:callActivity"):
         if node.get("calledElement") not in process_ids:
             lint.add(node, f"calls process '{node.get('calledElement')}' which is not in this deployment")
@@ -102,19 +81,21 @@ def lint_bpmn(
 
 
 def _check_user_tasks(lint: _Linter, load_form: Callable[[str], object]) -> None:
-    in_lane = {ref for ref in lint.xpath("//bpmn:lane/bpmn:flowNodeRef/text()")}
-    for node in lint.xpath("//bpmn:userTask | //bpmn:startEvent"):
+    in_lane = {ref.strip() for ref in lint.xpath("//bpmn:lane[normalize-space(@name)]/bpmn:flowNodeRef/text()")}
+    for node in lint.xpath("//bpmn:userTask | //bpmn:startEvent | //bpmn:manualTask | //bpmn:task"):
         props = task_properties(node)
         if props.get("formKey"):
             try:
                 load_form(props["formKey"])
             except ReliefError as err:
                 lint.add(node, f"form '{props['formKey']}': {err.message}")
-        if node.tag.endswith("userTask"):
-            if props.get("candidateGroupsExpression"):
-                lint.expression(node, props["candidateGroupsExpression"], "candidateGroupsExpression")
-            elif not props.get("candidateGroups") and node.get("id") not in in_lane:
-                lint.add(node, "user task has no candidateGroups and is in no lane: nobody could claim it")
+        # A plain task, like a manual task, is a step a person confirms (SpiffWorkflow waits
+        # for it): like a user task it needs someone who may claim it.
+        kind = etree.QName(node).localname
+        if kind != "startEvent" and not (props.get("candidateGroupsExpression") or props.get("candidateGroups")
+                                         or node.get("id") in in_lane):
+            what = {"userTask": "user task", "manualTask": "manual task", "task": "plain task (bpmn:task)"}[kind]
+            lint.add(node, f"{what} has no candidateGroups and is in no lane: nobody could claim it")
 
 
 def _check_service_tasks(lint: _Linter, known_topics: Collection[str] | None) -> None:
@@ -126,8 +107,6 @@ def _check_service_tasks(lint: _Linter, known_topics: Collection[str] | None) ->
         topic = ops[0].get("id")
         if known_topics is not None and topic not in known_topics:
             lint.add(node, f"no worker handles topic '{topic}' (known: {', '.join(sorted(known_topics))})")
-        for param in lint.xpath(".//spiffworkflow:parameter", ops[0]):
-            lint.expression(node, param.get("value"), f"parameter '{param.get('id')}'")
 
 
 def _check_gateways(lint: _Linter) -> None:
@@ -139,6 +118,22 @@ def _check_gateways(lint: _Linter) -> None:
         for flow in outgoing:
             if flow.get("id") != gateway.get("default") and not lint.xpath("./bpmn:conditionExpression", flow):
                 lint.add(flow, f"flow out of gateway {gid} has no condition and is not its default")
+
+
+def _check_references(lint: _Linter) -> None:
+    """References SpiffWorkflow would silently ignore: a boundary event on nothing (its
+    deadline would never run) and a default flow that is not one of the element's flows."""
+    activities = set(lint.xpath("//bpmn:*[self::bpmn:task or self::bpmn:userTask or self::bpmn:manualTask or "
+                                "self::bpmn:scriptTask or self::bpmn:serviceTask or self::bpmn:businessRuleTask or "
+                                "self::bpmn:sendTask or self::bpmn:receiveTask or self::bpmn:callActivity or "
+                                "self::bpmn:subProcess]/@id"))
+    for node in lint.xpath("//bpmn:boundaryEvent"):
+        if node.get("attachedToRef") not in activities:
+            lint.add(node, f"boundary event is attached to '{node.get('attachedToRef')}', which is no activity "
+                           "of this diagram")
+    for node in lint.xpath("//bpmn:*[@default]"):
+        if node.get("default") not in lint.xpath(f"//bpmn:sequenceFlow[@sourceRef='{node.get('id')}']/@id"):
+            lint.add(node, f"default flow '{node.get('default')}' is not one of its outgoing sequence flows")
 
 
 def _check_loop_collections(lint: _Linter) -> None:

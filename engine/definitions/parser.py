@@ -50,8 +50,10 @@ def _validation_problem(err: ValidationException, default_file: str | None = Non
     )
 
 
-def _adopt_timers(process_spec: Any) -> None:
+def _adopt_specs(process_spec: Any) -> None:
+    """Our timers and bounded multi-instance activities in place of SpiffWorkflow's."""
     for task_spec in process_spec.task_specs.values():
+        specs.adopt_task(task_spec)
         if isinstance(task_spec, CatchingEvent):
             specs.adopt(task_spec.event_definition)
             for inner in getattr(task_spec.event_definition, "event_definitions", []) or []:
@@ -90,6 +92,8 @@ def parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> P
             bundle.parser.add_dmn_xml(root, filename=name)
         except ValidationException as err:
             problems.append(_validation_problem(err, name))
+        except Exception as err:  # noqa: BLE001 - SpiffWorkflow indexes into what a file may lack
+            problems.append(problem(name, f"not a decision table this engine can read ({type(err).__name__}: {err})"))
     for name, content in sorted(bpmn_files.items()):
         root = parse_xml(content, name)
         bundle.roots[name] = root
@@ -97,6 +101,8 @@ def parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> P
             bundle.parser.add_bpmn_xml(root.getroottree(), filename=name)
         except ValidationException as err:
             problems.append(_validation_problem(err, name))
+        except Exception as err:  # noqa: BLE001 - as above
+            problems.append(problem(name, f"not a diagram this engine can read ({type(err).__name__}: {err})"))
     if problems:
         raise DefinitionInvalid(_summary(problems), {"problems": problems})
     message_variables = _catch_event_message_variables(bundle.roots)
@@ -112,7 +118,7 @@ def parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> P
             problems.append(problem(process_parser.filename, f"{type(err).__name__}: {err}", element=key))
             continue
         for process_spec in [spec, *subprocess_specs.values()]:
-            _adopt_timers(process_spec)
+            _adopt_specs(process_spec)
             _adopt_message_variables(process_spec, message_variables)
         bundle.processes[key] = ParsedProcess(
             key=key,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
@@ -15,21 +14,22 @@ from sqlalchemy.orm import Session
 
 from engine.definitions.bundle import BundleFile, content_hash, safe_name
 from engine.definitions.lint import form_keys, lint_bpmn, task_properties
+from engine.definitions.lint_code import dmn_problems
+from engine.definitions.lint_elements import call_cycles, element_problems
 from engine.definitions.parser import ParsedBundle, ParsedProcess, _summary, parse_bundle
-from engine.definitions.xml_safety import problem
+from engine.definitions.xml_safety import parse_xml, problem
 from engine.errors import DefinitionInvalid, NotFound, ReliefError
 from engine.forms import FormDefinition, load_form
+from engine.scripting import current_limits
 from engine.store.models import Definition, Deployment, DeploymentFile
+
+MAX_KEY, MAX_NAME = 120, 255  # the columns of definitions
 
 
 def parse_form(key: str, content: bytes) -> FormDefinition:
-    """A form file's bytes → checked FormDefinition (DefinitionInvalid naming the file)."""
-    try:
-        document = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise DefinitionInvalid(f"{key} is not valid JSON: {err}",
-                                {"problems": [problem(key, f"not valid JSON: {err}")]}) from err
-    return load_form(document, file=key)
+    """A form file's bytes → checked FormDefinition (DefinitionInvalid naming the file;
+    also for JSON nested too deeply to parse, or larger than a form may be)."""
+    return load_form(content, file=key)
 
 
 @dataclass
@@ -61,11 +61,14 @@ def _lint(bundle: ParsedBundle, forms: list[BundleFile], known_topics: Collectio
             checked[key] = parse_form(key, by_key[key].content)
         return checked[key]
 
-    problems: list[dict] = []
+    problems: list[dict] = _column_sizes(bundle)
     process_ids = set(bundle.parser.get_process_ids())
     for name, root in bundle.roots.items():
         if name.endswith(".bpmn"):
             problems += lint_bpmn(name, root, load, process_ids, known_topics)
+        else:
+            problems += dmn_problems(name, root)
+    problems += call_cycles({n: r for n, r in bundle.roots.items() if n.endswith(".bpmn")}, process_ids)
     for form in forms:
         try:
             load(form.name)
@@ -73,6 +76,28 @@ def _lint(bundle: ParsedBundle, forms: list[BundleFile], known_topics: Collectio
             problems += err.details.get("problems") or [problem(form.name, err.message)]
     if problems:
         raise DefinitionInvalid(_summary(problems), {"problems": problems})
+
+
+def _refuse_unsupported(files: list[BundleFile]) -> None:
+    """Elements this engine cannot run, named by id, before SpiffWorkflow's parser (which
+    refuses some without their id and drops others)."""
+    problems = [p for f in files if f.kind == "bpmn"
+                for p in element_problems(f.name, parse_xml(f.content, f.name), current_limits().max_instances)]
+    if problems:
+        raise DefinitionInvalid(_summary(problems), {"problems": problems})
+
+
+def _column_sizes(bundle: ParsedBundle) -> list[dict]:
+    """What would not fit the columns it is stored in (PostgreSQL refuses it with an error)."""
+    problems = []
+    for key, process in bundle.processes.items():
+        if len(key) > MAX_KEY:
+            problems.append(problem(process.file, f"the process id is longer than {MAX_KEY} characters",
+                                    element=key[:80]))
+        if len(process.name) > MAX_NAME:
+            problems.append(problem(process.file, f"the process name is longer than {MAX_NAME} characters",
+                                    element=key))
+    return problems
 
 
 def _definition_files(bundle: ParsedBundle, process: ParsedProcess, files: list[BundleFile]) -> list[BundleFile]:
@@ -97,6 +122,21 @@ def start_form_key(bundle: ParsedBundle, process: ParsedProcess) -> str | None:
     return None
 
 
+def check_files(files: list[BundleFile], forms_root: Path | None = None,
+                known_topics: Collection[str] | None = None) -> tuple[ParsedBundle, list[BundleFile]]:
+    """Everything `deploy` checks, storing nothing: the parsed bundle and the files with the
+    forms the diagrams reference, or DefinitionInvalid naming every problem."""
+    if not any(f.kind == "bpmn" for f in files):
+        raise DefinitionInvalid("a deployment needs at least one .bpmn file",
+                                {"problems": [problem("", "no .bpmn file")]})
+    _refuse_unsupported(files)
+    bundle = parse_bundle({f.name: f.content for f in files if f.kind == "bpmn"},
+                          {f.name: f.content for f in files if f.kind == "dmn"})
+    files = [f for f in files if f.kind != "form"] + _resolve_forms(bundle, files, forms_root)
+    _lint(bundle, [f for f in files if f.kind == "form"], known_topics)
+    return bundle, files
+
+
 def deploy(
     session: Session,
     files: list[BundleFile],
@@ -106,14 +146,7 @@ def deploy(
     known_topics: Collection[str] | None = None,
 ) -> DeployResult:
     """Check and store a bundle. Identical content returns the versions it already has."""
-    if not any(f.kind == "bpmn" for f in files):
-        raise DefinitionInvalid("a deployment needs at least one .bpmn file",
-                                {"problems": [problem("", "no .bpmn file")]})
-    bundle = parse_bundle({f.name: f.content for f in files if f.kind == "bpmn"},
-                          {f.name: f.content for f in files if f.kind == "dmn"})
-    files = [f for f in files if f.kind != "form"] + _resolve_forms(bundle, files, forms_root)
-    _lint(bundle, [f for f in files if f.kind == "form"], known_topics)
-
+    bundle, files = check_files(files, forms_root, known_topics)
     bundle_hash = content_hash(files)
     existing = session.scalar(sa.select(Deployment).where(Deployment.content_hash == bundle_hash))
     if existing is not None:

@@ -20,6 +20,7 @@ from marshmallow import fields as ma_fields
 from engine.errors import ValidationFailed
 from engine.forms import fields as ff
 from engine.forms.definition import MULTI_OPTION_TYPES, OPTION_TYPES, TEXT_TYPES, FieldSpec, FormDefinition
+from engine.forms.patterns import compile_pattern
 from engine.forms.validators import (
     is_valid_cn_id_number,
     is_valid_cn_mobile,
@@ -145,7 +146,7 @@ def _text_validators(spec: FieldSpec) -> list[Validator]:
 
     out.append(_skip_empty(lengths))
     if spec.pattern is not None:
-        compiled = re.compile(spec.pattern)
+        compiled = compile_pattern(spec.pattern)
 
         def pattern(value: str) -> None:
             if compiled.fullmatch(value) is None:

@@ -17,9 +17,11 @@ from typing import Any, NoReturn
 
 from engine.errors import DefinitionInvalid
 from engine.forms.feel_subset import Condition, ConditionError, parse_condition
+from engine.forms.patterns import PatternError, compile_pattern
 
 MAX_FORM_BYTES = 1_000_000
 MAX_GROUP_DEPTH = 8
+MAX_JSON_DEPTH = 32  # the browser and the API serve the document as it is: deeper breaks them
 
 TEXT_TYPES = frozenset({"textfield", "textarea"})
 OPTION_TYPES = frozenset({"radio", "select"})
@@ -118,7 +120,21 @@ def load_form(source: FormSource, *, file: str | None = None) -> FormDefinition:
         source = _parse_json(source, file)
     if not isinstance(source, Mapping):
         _fail(file, [_problem(file, None, "a form must be a JSON object")])
+    if _depth(source) > MAX_JSON_DEPTH:
+        _fail(file, [_problem(file, None, f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep")])
     return _Checker(file).check(dict(source))
+
+
+def _depth(document: Any) -> int:
+    """How deeply `document` nests objects and arrays (without recursion: it may be deep)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, Mapping | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                stack.extend((child, depth + 1) for child in (value.values() if isinstance(value, Mapping) else value))
+    return deepest
 
 
 def _parse_json(content: bytes, file: str) -> Any:
@@ -177,6 +193,8 @@ class _Checker:
 
     def component(self, comp: dict[str, Any], where: str, hide: tuple[Condition, ...], depth: int) -> None:
         ctype = comp.get("type")
+        if not isinstance(ctype, str):  # (the sets below cannot even hold a list)
+            ctype = repr(ctype)
         key = comp.get("key")
         cid = comp.get("id")
         element = key if isinstance(key, str) and key else cid if isinstance(cid, str) and cid else where
@@ -237,11 +255,11 @@ class _Checker:
         rules = self.validate(comp, ctype, element)
         properties = comp.get("properties") if isinstance(comp.get("properties"), dict) else {}
         fmt = properties.get("format")
-        if fmt is not None and (ctype not in TEXT_TYPES or fmt not in FORMATS):
+        if fmt is not None and (ctype not in TEXT_TYPES or not isinstance(fmt, str) or fmt not in FORMATS):
             self.add(element, f"properties.format {fmt!r} is not supported here "
                               f"(text fields may use {', '.join(sorted(FORMATS))})")
         subtype = comp.get("subtype", "date") if ctype == "datetime" else None
-        if ctype == "datetime" and subtype not in DATETIME_SUBTYPES:
+        if ctype == "datetime" and (not isinstance(subtype, str) or subtype not in DATETIME_SUBTYPES):
             self.add(element, f"datetime subtype must be one of {', '.join(sorted(DATETIME_SUBTYPES))}")
         decimals = comp.get("decimalDigits") if ctype == "number" else None
         if decimals is not None and not (_is_number(decimals) and int(decimals) == decimals >= 0):
@@ -257,7 +275,7 @@ class _Checker:
             required=rules.get("required") is True, min_length=rules.get("minLength"),
             max_length=rules.get("maxLength"), minimum=rules.get("min"), maximum=rules.get("max"),
             pattern=rules.get("pattern"), validation_type=rules.get("validationType"),
-            format=fmt if fmt in FORMATS else None, subtype=subtype,
+            format=fmt if isinstance(fmt, str) and fmt in FORMATS else None, subtype=subtype,
             decimal_digits=int(decimals) if decimals is not None else None,
             options=self.options(comp, ctype, element), readonly=readonly, hide=hide,
         ))
@@ -294,7 +312,7 @@ class _Checker:
             ok = _is_number(value) and value == value and abs(value) != float("inf")
             wanted = "a finite number"
         elif name == "validationType":
-            ok = value in VALIDATION_TYPES
+            ok = isinstance(value, str) and value in VALIDATION_TYPES
             wanted = " or ".join(sorted(VALIDATION_TYPES))
         else:
             return self.pattern_ok(value, element)
@@ -307,9 +325,10 @@ class _Checker:
             self.add(element, "validate.pattern must be a non-empty string of at most 500 characters")
             return False
         try:
-            re.compile(value)
-        except re.error as err:
-            self.add(element, f"validate.pattern is not a valid regular expression: {err}")
+            compile_pattern(value)
+        except PatternError as err:
+            self.add(element, f"validate.pattern is not a valid regular expression for RE2 (the server's "
+                              f"regex engine, which never backtracks): {err}")
             return False
         return True
 

@@ -27,10 +27,11 @@ from engine.audit.log import chain_heads
 from engine.calendar.active import case_region
 from engine.clock import Clock
 from engine.definitions.repository import SpecCache
-from engine.errors import Conflict, NotFound, ReliefError
+from engine.errors import Conflict, NotFound, ProcessError, ReliefError  # noqa: F401 - ProcessError: its old home
 from engine.runtime import incremental, inspect, projections, push, state
+from engine.runtime.failure import process_error
 from engine.runtime.push import JobPush
-from engine.scripting import command_time
+from engine.scripting import Limits, command_budget, command_time
 from engine.store.db import Database
 from engine.store.models import Instance, Job
 
@@ -54,13 +55,6 @@ _BY_ID: dict[tuple[type, bool], sa.Select] = {}  # per model and lock, for `Comm
 T = TypeVar("T")
 # Columns a command may set on its instance row besides what `record` writes.
 _INSTANCE_COLUMNS = ("business_key", "status", "ended_at", "region", "definition_id")
-
-
-class ProcessError(ReliefError):
-    """The diagram failed while running (e.g. a condition referring to missing data)."""
-
-    code = "process_error"
-    status = 422
 
 
 class Command(Protocol):
@@ -238,10 +232,7 @@ class CommandContext:
                     action()
                 workflow.do_engine_steps()
         except (SpiffWorkflowException, WorkflowException) as err:
-            task = getattr(err, "task", None)
-            element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
-            raise ProcessError(f"the process failed at {element or 'an element'}: {err}",
-                               {"element": element}) from err
+            raise process_error(err) from err
 
     def update_rows(self, rows: list[Any], values: list[dict[str, Any]]) -> None:
         """Write `values[i]` to `rows[i]` (rows this command loaded, all of one table, the same
@@ -340,6 +331,8 @@ class Executor:
         self.jobs_queued = 0
         # In-process runners that take new jobs of their topics already locked (push.py).
         self.push = JobPush()
+        # Bounds on designer code; every command's evaluations share one budget of them.
+        self.limits = Limits()
         if not sa.event.contains(db.sessions, "before_flush", _watch_jobs):
             sa.event.listen(db.sessions, "before_flush", _watch_jobs)
 
@@ -351,7 +344,7 @@ class Executor:
             if self.push:
                 ctx.session.info[push.REGISTRY] = self.push
             try:
-                with command_time(now):
+                with command_time(now), command_budget(self.limits):
                     result = command.execute(ctx)
                 ctx.session.commit()
             except StaleDataError:

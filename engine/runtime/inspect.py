@@ -10,9 +10,12 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task, TaskState
 
 from engine.definitions.specs import JOB_PARAMS, CommandDuration, CommandTimeDate, ExternalServiceTask, timer_due
+from engine.errors import ProcessError
+from engine.runtime.failure import process_error
 
 _RECORDED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.COMPLETED | \
     TaskState.CANCELLED | TaskState.ERROR
@@ -151,7 +154,8 @@ def scan(workflow: BpmnWorkflow, before: dict[str, int]) -> Scan:
         kind = _wait_kind(t, st)
         if kind == "user":
             due, basis = _deadline(t)
-            users[key] = OpenUserTask(t, properties(t).get("formKey"), _candidate_groups(t), due, basis)
+            groups = _candidate_groups(t, opened=before.get(key) != st)
+            users[key] = OpenUserTask(t, properties(t).get("formKey"), groups, due, basis)
         elif kind == "job":
             jobs[key] = (t, t.task_spec.operation_name, t._get_internal_data(JOB_PARAMS) or {})
         elif kind == "timer" and (due := timer_due(t)) is not None:
@@ -168,16 +172,26 @@ class OpenUserTask:
     statutory_basis: str | None = None
 
 
-def _candidate_groups(task: Task) -> list[str]:
+def _candidate_groups(task: Task, opened: bool) -> list[str]:
+    """The groups who may claim `task`; a task `opened` by this command must have one (its
+    rows are written now: a task nobody can claim would wait for ever)."""
     props = properties(task)
     if props.get("candidateGroupsExpression"):
-        value = task.workflow.script_engine.evaluate(task, props["candidateGroupsExpression"])
-        groups = [value] if isinstance(value, str) else list(value or [])
+        try:
+            value = task.workflow.script_engine.evaluate(task, props["candidateGroupsExpression"])
+        except SpiffWorkflowException as err:
+            raise process_error(err) from err
+        groups = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
     elif props.get("candidateGroups"):
         groups = props["candidateGroups"].split(",")
     else:
         groups = [task.task_spec.lane] if getattr(task.task_spec, "lane", None) else []
-    return [g.strip() for g in groups if g and g.strip()]
+    found = [g.strip() for g in groups if isinstance(g, str) and g.strip()]
+    if not found and opened:
+        raise ProcessError(f"the process failed at {bpmn_id(task)}: the task has no candidate group "
+                           "(candidateGroups, candidateGroupsExpression or a lane), so nobody could claim it",
+                           {"element": bpmn_id(task)})
+    return found
 
 
 def _deadline(task: Task) -> tuple[dt.datetime | None, str | None]:

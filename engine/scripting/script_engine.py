@@ -6,6 +6,7 @@ threads, and so that a replay evaluates `now()` exactly as the original command 
 
 from __future__ import annotations
 
+import ast
 import contextvars
 import datetime as dt
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from engine import calendar
 from engine.scripting import restricted
+from engine.scripting.bounds import current_limits, limit
 
 _command_time: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("command_time", default=None)
 
@@ -44,11 +46,27 @@ def _today() -> str:
     return current_time().astimezone(calendar.SHANGHAI).date().isoformat()
 
 
+def _days(n: Any, bound: int, name: str) -> None:
+    # a count of days in designer code: never a loop over years (or past year 9999)
+    if isinstance(n, int | float) and not isinstance(n, bool) and abs(n) > bound:
+        raise limit(f"max_{name}", bound, f"{n} is more {name.replace('_', ' ')} than the allowed {bound}")
+
+
+def _add_working_days(start: Any, n: Any, region: str | None = None) -> str:
+    _days(n, current_limits().max_working_days, "working_days")
+    return calendar.add_working_days(start, n, region)
+
+
+def _add_calendar_days(start: Any, n: Any) -> str:
+    _days(n, current_limits().max_calendar_days, "calendar_days")
+    return calendar.add_calendar_days(start, n)
+
+
 HOST_FUNCTIONS: dict[str, Any] = {
     "now": _now,
     "today": _today,
-    "add_working_days": calendar.add_working_days,
-    "add_calendar_days": calendar.add_calendar_days,
+    "add_working_days": _add_working_days,
+    "add_calendar_days": _add_calendar_days,
     "end_of_working_day": calendar.end_of_working_day,
 }
 
@@ -76,4 +94,7 @@ class RestrictedScriptEngine(PythonScriptEngine):
         super().__init__(environment=RestrictedEnvironment())
 
     def validate(self, expression: str) -> None:
+        """SyntaxError for what does not parse (SpiffWorkflow's DMN engine then reads a cell
+        such as `> 3` as `input > 3`), ScriptRejected for what is not allowed."""
+        ast.parse(expression.strip(), mode="eval")
         restricted.check_expression(expression)

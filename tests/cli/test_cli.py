@@ -59,3 +59,20 @@ def test_deploy_of_a_missing_path_exits_non_zero(tmp_path):
     relief(tmp_path, "db", "upgrade", check=True)
     proc = relief(tmp_path, "deploy", str(tmp_path / "nope.bpmn"))
     assert proc.returncode == 1 and "does not exist" in proc.stderr
+
+
+def test_issue7_deploy_of_a_100000_deep_form_exits_non_zero_naming_the_file_without_traceback(tmp_path):
+    forms = tmp_path / "forms" / "t"
+    forms.mkdir(parents=True)
+    (forms / "deep.json").write_text('{"type": "default", "components": [], "x": ' + "[" * 100_000 + "]" * 100_000
+                                     + "}")
+    diagram = (FIXTURES / "mini.bpmn").read_text("utf-8").replace("mini/review.json", "t/deep.json")
+    (tmp_path / "deep.bpmn").write_text(diagram, "utf-8")
+    relief(tmp_path, "db", "upgrade", check=True)
+    env = {**os.environ, "RELIEF_DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite", "RELIEF_MODE": "test",
+           "RELIEF_VAR_DIR": str(tmp_path), "RELIEF_FORMS_ROOT": str(tmp_path / "forms")}
+    proc = subprocess.run([sys.executable, "-m", "api.cli", "deploy", str(tmp_path / "deep.bpmn")], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "t/deep.json" in proc.stderr.splitlines()[0]
+    assert "Traceback" not in proc.stderr

@@ -319,3 +319,17 @@ def test_W_FORM_registration_form_names_every_missing_or_bad_field():
                                           "review_days": 1.5, "aid_types": ["tea"]})
     assert set(fields) == {"applicant_phone", "applicant_address", "reason", "aid_types", "review_days",
                            "transfer_department", "acceptance_signer", "acceptance_date"}
+
+
+def test_issue9_a_catastrophic_pattern_is_matched_in_linear_time(watchdog):
+    """`(a+)+$` against 34 `a` and `!`: minutes of backtracking in Python's `re` (holding
+    the GIL: every request froze); RE2 answers at once, with the same verdicts."""
+    from engine.errors import ValidationFailed
+    from engine.forms import load_form, validate_submission
+
+    form = load_form({"type": "default", "components": [
+        {"type": "textfield", "key": "code", "label": "代码", "validate": {"pattern": "(a+)+$"}}]})
+    with pytest.raises(ValidationFailed) as err:
+        validate_submission(form, {"code": "a" * 34 + "!"})
+    assert list(err.value.details["fields"]) == ["code"]
+    assert validate_submission(form, {"code": "a" * 34}) == {"code": "a" * 34}

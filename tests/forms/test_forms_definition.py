@@ -268,3 +268,15 @@ def test_X_FORMS_every_form_of_the_repository_loads():
     for path in files:
         defn = load_form(path, file=path.relative_to(ROOT / "forms").as_posix())
         assert form_data_keys(defn), path
+
+
+@pytest.mark.parametrize("component", [
+    {"type": "textfield", "key": "a", "validate": {"validationType": []}},
+    {"type": "textfield", "key": "a", "properties": {"format": ["cn-mobile"]}},
+    {"type": "datetime", "key": "a", "subtype": {"x": 1}},
+    {"type": ["textfield"], "key": "a"},
+])
+def test_issue9_values_of_the_wrong_json_type_are_refused_not_a_crash(component):
+    """Found by fuzzing: a list where a string belongs raised TypeError (a 500 at deploy)."""
+    with pytest.raises(DefinitionInvalid):
+        load_form({"type": "default", "components": [component]})
