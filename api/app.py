@@ -26,7 +26,7 @@ def make_engine(settings: Settings, known_topics: list[str] | None = None) -> En
     except ValueError:
         raise ValueError(f"RELIEF_OFFICE_CLOSE must be a time such as 17:30, not '{settings.office_close}'") from None
     return Engine(settings.database_url, clock=clock, forms_root=settings.forms_root, known_topics=known_topics,
-                  office_close=office_close)
+                  office_close=office_close, keyring=settings.keyring)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from api import cli_calendar
+from api import cli_calendar, cli_keys
 from api.app import create_app, make_engine
 from api.settings import Settings
 from engine.auth.users import to_principal
@@ -207,6 +207,7 @@ def complete(task_id: str, data: str | None, actor: str) -> None:
 
 
 cli_calendar.attach(main)  # relief calendar …, relief scheduler, relief clock …
+cli_keys.attach(main)  # relief keys generate | status | rotate
 
 
 def _attach_worker_commands() -> None:

@@ -7,6 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.crypto import keys
+from engine.crypto.keys import Keyring
+
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("production", "demo", "test")
 
@@ -21,10 +24,14 @@ class Settings:
     office_close: str = "17:30"  # deadlines end at this time of their last working day (Asia/Shanghai)
     var_dir: Path = field(default_factory=lambda: ROOT / "var")
     run_background: bool = True  # scheduler and in-process workers inside `relief serve`
+    # Data keys sealing personal data at rest (engine.crypto): RELIEF_DATA_KEY or
+    # RELIEF_DATA_KEY_FILE; outside production generated into var/data_keys.
+    keyring: Keyring | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """RELIEF_DATABASE_URL, RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_VAR_DIR, RELIEF_FORMS_ROOT."""
+        """RELIEF_DATABASE_URL, RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_DATA_KEY(_FILE), RELIEF_VAR_DIR,
+        RELIEF_FORMS_ROOT."""
         s = cls()
         s.var_dir = Path(os.environ.get("RELIEF_VAR_DIR", s.var_dir))
         s.mode = os.environ.get("RELIEF_MODE", s.mode)
@@ -43,6 +50,15 @@ class Settings:
             if s.mode == "production":
                 raise ValueError("RELIEF_SECRET_KEY must be set in production mode")
             s.secret_key = _local_secret(s.var_dir)
+        if s.keyring is None:
+            configured = keys.configured_text()
+            if configured is None and s.mode == "production":
+                raise ValueError(f"{keys.KEY_ENV} or {keys.KEY_FILE_ENV} must be set in production mode "
+                                 "(docs/security.md: key custody)")
+            if configured is None:
+                path = keys.local_key_file(s.var_dir)
+                configured = (path.read_text("utf-8"), str(path))
+            s.keyring = keys.Keyring.parse(*configured)
         return s
 
 

@@ -16,6 +16,8 @@ from engine.calendar.executor import CalendarExecutor
 from engine.calendar.shared import SharedSettings
 from engine.calendar.store import DatabaseCalendar
 from engine.clock import AdjustableClock, Clock
+from engine.crypto import keys, rotate
+from engine.crypto.keys import Keyring
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
 from engine.errors import Forbidden, NotFound
@@ -33,8 +35,10 @@ class Engine:
     """One engine per process and database."""
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
-                 known_topics: Collection[str] | None = None, office_close: dt.time | None = None) -> None:
-        self.db = Database(database_url)
+                 known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
+                 keyring: Keyring | None = None) -> None:
+        # The data keys that seal personal data at rest: given, or RELIEF_DATA_KEY(_FILE).
+        self.db = Database(database_url, keyring or keys.from_environment())
         self.clock = clock or Clock()
         self.specs = repository.SpecCache()
         # The clock's offset (demo/test) and the calendar's overrides live in the database.
@@ -49,8 +53,10 @@ class Engine:
 
     # schema ---------------------------------------------------------------
     def upgrade_schema(self) -> None:
-        """Run the Alembic migrations up to head."""
+        """Run the Alembic migrations up to head, then seal what a migration left in clear in
+        the tables looked up by ID number (Alembic holds no data keys; engine.crypto.rotate)."""
         migrate.upgrade(self.db.url)
+        rotate.seal_lookup_tables(self.db)
 
     # definitions ------------------------------------------------------------
     def deploy(self, files: list[BundleFile], actor: str) -> repository.DeployResult:

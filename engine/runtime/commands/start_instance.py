@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.crypto.seal import holds_personal_number
 from engine.errors import NotFound, ValidationFailed
 from engine.forms import validate_submission
 from engine.runtime import state
@@ -45,6 +46,10 @@ class StartInstance:
                                               len(self.business_key) > MAX_BUSINESS_KEY):
             raise ValidationFailed("business_key must be 1-120 characters",
                                    {"fields": {"business_key": ["1-120 characters"]}})
+        if self.business_key is not None and holds_personal_number(self.business_key, cards=False):
+            # Business keys are stored, indexed and shown in clear (lists, ledger, messages).
+            raise ValidationFailed("business_key must not hold an ID number or a phone number",
+                                   {"fields": {"business_key": ["holds personal data (J-SEC)"]}})
         definition = self._definition(ctx)
         data = dict(self.data)
         if definition.start_form_key:
