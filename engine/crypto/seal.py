@@ -165,37 +165,26 @@ def reseal_value(keyring: Keyring, token: str) -> str:
 
 # documents with personal values ------------------------------------------------------
 # A personal number inside free text ("王德胜 户主 370481195201172017", a phone typed into a
-# note): an 18-character ID number with a valid check character, a mainland mobile, or a
-# 16-19 digit number passing the Luhn check (a bank card); standing alone, not inside a
-# longer run of letters and digits (an id such as a UUID's `a19104309688`).
+# note): what has the shape of an 18-character ID number, a mainland mobile number, or a
+# 16-19 digit number (bank cards and most accounts); standing alone, not inside a longer
+# run of letters and digits (an id such as a UUID's `a19104309688`). Sealing too much
+# costs nothing but readability, so no check digit is asked for (registry data need not
+# have valid ones); refusing input (`strict`) asks for one and leaves long numbers alone.
 _NUMBERS = re.compile(r"(?<![0-9A-Za-z])(?:[1-9][0-9]{16}[0-9Xx]|1[3-9][0-9]{9}|[0-9]{16,19})(?![0-9A-Za-z])")
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        n = int(d) * (2 if i % 2 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
+def personal_numbers(text: str, strict: bool = False) -> list[str]:
+    """The ID numbers, mobile numbers and bank card or account numbers in free text;
+    `strict`: only ID numbers with a valid check character, and mobile numbers."""
+    if not strict:
+        return _NUMBERS.findall(text)
+    return [n for n in _NUMBERS.findall(text) if len(n) == 11 or (
+        len(n) == 18 and n[:17].isdigit() and cn_id_check_digit(n[:17]) == n[-1].upper())]
 
 
-def personal_numbers(text: str, cards: bool = True) -> list[str]:
-    """The ID numbers, mobile numbers and (`cards`) bank card numbers in free text. A card
-    number is only a Luhn check: one in ten long numbers passes it (good enough to seal,
-    too loose to refuse input on)."""
-    found = []
-    for match in _NUMBERS.finditer(text):
-        number = match.group()
-        if (len(number) == 11
-                or len(number) == 18 and number[:17].isdigit() and cn_id_check_digit(number[:17]) == number[-1].upper()
-                or cards and number.isdigit() and len(number) >= 16 and _luhn(number)):
-            found.append(number)
-    return found
-
-
-def holds_personal_number(text: str, cards: bool = True) -> bool:
-    """Whether free text contains an ID number, a mobile number or (`cards`) a bank card number."""
-    return _NUMBERS.search(text) is not None and bool(personal_numbers(text, cards))
+def holds_personal_number(text: str, strict: bool = False) -> bool:
+    """Whether free text contains an ID number, a mobile number or a bank number (see above)."""
+    return _NUMBERS.search(text) is not None and (not strict or bool(personal_numbers(text, strict)))
 
 
 def _walk(obj: Any, visit: Callable[[Any, bool], Any]) -> Any:

@@ -46,7 +46,7 @@ class StartInstance:
                                               len(self.business_key) > MAX_BUSINESS_KEY):
             raise ValidationFailed("business_key must be 1-120 characters",
                                    {"fields": {"business_key": ["1-120 characters"]}})
-        if self.business_key is not None and holds_personal_number(self.business_key, cards=False):
+        if self.business_key is not None and holds_personal_number(self.business_key, strict=True):
             # Business keys are stored, indexed and shown in clear (lists, ledger, messages).
             raise ValidationFailed("business_key must not hold an ID number or a phone number",
                                    {"fields": {"business_key": ["holds personal data (J-SEC)"]}})
