@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from engine import records
 from engine.auth import create_user
 from engine.store.models import User
+from engine.store.records import AidGrant
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo mode only, printed in the README
 
@@ -63,6 +64,6 @@ def seed(session: Session, now: dt.datetime) -> int:
             records.put_household_member(session, {
                 "id_number": id_number, "household_id": "HH-DEMO-1", "name": name, "relation": relation,
                 "income_monthly": income, "assets": assets, "medical_insurance": insurance, "disability": disability})
-        records.add_aid_grant(session, {"id_number": DEMO_HOUSEHOLD[2][0], "aid_type": "disability",
-                                        "since": dt.date(2024, 1, 1), "source": "残联"})
+        session.add(AidGrant(id_number=DEMO_HOUSEHOLD[2][0], aid_type="disability", since=dt.date(2024, 1, 1),
+                             source="残联"))
     return added

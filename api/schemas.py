@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from engine.definitions.approval import state as approval_state
 from engine.forms.validators import mask_id_number, mask_phone
 
 PERSONAL_KEYS = {"applicant_id_number": mask_id_number, "applicant_phone": mask_phone}
@@ -60,6 +61,12 @@ class DefinitionOut(Schema):
     content_hash = fields.String()
     start_form_key = fields.String(allow_none=True)
     created_at = fields.DateTime()
+    deployed_by = fields.String(allow_none=True)
+    approval = fields.Function(approval_state, metadata={
+        "description": "not_required, pending (takes no new case until a second designer approves) or approved",
+        "enum": ["not_required", "pending", "approved"]})
+    approved_by = fields.String(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
 
 
 class DeploymentOut(Schema):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.calendar import SHANGHAI
 from engine.crypto.columns import session_keyring
-from engine.crypto.lookup import lookup_hash, lookup_hashes
+from engine.crypto.lookup import lookup_hashes
 from engine.errors import Forbidden, ValidationFailed
 from engine.store.models import Job
 from engine.store.records import AidGrant, Dispatch, HouseholdMember, LedgerEntry, Notification
@@ -191,17 +191,9 @@ def grants(session: Session, id_numbers: list[str], aid_types: list[str]) -> lis
 
 def put_household_member(session: Session, fields: dict[str, Any]) -> HouseholdMember:
     """Add a registry member, or replace the one with the same ID number (whatever key its
-    look-up hash was made with)."""
-    keyring = session_keyring(session)
+    look-up hash was made with; the new row's hash is filled in at flush)."""
     session.execute(sa.delete(HouseholdMember).where(
-        HouseholdMember.id_hash.in_(lookup_hashes(keyring, "id_number", fields["id_number"]))))
-    row = HouseholdMember(id_hash=lookup_hash(keyring.primary, "id_number", fields["id_number"]), **fields)
-    session.add(row)
-    return row
-
-
-def add_aid_grant(session: Session, fields: dict[str, Any]) -> AidGrant:
-    """Record aid already granted (T-DEDUP), found later by the ID number's look-up hash."""
-    row = AidGrant(id_hash=lookup_hash(session_keyring(session).primary, "id_number", fields["id_number"]), **fields)
+        HouseholdMember.id_hash.in_(lookup_hashes(session_keyring(session), "id_number", fields["id_number"]))))
+    row = HouseholdMember(**fields)
     session.add(row)
     return row

@@ -59,13 +59,37 @@ class Engine:
         rotate.seal_lookup_tables(self.db)
 
     # definitions ------------------------------------------------------------
-    def deploy(self, files: list[BundleFile], actor: str) -> repository.DeployResult:
-        """Deploy files as new versions (or return the versions identical content has)."""
-        with self.db.session() as s:
-            return repository.deploy(s, files, actor, self.clock.now(), self.forms_root, self.known_topics)
+    def deploy(self, files: list[BundleFile], actor: str, require_approval: bool = True) -> repository.DeployResult:
+        """Deploy files as new versions (or return the versions identical content has); a new
+        version of a process with cases awaits approval unless `require_approval` is off."""
+        from sqlalchemy.exc import IntegrityError
 
-    def deploy_paths(self, paths: list[Path], actor: str) -> repository.DeployResult:
-        return self.deploy(read_paths(paths), actor)
+        def run() -> repository.DeployResult:
+            with self.db.session() as s:
+                return repository.deploy(s, files, actor, self.clock.now(), self.forms_root, self.known_topics,
+                                         require_approval)
+        try:
+            return run()
+        except IntegrityError:  # a deployment at the same moment took the version number or the audit seq
+            return run()
+
+    def deploy_paths(self, paths: list[Path], actor: str, require_approval: bool = True) -> repository.DeployResult:
+        return self.deploy(read_paths(paths), actor, require_approval)
+
+    def approve_definition(self, key: str, version: int, approver: str) -> Definition:
+        """A second person's approval of a pending version (the caller checks that `approver`
+        is a designer or administrator); 403 for its deployer, 409 unless pending."""
+        from engine.definitions import approval
+
+        with self.db.session() as s:
+            return approval.approve(s, key, version, approver, self.clock.now())
+
+    def pending_approvals(self) -> list[Definition]:
+        """Versions awaiting a second person's approval."""
+        from engine.definitions import approval
+
+        with self.db.reading() as s:
+            return approval.pending(s)
 
     def definitions(self) -> list[Definition]:
         with self.db.reading() as s:

@@ -18,6 +18,7 @@ from typing import Any
 from engine import records
 from engine.errors import ValidationFailed
 from engine.store.db import Database
+from engine.store.records import AidGrant
 
 REGISTRY = ["id_number", "household_id", "name", "relation", "income_monthly", "assets", "medical_insurance",
             "disability"]
@@ -102,5 +103,5 @@ def import_file(db: Database, path: Path) -> tuple[str, int]:
                 records.put_household_member(s, r)
                 s.flush()  # the same number twice in one file: the later line wins
             else:
-                records.add_aid_grant(s, r)
+                s.add(AidGrant(**r))
     return kind, len(rows)

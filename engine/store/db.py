@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.crypto.columns import DIALECT_ATTR
 from engine.crypto.keys import Keyring
+from engine.store.records import fill_lookup_hashes
 
 # PostgreSQL pools: the writer's as before, and as much again for readers, which have a pool
 # of their own (see `make_pg_reader`): a process may hold up to twice 30 connections.
@@ -128,6 +129,7 @@ class Database:
         elif not in_memory:
             self._reader = make_sqlite_reader(self.url)
         self._read_sessions = sessionmaker(self._reader or self.engine, expire_on_commit=False)
+        sa.event.listen(self.sessions, "before_flush", fill_lookup_hashes)
         self.keyring: Keyring | None = None
         if keyring is not None:
             self.use_keyring(keyring)

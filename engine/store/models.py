@@ -62,6 +62,7 @@ class Definition(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     # A new version of a process that already has cases takes none until a second person
     # (a designer or admin other than its deployer) approves it (engine/definitions/approval.py).
+    deployed_by: Mapped[str | None] = mapped_column(sa.String(80))  # its deployment's creator
     approval_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     approved_by: Mapped[str | None] = mapped_column(sa.String(80))
     approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

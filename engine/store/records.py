@@ -7,10 +7,10 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.crypto.columns import SealedJSON, SealedString, SealedText
-from engine.crypto.lookup import HASH_LENGTH
+from engine.crypto.columns import SealedJSON, SealedString, SealedText, session_keyring
+from engine.crypto.lookup import HASH_LENGTH, lookup_hash
 from engine.store.base import Base, UtcDateTime
 
 
@@ -63,7 +63,7 @@ class Dispatch(Base):
 
 class HouseholdMember(Base):
     """Household registry of the data platform, keyed by ID number (T-ID): by its look-up
-    hash (`engine.crypto.lookup`), the number itself is sealed."""
+    hash (`engine.crypto.lookup`, filled in at flush), the number itself is sealed."""
 
     __tablename__ = "registry_members"
     id_hash: Mapped[str] = mapped_column(sa.String(HASH_LENGTH), primary_key=True)
@@ -88,3 +88,13 @@ class AidGrant(Base):
     since: Mapped[dt.date] = mapped_column(sa.Date)
     until: Mapped[dt.date | None] = mapped_column(sa.Date)
     source: Mapped[str] = mapped_column(sa.String(80), default="")
+
+
+def fill_lookup_hashes(session: Session, _context: object, _instances: object) -> None:
+    """Before each flush: a new registry member or granted aid gets the look-up hash of its ID
+    number under the primary key, so that no code path that adds one can forget it."""
+    keyring = None
+    for row in session.new:
+        if type(row) in (HouseholdMember, AidGrant) and row.id_hash is None:
+            keyring = keyring or session_keyring(session)
+            row.id_hash = lookup_hash(keyring.primary, "id_number", row.id_number)

@@ -16,7 +16,7 @@ from engine.auth import Principal
 from engine.calendar import add_working_days
 from engine.service import Engine
 from engine.store.models import AuditEvent, HumanTask, Instance, Job
-from engine.store.records import Notification
+from engine.store.records import AidGrant, Notification
 from tests.support import flow_coverage
 from workers.runner import run_pending
 
@@ -177,8 +177,8 @@ class Scenario:
                     "assets": m.get("assets", 0.0), "medical_insurance": m.get("medical_insurance"),
                     "disability": m.get("disability")})
             for g in granted_aid or []:
-                records.add_aid_grant(s, {
-                    "id_number": g.get("id_number", id_number).upper(), "aid_type": g["aid_type"],
-                    "since": dt.date.fromisoformat(g.get("since", "2025-01-01")),
-                    "until": dt.date.fromisoformat(g["until"]) if g.get("until") else None,
-                    "source": g.get("source", "民政")})
+                s.add(AidGrant(
+                    id_number=g.get("id_number", id_number).upper(), aid_type=g["aid_type"],
+                    since=dt.date.fromisoformat(g.get("since", "2025-01-01")),
+                    until=dt.date.fromisoformat(g["until"]) if g.get("until") else None,
+                    source=g.get("source", "民政")))

@@ -9,7 +9,8 @@
   number itself is sealed. The renamed column keeps the number in clear and `id_number`
   gets a copy, until `Engine.upgrade_schema` seals them (it holds the data keys; Alembic
   does not).
-- definitions: approval_required, approved_by, approved_at (a second person's approval).
+- definitions: deployed_by, approval_required, approved_by, approved_at (a second person's
+  approval of a new version of a process that has cases).
 
 Job variables and results, dispatch payloads and audit events keep their JSON columns:
 their personal values become tokens inside the JSON.
@@ -61,9 +62,12 @@ def upgrade():
             batch_op.alter_column("id_number", existing_type=sa.Text(), nullable=False)
 
     with op.batch_alter_table("definitions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("deployed_by", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("approval_required", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column("approved_by", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("approved_at", engine.store.base.UtcDateTime(timezone=True), nullable=True))
+    op.execute("UPDATE definitions SET deployed_by = (SELECT created_by FROM deployments "
+               "WHERE deployments.id = definitions.deployment_id)")
 
 
 def downgrade():
@@ -73,6 +77,7 @@ def downgrade():
         batch_op.drop_column("approved_at")
         batch_op.drop_column("approved_by")
         batch_op.drop_column("approval_required")
+        batch_op.drop_column("deployed_by")
     for table in ("aid_grants", "registry_members"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             if table == "aid_grants":
