@@ -74,13 +74,16 @@ def append_event(session: Session, instance_id: str | None, command: str, actor:
     last_seq, prev = head if head is not None else chain_head(session, instance_id)
     seq = last_seq + 1
     # Round-trip through JSON so the hash covers exactly what the database stores.
+    plain_input = json.loads(json.dumps(input, default=str))
+    plain_changes = json.loads(json.dumps(changes, default=str))
     key = session_keyring(session).primary
-    input = seal.seal_tree(key, json.loads(json.dumps(input, default=str)))
-    changes = seal.seal_tree(key, json.loads(json.dumps(changes, default=str)))
+    input, changes = seal.seal_tree(key, plain_input), seal.seal_tree(key, plain_changes)
+    # Nothing sealed (the same object back): nothing to replace by its commitment either.
     values = {"instance_id": instance_id, "seq": seq, "command": command, "actor": actor, "at": at,
               "input": input, "changes": changes, "prev_hash": prev,
-              "hash": event_hash(prev, instance_id, seq, command, actor, at, seal.hash_view(None, input),
-                                 seal.hash_view(None, changes))}
+              "hash": event_hash(prev, instance_id, seq, command, actor, at,
+                                 input if input is plain_input else seal.hash_view(None, input),
+                                 changes if changes is plain_changes else seal.hash_view(None, changes))}
     # A Core insert: this runs on every command and needs nothing from the ORM.
     session.execute(_INSERT, values)
     return seq, values["hash"]

@@ -75,6 +75,7 @@ class Keyring:
         self._keys = {key_id: _key(key_id, secret) for key_id, secret in entries}
         self.primary = self._keys[ids[0]]
         self.ids = tuple(ids)
+        self.opened: dict[str, object] = {}  # token -> value, kept by engine.crypto.seal.open_value
 
     def get(self, key_id: str) -> DataKey:
         """The key `key_id`; DataKeyError when it is not (or no longer) configured."""

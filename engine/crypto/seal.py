@@ -45,6 +45,7 @@ TAG, LEGACY_TAG = "rx1", "rx1p"
 _PREFIXES = (TAG + "$", LEGACY_TAG + "$")
 NONCE = 12
 R_BYTES = 16
+OPENED_MAX = 4096  # opened values kept per keyring (`open_value`)
 # Keys whose values are personal data sealed at rest: what ends with one of these
 # (applicant_id_number, spouse_id_number, id_numbers, applicant_phone, mobile, bank_account).
 PERSONAL_SUFFIXES = ("id_number", "id_numbers", "phone", "mobile", "bank_account", "bank_card")
@@ -150,8 +151,23 @@ def _open(keyring: Keyring, token: str) -> tuple[str, str, bytes, bytes]:
     return tag, commitment, r, plain
 
 
+_SCALARS = (str, int, float, bool)
+
+
 def open_value(keyring: Keyring, token: str) -> Any:
-    return json.loads(_open(keyring, token)[3])
+    """The value sealed in `token`. A job row is read by every command about its job, each
+    time with the same tokens: opened scalars are kept per keyring (a token is never
+    reused for another value; the keyring going away takes its cache with it)."""
+    opened = keyring.opened
+    found = opened.get(token)
+    if found is not None:
+        return found
+    value = json.loads(_open(keyring, token)[3])
+    if type(value) in _SCALARS:
+        if len(opened) >= OPENED_MAX:
+            opened.clear()
+        opened[token] = value
+    return value
 
 
 def reseal_value(keyring: Keyring, token: str) -> str:
@@ -188,17 +204,22 @@ def holds_personal_number(text: str, strict: bool = False) -> bool:
 
 
 def _walk(obj: Any, visit: Callable[[Any, bool], Any]) -> Any:
-    """`obj` with `visit(value, personal)` applied to every non-empty value under a personal
-    key (personal=True) and to every other string (personal=False); parts without change
-    are shared, and `obj` itself is returned if nothing changed."""
-    if isinstance(obj, dict):
+    """`obj` with `visit(value, personal)` applied to the values that are or must be sealed:
+    every non-empty value under a personal key (personal=True), and every other string that
+    is a token or holds a personal number (personal=False). Parts without change are
+    shared, and `obj` itself is returned if nothing changed. Runs on every command (audit
+    input, job variables): the test of each plain string is kept inline."""
+    if type(obj) is dict:
         out = None
         for k, v in obj.items():
-            if isinstance(k, str) and is_personal(k) and v is not None and v != "":
+            kind = type(v)
+            if type(k) is str and is_personal(k) and v is not None and v != "":
                 new = visit(v, True)
-            elif isinstance(v, str):
+            elif kind is str:
+                if len(v) < 11 or not (v.startswith(_PREFIXES) or _NUMBERS.search(v) is not None):
+                    continue
                 new = visit(v, False)
-            elif isinstance(v, dict | list):
+            elif kind is dict or kind is list:
                 new = _walk(v, visit)
             else:
                 continue
@@ -207,22 +228,31 @@ def _walk(obj: Any, visit: Callable[[Any, bool], Any]) -> Any:
                     out = dict(obj)
                 out[k] = new
         return obj if out is None else out
-    if isinstance(obj, list):
-        items = [visit(v, False) if isinstance(v, str) else _walk(v, visit) if isinstance(v, dict | list) else v
-                 for v in obj]
-        return obj if all(a is b for a, b in zip(items, obj, strict=True)) else items
+    if type(obj) is list:
+        out = None
+        for i, v in enumerate(obj):
+            kind = type(v)
+            if kind is str:
+                if len(v) < 11 or not (v.startswith(_PREFIXES) or _NUMBERS.search(v) is not None):
+                    continue
+                new = visit(v, False)
+            elif kind is dict or kind is list:
+                new = _walk(v, visit)
+            else:
+                continue
+            if new is not v:
+                if out is None:
+                    out = list(obj)
+                out[i] = new
+        return obj if out is None else out
     return obj
 
 
-def _to_seal(value: Any, personal: bool) -> bool:
-    """What is sealed: a personal value, free text holding a personal number, and any string
-    that looks like a token (so that nothing unsealed is ever taken for one)."""
-    return personal or is_token(value) or holds_personal_number(value)
-
-
 def seal_tree(key: DataKey, obj: Any, tag: str = TAG) -> Any:
-    """`obj` with its personal values sealed under `key` (always anew)."""
-    return _walk(obj, lambda v, personal: seal_value(key, v, tag) if _to_seal(v, personal) else v)
+    """`obj` with its personal values sealed under `key` (always anew): values under personal
+    keys, free text holding a personal number, and any string that looks like a token (so
+    that nothing unsealed is ever taken for one)."""
+    return _walk(obj, lambda v, _personal: seal_value(key, v, tag))
 
 
 def open_tree(keyring: Keyring, obj: Any) -> Any:
@@ -248,22 +278,16 @@ def hash_view(keyring: Keyring | None, obj: Any) -> Any:
 def reseal_tree(keyring: Keyring, obj: Any, clear_tag: str = TAG) -> Any:
     """`obj` with every sealed value under the primary key: tokens of other keys resealed
     (same commitment), values still in clear sealed with `clear_tag`. `obj` if nothing moved."""
-    def move(v: Any, personal: bool) -> Any:
-        if is_token(v):
-            return reseal_value(keyring, v)
-        return seal_value(keyring.primary, v, clear_tag) if _to_seal(v, personal) else v
-    return _walk(obj, move)
+    return _walk(obj, lambda v, _personal: reseal_value(keyring, v) if is_token(v)
+                 else seal_value(keyring.primary, v, clear_tag))
 
 
 def key_ids(obj: Any) -> list[str | None]:
     """The key id of each value of `obj` that is (or should be) sealed; None: in clear."""
     found: list[str | None] = []
 
-    def note(v: Any, personal: bool) -> Any:
-        if is_token(v):
-            found.append(token_key_id(v))
-        elif _to_seal(v, personal):
-            found.append(None)
+    def note(v: Any, _personal: bool) -> Any:
+        found.append(token_key_id(v) if is_token(v) else None)
         return v
     _walk(obj, note)
     return found
