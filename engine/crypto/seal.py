@@ -178,7 +178,6 @@ def reseal_value(keyring: Keyring, token: str) -> str:
     return _encrypt(keyring.primary, tag, commitment, r + plain)
 
 
-
 # documents with personal values ------------------------------------------------------
 # A personal number inside free text ("王德胜 户主 370481195201172017", a phone typed into a
 # note): what has the shape of an 18-character ID number, a mainland mobile number, or a
@@ -203,22 +202,22 @@ def holds_personal_number(text: str, strict: bool = False) -> bool:
     return _NUMBERS.search(text) is not None and (not strict or bool(personal_numbers(text, strict)))
 
 
-def _walk(obj: Any, visit: Callable[[Any, bool], Any]) -> Any:
-    """`obj` with `visit(value, personal)` applied to the values that are or must be sealed:
-    every non-empty value under a personal key (personal=True), and every other string that
-    is a token or holds a personal number (personal=False). Parts without change are
-    shared, and `obj` itself is returned if nothing changed. Runs on every command (audit
-    input, job variables): the test of each plain string is kept inline."""
+def _walk(obj: Any, visit: Callable[[Any], Any]) -> Any:
+    """`obj` with `visit(value)` applied to the values that are or must be sealed: every
+    non-empty value under a personal key, and every other string that is a token or holds
+    a personal number. Parts without change are shared, and `obj` itself is returned if
+    nothing changed. Runs on every command (audit input, job variables): the test of each
+    plain string is kept inline."""
     if type(obj) is dict:
         out = None
         for k, v in obj.items():
             kind = type(v)
             if type(k) is str and is_personal(k) and v is not None and v != "":
-                new = visit(v, True)
+                new = visit(v)
             elif kind is str:
                 if len(v) < 11 or not (v.startswith(_PREFIXES) or _NUMBERS.search(v) is not None):
                     continue
-                new = visit(v, False)
+                new = visit(v)
             elif kind is dict or kind is list:
                 new = _walk(v, visit)
             else:
@@ -235,7 +234,7 @@ def _walk(obj: Any, visit: Callable[[Any, bool], Any]) -> Any:
             if kind is str:
                 if len(v) < 11 or not (v.startswith(_PREFIXES) or _NUMBERS.search(v) is not None):
                     continue
-                new = visit(v, False)
+                new = visit(v)
             elif kind is dict or kind is list:
                 new = _walk(v, visit)
             else:
@@ -252,18 +251,18 @@ def seal_tree(key: DataKey, obj: Any, tag: str = TAG) -> Any:
     """`obj` with its personal values sealed under `key` (always anew): values under personal
     keys, free text holding a personal number, and any string that looks like a token (so
     that nothing unsealed is ever taken for one)."""
-    return _walk(obj, lambda v, _personal: seal_value(key, v, tag))
+    return _walk(obj, lambda v: seal_value(key, v, tag))
 
 
 def open_tree(keyring: Keyring, obj: Any) -> Any:
     """`obj` with its sealed values opened (values stored in clear pass as they are)."""
-    return _walk(obj, lambda v, _personal: open_value(keyring, v) if is_token(v) else v)
+    return _walk(obj, lambda v: open_value(keyring, v) if is_token(v) else v)
 
 
 def hash_view(keyring: Keyring | None, obj: Any) -> Any:
     """What the audit hash covers: each token's commitment instead of its ciphertext, and the
     value itself for a token of a row written in clear before (`rx1p`)."""
-    def view(v: Any, _personal: bool) -> Any:
+    def view(v: Any) -> Any:
         if not is_token(v):
             return v
         tag, _key_id, commitment, _box = _parts(v)
@@ -278,7 +277,7 @@ def hash_view(keyring: Keyring | None, obj: Any) -> Any:
 def reseal_tree(keyring: Keyring, obj: Any, clear_tag: str = TAG) -> Any:
     """`obj` with every sealed value under the primary key: tokens of other keys resealed
     (same commitment), values still in clear sealed with `clear_tag`. `obj` if nothing moved."""
-    return _walk(obj, lambda v, _personal: reseal_value(keyring, v) if is_token(v)
+    return _walk(obj, lambda v: reseal_value(keyring, v) if is_token(v)
                  else seal_value(keyring.primary, v, clear_tag))
 
 
@@ -286,7 +285,7 @@ def key_ids(obj: Any) -> list[str | None]:
     """The key id of each value of `obj` that is (or should be) sealed; None: in clear."""
     found: list[str | None] = []
 
-    def note(v: Any, _personal: bool) -> Any:
+    def note(v: Any) -> Any:
         found.append(token_key_id(v) if is_token(v) else None)
         return v
     _walk(obj, note)
