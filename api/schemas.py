@@ -63,8 +63,8 @@ class DefinitionOut(Schema):
     created_at = fields.DateTime()
     deployed_by = fields.String(allow_none=True)
     approval = fields.Function(approval_state, metadata={
-        "description": "not_required, pending (takes no new case until a second designer approves) or approved",
-        "enum": ["not_required", "pending", "approved"]})
+        "type": "string", "enum": ["not_required", "pending", "approved"],
+        "description": "not_required, pending (takes no new case until a second designer approves) or approved"})
     approved_by = fields.String(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
 
