@@ -30,7 +30,7 @@ def make_engine(settings: Settings, known_topics: list[str] | None = None) -> En
             from None
     return Engine(settings.database_url, clock=clock, forms_root=settings.forms_root, known_topics=known_topics,
                   office_close=office_close, default_region=settings.default_region,
-                  limits=Limits(max_instances=settings.max_instances))
+                  limits=Limits(max_instances=settings.max_instances), keyring=settings.keyring)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:

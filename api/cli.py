@@ -15,7 +15,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from api import cli_calendar, cli_users, inputs
+from api import cli_calendar, cli_definitions, cli_keys, cli_users, inputs
 from api.app import create_app, make_engine
 from api.settings import ConfigurationError, Settings
 from engine.auth.users import to_principal
@@ -156,15 +156,17 @@ def deploy(paths: tuple[Path, ...], actor: str) -> None:
     state = "deployed" if result.created else "unchanged (identical content)"
     click.echo(f"deployment {result.deployment_id}: {state}")
     for d in result.definitions:
-        click.echo(f"  {d.key}:{d.version}  {d.name}")
+        pending = "  (awaits a second designer's approval: relief definitions approve)" \
+            if d.approval_required and d.approved_at is None else ""
+        click.echo(f"  {d.key}:{d.version}  {d.name}{pending}")
 
 
-def deploy_all(engine: Engine, workflows_root: Path, actor: str) -> list[str]:
+def deploy_all(engine: Engine, workflows_root: Path, actor: str, require_approval: bool = True) -> list[str]:
     """Deploy each variant folder together with `common/`."""
     lines = []
     common = workflows_root / "common"
     for folder in sorted(p for p in workflows_root.iterdir() if p.is_dir() and p.name != "common"):
-        result = engine.deploy_paths([folder, common] if common.exists() else [folder], actor)
+        result = engine.deploy_paths([folder, common] if common.exists() else [folder], actor, require_approval)
         lines += [f"{d.key}:{d.version}" for d in result.definitions]
     return sorted(set(lines))
 
@@ -210,7 +212,10 @@ def demo(host: str, port: int) -> None:
     os.environ.setdefault("RELIEF_DEFAULT_REGION", demo_data.JIANGYIN)
     settings, engine = _engine()
     engine.upgrade_schema()
-    versions = deploy_all(engine, settings.workflows_root, "demo")
+    # The demo's own diagrams, redeployed at every start: changed files take the demo's new
+    # cases at once (no second person to approve them); in production, `relief deploy` waits
+    # for a second designer's approval (docs/security.md).
+    versions = deploy_all(engine, settings.workflows_root, "demo", require_approval=settings.mode != "demo")
     with engine.db.session() as s:
         demo_data.seed(s, engine.clock.now())
     click.echo("\n社会救助“一门受理、协同办理” demo")
@@ -266,6 +271,8 @@ def complete(task_id: str, data: str | None, actor: str) -> None:
 
 cli_calendar.attach(main)  # relief calendar …, relief scheduler, relief clock …
 cli_users.attach(main)  # relief users …
+cli_keys.attach(main)  # relief keys generate | status | rotate
+cli_definitions.attach(main)  # relief definitions list | approve
 
 
 def _attach_worker_commands() -> None:

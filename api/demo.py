@@ -7,9 +7,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine import records
 from engine.auth import create_user
 from engine.store.models import User
-from engine.store.records import AidGrant, HouseholdMember
+from engine.store.records import AidGrant
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo mode only, printed in the README
 
@@ -69,11 +70,11 @@ def seed(session: Session, now: dt.datetime) -> int:
             added += 1
         elif existing[username].region is None and region is not None:
             existing[username].region = region
-    if session.get(HouseholdMember, DEMO_HOUSEHOLD[0][0]) is None:
+    if records.household(session, DEMO_HOUSEHOLD[0][0]) is None:
         for id_number, name, relation, income, assets, insurance, disability in DEMO_HOUSEHOLD:
-            session.add(HouseholdMember(id_number=id_number, household_id="HH-DEMO-1", name=name,
-                                        relation=relation, income_monthly=income, assets=assets,
-                                        medical_insurance=insurance, disability=disability))
+            records.put_household_member(session, {
+                "id_number": id_number, "household_id": "HH-DEMO-1", "name": name, "relation": relation,
+                "income_monthly": income, "assets": assets, "medical_insurance": insurance, "disability": disability})
         session.add(AidGrant(id_number=DEMO_HOUSEHOLD[2][0], aid_type="disability", since=dt.date(2024, 1, 1),
                              source="残联"))
     return added

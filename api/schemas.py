@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 
 from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
 from engine.auth.scope import REGION_PATTERN
+from engine.definitions.approval import state as approval_state
 from engine.definitions.bundle import MAX_FILES
 
 
@@ -46,6 +47,12 @@ class DefinitionOut(Schema):
     content_hash = fields.String()
     start_form_key = fields.String(allow_none=True)
     created_at = fields.DateTime()
+    deployed_by = fields.String(allow_none=True)
+    approval = fields.Function(approval_state, metadata={
+        "type": "string", "enum": ["not_required", "pending", "approved"],
+        "description": "not_required, pending (takes no new case until a second designer approves) or approved"})
+    approved_by = fields.String(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
 
 
 class DeploymentOut(Schema):

@@ -7,6 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.crypto import keys
+from engine.crypto.keys import Keyring
+
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("production", "demo", "test")
 
@@ -33,12 +36,15 @@ class Settings:
     login_rate: str = "30 per minute"  # failed sign-in requests per client address (web and token)
     ratelimit_storage: str = "memory://"  # Flask-Limiter storage; the lockout itself is in the database
     max_instances: int = 1000  # ceiling of one multi-instance activity's instances
+    # Data keys sealing personal data at rest (engine.crypto): RELIEF_DATA_KEY or
+    # RELIEF_DATA_KEY_FILE; outside production generated into var/data_keys.
+    keyring: Keyring | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """RELIEF_DATABASE_URL, RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_VAR_DIR, RELIEF_FORMS_ROOT,
-        RELIEF_OFFICE_CLOSE, RELIEF_DEFAULT_REGION, RELIEF_COOKIE_SECURE, RELIEF_TRUSTED_PROXIES, RELIEF_LOGIN_RATE,
-        RELIEF_RATELIMIT_STORAGE, RELIEF_MAX_INSTANCES."""
+        """RELIEF_DATABASE_URL, RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_DATA_KEY(_FILE), RELIEF_VAR_DIR,
+        RELIEF_FORMS_ROOT, RELIEF_OFFICE_CLOSE, RELIEF_DEFAULT_REGION, RELIEF_COOKIE_SECURE, RELIEF_TRUSTED_PROXIES,
+        RELIEF_LOGIN_RATE, RELIEF_RATELIMIT_STORAGE, RELIEF_MAX_INSTANCES."""
         s = cls()
         s.var_dir = Path(os.environ.get("RELIEF_VAR_DIR", s.var_dir))
         s.mode = os.environ.get("RELIEF_MODE", s.mode)
@@ -69,6 +75,18 @@ class Settings:
         # (`require_secret`): `relief start`, `relief tasks` … work against the database alone.
         if not s.secret_key and s.mode != "production":
             s.secret_key = _local_secret(s.var_dir)
+        if s.keyring is None:
+            configured = keys.configured_text()
+            own_file = s.var_dir / "data_keys"
+            # Production never makes a key up; it takes the one configured, or the key file this
+            # installation already has (`relief demo` made it: the CLI beside a demo server).
+            if configured is None and s.mode == "production" and not own_file.exists():
+                raise ConfigurationError(f"{keys.KEY_ENV} or {keys.KEY_FILE_ENV} must be set in production mode "
+                                         "(docs/security.md: key custody)")
+            if configured is None:
+                path = keys.local_key_file(s.var_dir)
+                configured = (path.read_text("utf-8"), str(path))
+            s.keyring = keys.Keyring.parse(*configured)
         return s
 
     def require_secret(self) -> str:

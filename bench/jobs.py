@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from engine.crypto import keys  # noqa: E402
 from engine.definitions.bundle import BundleFile  # noqa: E402
 from engine.service import Engine  # noqa: E402
 from engine.store.models import Job  # noqa: E402
@@ -143,6 +144,8 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("RELIEF_BENCH_POSTGRES_URL",
                                                              "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
+    # Scratch databases: a data key of this run (engine.crypto), inherited by the processes it starts.
+    os.environ.setdefault(keys.KEY_ENV, keys.generate_entry("bench"))
 
     schema, url = create_schema(args.postgres, "relief_bench")
     apis: list[subprocess.Popen] = []

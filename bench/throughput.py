@@ -25,6 +25,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -44,6 +45,7 @@ from SpiffWorkflow.task import TaskState  # noqa: E402
 from api.cli import deploy_all  # noqa: E402
 from engine.auth import Principal  # noqa: E402
 from engine.clock import AdjustableClock  # noqa: E402
+from engine.crypto import keys  # noqa: E402
 from engine.definitions.bundle import read_paths  # noqa: E402
 from engine.definitions.parser import parse_bundle  # noqa: E402
 from engine.definitions.specs import BOUNDED, ExternalServiceTask  # noqa: E402
@@ -214,6 +216,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each run reports its best")
     parser.add_argument("--postgres", help="also measure on this PostgreSQL URL")
     args = parser.parse_args()
+    # Scratch databases: a data key of this run (engine.crypto), inherited by the processes it starts.
+    os.environ.setdefault(keys.KEY_ENV, keys.generate_entry("bench"))
     library_only(3, False)  # warm up parsing and imports
     best: dict[str, float] = {}
     counters: dict[str, StatementCounter] = {}

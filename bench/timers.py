@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.clock import AdjustableClock, Clock, SharedClock  # noqa: E402
+from engine.crypto import keys  # noqa: E402
 from engine.definitions.bundle import BundleFile  # noqa: E402
 from engine.service import Engine  # noqa: E402
 from engine.store.models import AuditEvent, Timer  # noqa: E402
@@ -177,6 +178,8 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("RELIEF_TEST_POSTGRES_URL"),
                         help="PostgreSQL URL (default: RELIEF_TEST_POSTGRES_URL)")
     args = parser.parse_args()
+    # Scratch databases: a data key of this run (engine.crypto), inherited by the processes it starts.
+    os.environ.setdefault(keys.KEY_ENV, keys.generate_entry("bench"))
     with tempfile.TemporaryDirectory() as tmp:
         if args.single:
             single(f"sqlite:///{tmp}/single.sqlite", "SQLite", args.single)

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.calendar import SHANGHAI
+from engine.crypto.columns import session_keyring
+from engine.crypto.lookup import lookup_hashes
 from engine.errors import Forbidden, ValidationFailed
 from engine.store.models import Job
 from engine.store.records import AidGrant, Dispatch, HouseholdMember, LedgerEntry, Notification
@@ -163,21 +165,35 @@ def queue_hotline_status(session: Session, job: Job, status: str, message: str,
 
 
 def household(session: Session, id_number: str) -> tuple[str, list[dict[str, Any]]] | None:
-    """T-ID: (household id, its members) of the registry member with `id_number`, or None."""
-    me = session.get(HouseholdMember, id_number)
+    """T-ID: (household id, its members) of the registry member with `id_number`, or None.
+    Found by the number's look-up hash (under any configured key: rows not rotated yet)."""
+    hashes = lookup_hashes(session_keyring(session), "id_number", id_number)
+    me = session.scalar(sa.select(HouseholdMember).where(HouseholdMember.id_hash.in_(hashes)).limit(1))
     if me is None:
         return None
-    rows = session.scalars(sa.select(HouseholdMember).where(HouseholdMember.household_id == me.household_id)
-                           .order_by(HouseholdMember.id_number)).all()
-    return me.household_id, [{"id_number": m.id_number, "name": m.name, "relation": m.relation,
-                              "income_monthly": m.income_monthly, "assets": m.assets,
-                              "medical_insurance": m.medical_insurance, "disability": m.disability} for m in rows]
+    rows = session.scalars(sa.select(HouseholdMember).where(HouseholdMember.household_id == me.household_id)).all()
+    # Sorted here: the numbers are sealed, the database cannot order by them.
+    return me.household_id, sorted(({"id_number": m.id_number, "name": m.name, "relation": m.relation,
+                                     "income_monthly": m.income_monthly, "assets": m.assets,
+                                     "medical_insurance": m.medical_insurance, "disability": m.disability}
+                                    for m in rows), key=lambda m: m["id_number"])
 
 
 def grants(session: Session, id_numbers: list[str], aid_types: list[str]) -> list[dict[str, Any]]:
     """T-DEDUP: aid of `aid_types` already granted to any of `id_numbers`."""
-    rows = session.scalars(sa.select(AidGrant).where(AidGrant.id_number.in_(id_numbers),
+    keyring = session_keyring(session)
+    hashes = [h for n in id_numbers for h in lookup_hashes(keyring, "id_number", n)]
+    rows = session.scalars(sa.select(AidGrant).where(AidGrant.id_hash.in_(hashes),
                                                      AidGrant.aid_type.in_(aid_types)).order_by(AidGrant.id)).all()
     return [{"id_number": r.id_number, "aid_type": r.aid_type, "since": r.since, "until": r.until,
              "source": r.source} for r in rows]
 
+
+def put_household_member(session: Session, fields: dict[str, Any]) -> HouseholdMember:
+    """Add a registry member, or replace the one with the same ID number (whatever key its
+    look-up hash was made with; the new row's hash is filled in at flush)."""
+    session.execute(sa.delete(HouseholdMember).where(
+        HouseholdMember.id_hash.in_(lookup_hashes(session_keyring(session), "id_number", fields["id_number"]))))
+    row = HouseholdMember(**fields)
+    session.add(row)
+    return row

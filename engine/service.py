@@ -17,6 +17,8 @@ from engine.calendar.executor import CalendarExecutor
 from engine.calendar.shared import SharedSettings
 from engine.calendar.store import DatabaseCalendar
 from engine.clock import AdjustableClock, Clock, SharedClock
+from engine.crypto import keys, rotate
+from engine.crypto.keys import Keyring
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
 from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
@@ -38,8 +40,10 @@ class Engine(ScopedReads):
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
-                 default_region: str | None = None, limits: Limits | None = None) -> None:
-        self.db = Database(database_url)
+                 default_region: str | None = None, limits: Limits | None = None,
+                 keyring: Keyring | None = None) -> None:
+        # The data keys that seal personal data at rest: given, or RELIEF_DATA_KEY(_FILE).
+        self.db = Database(database_url, keyring or keys.from_environment())
         self.clock = clock or Clock()
         self.specs = repository.SpecCache()
         # The clock's offset (demo/test) and the calendar's overrides live in the database.
@@ -60,17 +64,44 @@ class Engine(ScopedReads):
 
     # schema ---------------------------------------------------------------
     def upgrade_schema(self) -> None:
-        """Run the Alembic migrations up to head."""
+        """Run the Alembic migrations up to head, then seal what a migration left in clear in
+        the tables looked up by ID number (Alembic holds no data keys; engine.crypto.rotate)."""
         migrate.upgrade(self.db.url)
+        rotate.seal_lookup_tables(self.db)
 
     # definitions ------------------------------------------------------------
-    def deploy(self, files: list[BundleFile], actor: str) -> repository.DeployResult:
-        """Deploy files as new versions (or return the versions identical content has)."""
-        with self.db.session() as s, command_budget(self.executor.limits):  # the checks see this engine's limits
-            return repository.deploy(s, files, actor, self.clock.now(), self.forms_root, self.known_topics)
+    def deploy(self, files: list[BundleFile], actor: str, require_approval: bool = True) -> repository.DeployResult:
+        """Deploy files as new versions (or return the versions identical content has); a new
+        version of a process with cases awaits approval unless `require_approval` is off."""
+        from sqlalchemy.exc import IntegrityError
 
-    def deploy_paths(self, paths: list[Path], actor: str) -> repository.DeployResult:
-        return self.deploy(read_paths(paths), actor)
+        def run() -> repository.DeployResult:
+            # The checks evaluate designer code: under this engine's limits.
+            with self.db.session() as s, command_budget(self.executor.limits):
+                return repository.deploy(s, files, actor, self.clock.now(), self.forms_root, self.known_topics,
+                                         require_approval)
+        try:
+            return run()
+        except IntegrityError:  # a deployment at the same moment took the version number or the audit seq
+            return run()
+
+    def deploy_paths(self, paths: list[Path], actor: str, require_approval: bool = True) -> repository.DeployResult:
+        return self.deploy(read_paths(paths), actor, require_approval)
+
+    def approve_definition(self, key: str, version: int, approver: str) -> Definition:
+        """A second person's approval of a pending version (the caller checks that `approver`
+        is a designer or administrator); 403 for its deployer, 409 unless pending."""
+        from engine.definitions import approval
+
+        with self.db.session() as s:
+            return approval.approve(s, key, version, approver, self.clock.now())
+
+    def pending_approvals(self) -> list[Definition]:
+        """Versions awaiting a second person's approval."""
+        from engine.definitions import approval
+
+        with self.db.reading() as s:
+            return approval.pending(s)
 
     def definitions(self) -> list[Definition]:
         with self.db.reading() as s:

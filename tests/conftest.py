@@ -21,6 +21,9 @@ from workers.runner import detach
 # (engine.runtime.incremental): the whole suite is the proof that the cache is never stale.
 # Set in the environment, so that the app and CLI processes some tests start inherit it.
 os.environ.setdefault("RELIEF_VERIFY_STATE", "1")
+# The data key every engine, app and CLI process of the suite seals personal data with
+# (engine.crypto); a fixed test-only key, so that processes the tests start can read it too.
+os.environ.setdefault("RELIEF_DATA_KEY", "test1:dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5dGVzLSEhISE")
 
 DEFAULT_START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 BACKENDS = ["sqlite", "postgresql"]

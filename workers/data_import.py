@@ -15,9 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from engine import records
 from engine.errors import ValidationFailed
 from engine.store.db import Database
-from engine.store.records import AidGrant, HouseholdMember
+from engine.store.records import AidGrant
 
 REGISTRY = ["id_number", "household_id", "name", "relation", "income_monthly", "assets", "medical_insurance",
             "disability"]
@@ -99,7 +100,8 @@ def import_file(db: Database, path: Path) -> tuple[str, int]:
     with db.session() as s:
         for r in rows:
             if kind == "registry":
-                s.merge(HouseholdMember(**r))
+                records.put_household_member(s, r)
+                s.flush()  # the same number twice in one file: the later line wins
             else:
                 s.add(AidGrant(**r))
     return kind, len(rows)

@@ -2,6 +2,7 @@
 
 from api.routes import (
     admin_clock,
+    approvals,
     auth,
     calendar,
     deployments,
@@ -16,4 +17,4 @@ from api.routes import (
 )
 
 BLUEPRINTS = [auth.blp, deployments.blp, instances.blp, tasks.blp, messages.blp, jobs.blp, job_records.blp,
-              incidents.blp, intake.blp, outbox.blp, calendar.blp, admin_clock.blp]
+              incidents.blp, intake.blp, outbox.blp, calendar.blp, admin_clock.blp, approvals.blp]

@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.definitions import approval
 from engine.definitions.bundle import BundleFile, content_hash, safe_name
 from engine.definitions.lint import form_keys, lint_bpmn, task_properties
 from engine.definitions.lint_code import dmn_problems
@@ -144,8 +145,11 @@ def deploy(
     now: dt.datetime,
     forms_root: Path | None = None,
     known_topics: Collection[str] | None = None,
+    require_approval: bool = True,
 ) -> DeployResult:
-    """Check and store a bundle. Identical content returns the versions it already has."""
+    """Check and store a bundle. Identical content returns the versions it already has. A new
+    version of a process that has cases awaits a second person's approval (approval.py),
+    unless `require_approval` is off (`relief demo` redeploying workflows/ at start-up)."""
     bundle, files = check_files(files, forms_root, known_topics)
     bundle_hash = content_hash(files)
     existing = session.scalar(sa.select(Deployment).where(Deployment.content_hash == bundle_hash))
@@ -158,7 +162,7 @@ def deploy(
     for f in files:
         session.add(DeploymentFile(deployment_id=deployment.id, name=f.name, kind=f.kind,
                                    sha256=f.sha256, content=f.content))
-    result = []
+    result, created = [], []
     for key, process in sorted(bundle.processes.items()):
         def_hash = content_hash(_definition_files(bundle, process, files))
         same = _definition_with_hash(session, key, def_hash)
@@ -168,10 +172,14 @@ def deploy(
         latest = session.scalar(sa.select(sa.func.max(Definition.version)).where(Definition.key == key)) or 0
         definition = Definition(key=key, version=latest + 1, name=process.name, deployment_id=deployment.id,
                                 content_hash=def_hash, start_form_key=start_form_key(bundle, process),
-                                created_at=now)
+                                created_at=now, deployed_by=actor,
+                                approval_required=require_approval and approval.has_cases(session, key))
         session.add(definition)
         result.append(definition)
+        created.append(definition)
     session.flush()
+    approval.record_deploy(session, created, actor, now, deployment.id,
+                           None if require_approval else approval.NOT_REQUIRED_DEMO)
     return DeployResult(deployment.id, True, result)
 
 

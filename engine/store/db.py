@@ -10,6 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.crypto.columns import DIALECT_ATTR
+from engine.crypto.keys import Keyring
+from engine.store.records import fill_lookup_hashes
+
 # PostgreSQL pools: the writer's as before, and as much again for readers, which have a pool
 # of their own (see `make_pg_reader`): a process may hold up to twice 30 connections.
 PG_POOL = {"pool_size": 10, "max_overflow": 20}
@@ -110,9 +114,11 @@ def _sqlite_engine(url: str, read_only: bool) -> sa.Engine:
 
 
 class Database:
-    """Owns the engine and the session factory for one database URL."""
+    """Owns the engine and the session factory for one database URL, and the data keys its
+    sealed columns use (`engine.crypto.columns`): None only for a database whose sealed
+    columns are never touched (schema tools); such a use fails loudly."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keyring: Keyring | None = None) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -123,6 +129,17 @@ class Database:
         elif not in_memory:
             self._reader = make_sqlite_reader(self.url)
         self._read_sessions = sessionmaker(self._reader or self.engine, expire_on_commit=False)
+        sa.event.listen(self.sessions, "before_flush", fill_lookup_hashes)
+        self.keyring: Keyring | None = None
+        if keyring is not None:
+            self.use_keyring(keyring)
+
+    def use_keyring(self, keyring: Keyring) -> None:
+        """Seal with `keyring` from now on (its primary key), opening with any of its keys.
+        The keyring hangs on each engine's dialect, the one thing a column type sees."""
+        self.keyring = keyring
+        for engine in {self.engine, self.read_engine}:
+            setattr(engine.dialect, DIALECT_ATTR, keyring)
 
     @property
     def is_sqlite(self) -> bool:

@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.store.base import Base, JSONDocument, UtcDateTime, new_id
+from engine.crypto.columns import SealedDocument, SealedJSON, SealedText
+from engine.store.base import Base, UtcDateTime, new_id
 
 
 class User(Base):
@@ -64,6 +65,12 @@ class Definition(Base):
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     start_form_key: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # A new version of a process that already has cases takes none until a second person
+    # (a designer or admin other than its deployer) approves it (engine/definitions/approval.py).
+    deployed_by: Mapped[str | None] = mapped_column(sa.String(80))  # its deployment's creator
+    approval_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    approved_by: Mapped[str | None] = mapped_column(sa.String(80))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     deployment: Mapped[Deployment] = relationship(lazy="select")
     __table_args__ = (
         sa.UniqueConstraint("key", "version", name="uq_definitions_key_version"),
@@ -78,8 +85,8 @@ class Instance(Base):
     business_key: Mapped[str | None] = mapped_column(sa.String(120), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), index=True)  # running|completed|cancelled|error
     version: Mapped[int] = mapped_column(default=1)
-    # Written pre-encoded by the incremental dump (`engine.runtime.incremental`).
-    state: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    # Written pre-encoded by the incremental dump (`engine.runtime.incremental`), sealed whole.
+    state: Mapped[dict[str, Any]] = mapped_column(SealedDocument)
     started_by: Mapped[str] = mapped_column(sa.String(80))
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -138,17 +145,17 @@ class Job(Base):
     task_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
     bpmn_id: Mapped[str] = mapped_column(sa.String(120))
     topic: Mapped[str] = mapped_column(sa.String(120))
-    variables: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    variables: Mapped[dict[str, Any]] = mapped_column(SealedJSON)
     state: Mapped[str] = mapped_column(sa.String(16))  # pending|completed|failed|incident|cancelled
     retries: Mapped[int] = mapped_column(default=3)
     lock_owner: Mapped[str | None] = mapped_column(sa.String(120))
     lock_expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     run_after: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     idempotency_key: Mapped[str] = mapped_column(sa.String(80))
-    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    error: Mapped[str | None] = mapped_column(sa.Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON)
+    error: Mapped[str | None] = mapped_column(SealedText)
     # What the worker reported with its failure (stack trace, HTTP status of the outside system).
-    error_details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    error_details: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON)
     # Detached jobs wait on no task of the diagram (e.g. status pushed back to the 12345
     # platform): completing one changes no workflow, it is only recorded in the case's audit log.
     detached: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
@@ -174,7 +181,7 @@ class Timer(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     fired_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     failures: Mapped[int] = mapped_column(default=0, server_default="0")  # failed firings since pending
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    last_error: Mapped[str | None] = mapped_column(SealedText)
     incident_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (sa.Index("ix_timers_due", "state", "due_at"),)
 
@@ -189,8 +196,9 @@ class AuditEvent(Base):
     command: Mapped[str] = mapped_column(sa.String(40))
     actor: Mapped[str] = mapped_column(sa.String(80))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    input: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    changes: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    # Personal values sealed (engine.crypto.seal); the hash covers their commitments.
+    input: Mapped[dict[str, Any]] = mapped_column(SealedJSON)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(SealedJSON)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
     __table_args__ = (sa.UniqueConstraint("instance_id", "seq", name="uq_audit_instance_seq"),)

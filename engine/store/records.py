@@ -7,8 +7,10 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from engine.crypto.columns import SealedJSON, SealedString, SealedText, session_keyring
+from engine.crypto.lookup import HASH_LENGTH, lookup_hash
 from engine.store.base import Base, UtcDateTime
 
 
@@ -20,9 +22,9 @@ class Notification(Base):
     instance_id: Mapped[str] = mapped_column(sa.String(36), index=True)
     idempotency_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
     channel: Mapped[str] = mapped_column(sa.String(16))  # sms
-    to: Mapped[str] = mapped_column(sa.String(32))
+    to: Mapped[str] = mapped_column(SealedString)  # the phone, sealed
     template: Mapped[str] = mapped_column(sa.String(60))
-    message: Mapped[str] = mapped_column(sa.Text)
+    message: Mapped[str] = mapped_column(SealedText)
     status: Mapped[str] = mapped_column(sa.String(16))  # queued|sent|failed
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
@@ -36,7 +38,7 @@ class LedgerEntry(Base):
     idempotency_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
     business_key: Mapped[str | None] = mapped_column(sa.String(120))
     stage: Mapped[str] = mapped_column(sa.String(40))
-    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    summary: Mapped[str] = mapped_column(SealedText, default="")
     recorded_on: Mapped[dt.date] = mapped_column(sa.Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     # W-LEDGER "the same day": office close of the working day the stage happened, as the
@@ -55,17 +57,19 @@ class Dispatch(Base):
     kind: Mapped[str] = mapped_column(sa.String(16))  # department|referral
     target: Mapped[str] = mapped_column(sa.String(80))
     mode: Mapped[str] = mapped_column(sa.String(16))  # worklist|webhook
-    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     # "The cases dispatched to my department" (department staff's scope, engine/auth/scope.py).
     __table_args__ = (sa.Index("ix_dispatches_target", "target", "kind", "instance_id"),)
 
 
 class HouseholdMember(Base):
-    """Household registry of the data platform, keyed by ID number (T-ID)."""
+    """Household registry of the data platform, keyed by ID number (T-ID): by its look-up
+    hash (`engine.crypto.lookup`, filled in at flush), the number itself is sealed."""
 
     __tablename__ = "registry_members"
-    id_number: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
+    id_hash: Mapped[str] = mapped_column(sa.String(HASH_LENGTH), primary_key=True)
+    id_number: Mapped[str] = mapped_column(SealedString)
     household_id: Mapped[str] = mapped_column(sa.String(40), index=True)
     name: Mapped[str] = mapped_column(sa.String(80))
     relation: Mapped[str] = mapped_column(sa.String(20))
@@ -80,8 +84,19 @@ class AidGrant(Base):
 
     __tablename__ = "aid_grants"
     id: Mapped[int] = mapped_column(primary_key=True)
-    id_number: Mapped[str] = mapped_column(sa.String(18), index=True)
+    id_hash: Mapped[str] = mapped_column(sa.String(HASH_LENGTH), index=True)
+    id_number: Mapped[str] = mapped_column(SealedString)
     aid_type: Mapped[str] = mapped_column(sa.String(40))
     since: Mapped[dt.date] = mapped_column(sa.Date)
     until: Mapped[dt.date | None] = mapped_column(sa.Date)
     source: Mapped[str] = mapped_column(sa.String(80), default="")
+
+
+def fill_lookup_hashes(session: Session, _context: object, _instances: object) -> None:
+    """Before each flush: a new registry member or granted aid gets the look-up hash of its ID
+    number under the primary key, so that no code path that adds one can forget it."""
+    keyring = None
+    for row in session.new:
+        if type(row) in (HouseholdMember, AidGrant) and row.id_hash is None:
+            keyring = keyring or session_keyring(session)
+            row.id_hash = lookup_hash(keyring.primary, "id_number", row.id_number)

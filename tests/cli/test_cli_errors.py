@@ -75,8 +75,10 @@ def test_a_cli_error_is_one_line_and_stores_nothing(installed, args, words):
 
 def _bare(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RELIEF_")}
+    # A data key, as production needs one (tests/engine/test_data_keys.py checks its absence).
+    key = {"RELIEF_DATA_KEY": os.environ["RELIEF_DATA_KEY"]}
     return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT,
-                          env={**clean, "RELIEF_VAR_DIR": str(tmp_path), **env}, capture_output=True, text=True,
+                          env={**clean, **key, "RELIEF_VAR_DIR": str(tmp_path), **env}, capture_output=True, text=True,
                           timeout=120)
 
 

@@ -6,16 +6,18 @@ Everything goes through the engine's public commands and the in-process workers.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 import sqlalchemy as sa
 
 from api.demo import JIANGYIN
+from engine import records
 from engine.auth import Principal
 from engine.calendar import add_working_days
 from engine.service import Engine
 from engine.store.models import AuditEvent, HumanTask, Instance, Job
-from engine.store.records import AidGrant, HouseholdMember, Notification
+from engine.store.records import AidGrant, Notification
 from tests.support import flow_coverage
 from workers.runner import run_pending
 
@@ -165,21 +167,23 @@ class Scenario:
                        income_monthly: float = 0.0, assets: float = 0.0, medical_insurance: str | None = None,
                        granted_aid: list[dict[str, Any]] | None = None, name: str = "申请人") -> None:
         """Put a household in the local data platform (T-ID) and its granted aid (T-DEDUP)."""
-        household = f"HH-{id_number}"
+        # A household number of its own: one made of the ID number would put that number in clear.
+        household = f"HH-{hashlib.sha256(id_number.upper().encode()).hexdigest()[:8]}"
         with self.engine.db.session() as s:
-            s.add(HouseholdMember(id_number=id_number.upper(), household_id=household, name=name, relation="户主",
-                                  income_monthly=income_monthly, assets=assets,
-                                  medical_insurance=medical_insurance))
+            records.put_household_member(s, {
+                "id_number": id_number.upper(), "household_id": household, "name": name, "relation": "户主",
+                "income_monthly": income_monthly, "assets": assets, "medical_insurance": medical_insurance})
             for m in members or []:
                 if m["id_number"].upper() == id_number.upper():
                     continue
-                s.add(HouseholdMember(id_number=m["id_number"].upper(), household_id=household, name=m["name"],
-                                      relation=m.get("relation", "家庭成员"),
-                                      income_monthly=m.get("income_monthly", 0.0), assets=m.get("assets", 0.0),
-                                      medical_insurance=m.get("medical_insurance"),
-                                      disability=m.get("disability")))
+                records.put_household_member(s, {
+                    "id_number": m["id_number"].upper(), "household_id": household, "name": m["name"],
+                    "relation": m.get("relation", "家庭成员"), "income_monthly": m.get("income_monthly", 0.0),
+                    "assets": m.get("assets", 0.0), "medical_insurance": m.get("medical_insurance"),
+                    "disability": m.get("disability")})
             for g in granted_aid or []:
-                s.add(AidGrant(id_number=g.get("id_number", id_number).upper(), aid_type=g["aid_type"],
-                               since=dt.date.fromisoformat(g.get("since", "2025-01-01")),
-                               until=dt.date.fromisoformat(g["until"]) if g.get("until") else None,
-                               source=g.get("source", "民政")))
+                s.add(AidGrant(
+                    id_number=g.get("id_number", id_number).upper(), aid_type=g["aid_type"],
+                    since=dt.date.fromisoformat(g.get("since", "2025-01-01")),
+                    until=dt.date.fromisoformat(g["until"]) if g.get("until") else None,
+                    source=g.get("source", "民政")))

@@ -1,4 +1,4 @@
-"""Start an instance of the latest (or a given) version of a definition."""
+"""Start an instance of the latest approved (or a given) version of a definition."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.crypto.seal import holds_personal_number
+from engine.definitions import approval
 from engine.errors import NotFound, ValidationFailed
 from engine.forms import validate_submission
 from engine.runtime import state
@@ -19,7 +21,7 @@ MAX_BUSINESS_KEY = 120
 
 @dataclass
 class StartInstance:
-    definition: str  # key (latest version), "key:version", or numeric id
+    definition: str  # key (latest approved version), "key:version", or numeric id
     data: dict[str, Any] = field(default_factory=dict)
     business_key: str | None = None
     region: str | None = None
@@ -33,11 +35,12 @@ class StartInstance:
         elif ":" in ref and ref.rsplit(":", 1)[1].isdigit():
             key, version = ref.rsplit(":", 1)
             q = q.where(Definition.key == key, Definition.version == int(version))
-        else:
-            q = q.where(Definition.key == ref).order_by(Definition.version.desc()).limit(1)
+        else:  # the latest version that may take cases (a newer one may await approval)
+            q = q.where(Definition.key == ref, approval.STARTABLE).order_by(Definition.version.desc()).limit(1)
         found = ctx.session.scalar(q)
         if found is None:
             raise NotFound(f"no deployed definition '{ref}'", {"definition": ref})
+        approval.check_startable(found)
         return found
 
     def execute(self, ctx: CommandContext) -> Instance:
@@ -45,6 +48,10 @@ class StartInstance:
                                               len(self.business_key) > MAX_BUSINESS_KEY):
             raise ValidationFailed("business_key must be 1-120 characters",
                                    {"fields": {"business_key": ["1-120 characters"]}})
+        if self.business_key is not None and holds_personal_number(self.business_key, strict=True):
+            # Business keys are stored, indexed and shown in clear (lists, ledger, messages).
+            raise ValidationFailed("business_key must not hold an ID number or a phone number",
+                                   {"fields": {"business_key": ["holds personal data (J-SEC)"]}})
         definition = self._definition(ctx)
         data = dict(self.data)
         if definition.start_form_key:
