@@ -92,3 +92,22 @@ def complete_document(app: Flask, api: Api) -> None:
             for status in _statuses(rule, method.lower(), bool(url_rule.arguments)):
                 if str(status) not in responses:
                     responses[str(status)] = spec.components.get_ref("response", http.HTTPStatus(status).name)
+        _operation_parameters_win(paths[path])
+
+
+def _operation_parameters_win(item: dict[str, Any]) -> None:
+    """A path parameter an operation states itself (e.g. a tighter pattern) leaves the path
+    level: OpenAPI lets the operation's override it, but clients and fuzzers read both."""
+    shared = item.get("parameters")
+    if not shared:
+        return
+    operations = [op for name, op in item.items() if name in ("get", "post", "put", "patch", "delete")]
+    own = {(p["in"], p["name"]) for op in operations for p in op.get("parameters", []) if "in" in p}
+    overridden = [p for p in shared if (p.get("in"), p.get("name")) in own]
+    if not overridden:
+        return
+    item["parameters"] = [p for p in shared if p not in overridden]
+    for op in operations:
+        names = {(p.get("in"), p.get("name")) for p in op.get("parameters", [])}
+        op.setdefault("parameters", []).extend(p for p in overridden if (p["in"], p["name"]) not in names)
+

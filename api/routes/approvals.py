@@ -3,6 +3,8 @@ intake): the versions waiting, and approving one (engine/definitions/approval.py
 
 from __future__ import annotations
 
+import re
+
 from flask_smorest import Blueprint
 
 from api import schemas
@@ -11,6 +13,7 @@ from api.security import current_principal, rule
 from engine.errors import ValidationFailed
 from engine.store.models import Definition
 
+VERSION_REF = re.compile(r"^[^/:]{1,120}:[0-9]{1,9}$")
 blp = Blueprint("approvals", __name__, url_prefix="/api/v1",
                 description="Approval of new process versions by a second designer")
 
@@ -26,6 +29,9 @@ def pending() -> list[Definition]:
 
 @blp.route("/definitions/<ref>/approval", methods=["POST"])
 @rule("designer")
+# Operation parameters override the path's: the document states the KEY:VERSION shape the view checks.
+@blp.doc(parameters=[{"in": "path", "name": "ref", "required": True,
+                      "schema": {"type": "string", "pattern": VERSION_REF.pattern}}])
 @blp.response(200, schemas.DefinitionOut)
 @blp.alt_response(403, schema=schemas.ErrorBody, description="you deployed this version")
 @blp.alt_response(404, schema=schemas.ErrorBody)
@@ -34,8 +40,8 @@ def pending() -> list[Definition]:
 def approve(ref: str) -> Definition:
     """Approve version `ref` (`KEY:VERSION`, e.g. `jiangyin_one_door:2`) as a designer or
     administrator other than its deployer; from now on it takes the new cases of its process."""
-    key, _, version = ref.rpartition(":")
-    if not key or not version.isdigit():
+    if not VERSION_REF.fullmatch(ref):
         raise ValidationFailed("the version is named KEY:VERSION, e.g. jiangyin_one_door:2",
                                {"fields": {"ref": [f"not KEY:VERSION: '{ref[:80]}'"]}})
+    key, _, version = ref.rpartition(":")
     return engine().approve_definition(key, int(version), current_principal().username)
