@@ -16,7 +16,7 @@ class CancelInstance:
     name: str = "cancel_instance"
 
     def execute(self, ctx: CommandContext) -> Instance:
-        row = ctx.instance(self.instance_id)
+        row = ctx.require(Instance, self.instance_id, "instance", lock=True)
         if row.status != "running":
             raise Conflict(f"instance {row.id} is {row.status}", {"instance": row.id, "status": row.status})
         workflow = ctx.workflow(row)

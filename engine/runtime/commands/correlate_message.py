@@ -12,7 +12,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
 from engine.errors import Conflict, NotFound
 from engine.runtime import inspect
-from engine.runtime.executor import CommandContext
+from engine.runtime.executor import LEAN, CommandContext
 from engine.store.models import Instance
 
 
@@ -37,8 +37,11 @@ class CorrelateMessage:
         return waiters
 
     def execute(self, ctx: CommandContext) -> Instance:
-        rows = ctx.session.scalars(sa.select(Instance).where(
-            Instance.business_key == self.business_key, Instance.status == "running")).all()
+        # Locked (as `CommandContext.lock` does): two messages at once for one case are
+        # delivered one after the other, the second to what the first left.
+        rows = ctx.session.scalars(sa.select(Instance).options(*LEAN).where(
+            Instance.business_key == self.business_key, Instance.status == "running")
+            .with_for_update(of=Instance).execution_options(populate_existing=True)).all()
         if not rows:
             raise NotFound(f"no running instance has business key '{self.business_key}'",
                            {"business_key": self.business_key})
@@ -58,4 +61,4 @@ class CorrelateMessage:
         event = BpmnEvent(MessageEventDefinition(self.message), dict(self.payload), target=target)
         ctx.run_engine(workflow, lambda: workflow.send_event(event))
         ctx.record(row, self.name, {"message": self.message, "payload": self.payload, "scope": self.scope})
-        return row
+        return ctx.returned(row)

@@ -68,7 +68,7 @@ class FetchAndLock:
 
 
 def _job(ctx: CommandContext, job_id: str) -> Job:
-    return ctx.require(Job, job_id, "job", lock=True)
+    return ctx.lock(Job, job_id, "job")
 
 
 def locked_job(ctx: CommandContext, job_id: str, worker_id: str) -> Job:
