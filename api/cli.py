@@ -173,8 +173,9 @@ def start(definition: str, data: str | None, business_key: str | None, actor: st
     """Start a case on DEFINITION (key, key:version or id)."""
     _, engine = _engine()
     who = _user(engine, actor)
-    instance = engine.start(definition, _json_arg(data, "--data"), business_key, who.username, who.region)
-    click.echo(f"{instance.id} {instance.status}")
+    instance, created = engine.start_once(definition, _json_arg(data, "--data"), business_key, who.username,
+                                          who.region)
+    click.echo(f"{instance.id} {instance.status}" + ("" if created else " (started before with this business key)"))
 
 
 @main.command()

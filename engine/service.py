@@ -68,7 +68,18 @@ class Engine:
     # commands ---------------------------------------------------------------
     def start(self, definition: str, data: dict[str, Any], business_key: str | None, actor: str,
               region: str | None = None) -> Instance:
-        return self.executor.run(cmd.StartInstance(definition, data, business_key, region), actor)
+        return self.start_once(definition, data, business_key, actor, region)[0]
+
+    def start_once(self, definition: str, data: dict[str, Any], business_key: str | None, actor: str,
+                   region: str | None = None) -> tuple[Instance, bool]:
+        """Start a case, or return the case `business_key` already names if this is a retry
+        of its start (same data): (the case, whether this call started it). Another start
+        with a taken key is refused (409 naming `business_key`)."""
+        command = cmd.StartInstance(definition, data, business_key, region)
+        # Two starts with one key at once: the second one's insert fails on the unique
+        # index, and its second run finds the first one's case.
+        instance = self._run_keyed(command, actor)
+        return instance, command.created
 
     def claim(self, task_id: str, who: Principal) -> HumanTask:
         return self.executor.run(cmd.ClaimTask(task_id, list(who.groups), who.is_admin), who.username)

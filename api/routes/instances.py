@@ -32,15 +32,21 @@ def _visible(instance: Instance, who: Principal) -> Instance:
 @rule("clerk", "dispatcher", "applicant", "system")
 @blp.arguments(schemas.StartRequest)
 @blp.response(201, schemas.InstanceOut)
+@blp.alt_response(200, schema=schemas.InstanceOut,
+                  description="a retried start: the case this business key already names, started with the same data")
+@blp.alt_response(409, schema=schemas.ErrorBody,
+                  description="the business key already names a case of this process, started with other data")
 @blp.alt_response(422, schema=schemas.ErrorBody)
-def start(args: dict[str, Any]) -> Instance:
-    """Start a case on a definition (J-CH-WINDOW, J-CH-ONLINE, J-CH-12345)."""
+def start(args: dict[str, Any]) -> tuple[Instance, int]:
+    """Start a case on a definition (J-CH-WINDOW, J-CH-ONLINE, J-CH-12345). A business key
+    names one case per process: the same start sent again answers 200 with that case."""
     who = current_principal()
     region = args.get("region") or who.region
     if who.region and not who.is_admin and not (region or "").startswith(who.region):
         raise Forbidden(f"you may start cases only in your region {who.region}", {"region": region})
-    return engine().start(args["definition"], args["data"], args.get("business_key"), who.username,
-                          region=region)
+    instance, created = engine().start_once(args["definition"], args["data"], args.get("business_key"),
+                                            who.username, region=region)
+    return instance, 201 if created else 200
 
 
 @blp.route("", methods=["GET"])
