@@ -143,6 +143,12 @@ class Engine:
     def extend_lock(self, job_id: str, worker_id: str, lock_seconds: int) -> Job:
         return self.executor.run(cmd.ExtendLock(job_id, worker_id, lock_seconds), worker_id)
 
+    def take_back_jobs(self, worker_id: str) -> int:
+        """At a restart: end the locks of the jobs `worker_id` holds (its previous incarnation
+        died holding them), so that they run now rather than when the locks expire. Only for
+        a worker id no other live process uses. Returns how many jobs were taken back."""
+        return self.executor.run(cmd.TakeBackJobs(worker_id), worker_id)
+
     def retry_incident(self, job_id: str, actor: str, retries: int = 1) -> Job:
         """Make an incident's job fetchable again (after its cause was fixed)."""
         return self.executor.run(cmd.RetryIncident(job_id, retries), actor)

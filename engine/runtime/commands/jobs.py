@@ -17,7 +17,7 @@ from SpiffWorkflow.task import TaskState
 
 from engine import records
 from engine.errors import Conflict
-from engine.runtime import inspect
+from engine.runtime import inspect, projections
 from engine.runtime.executor import CommandContext
 from engine.store.base import UtcDateTime
 from engine.store.models import Job
@@ -197,6 +197,25 @@ class ExtendLock:
         job = locked_job(ctx, self.job_id, self.worker_id)
         job.lock_expires_at = ctx.now + dt.timedelta(seconds=self.lock_seconds)
         return job
+
+
+@dataclass
+class TakeBackJobs:
+    """A restarted process takes back the jobs its previous incarnation held: their locks end
+    now, and any worker (first of all its own runner) fetches them at once instead of after
+    the lock's expiry (issue 9, defect 12). Only for a `worker_id` no other live process
+    uses: `relief serve` names its runner after the host and the port it holds."""
+
+    worker_id: str
+    name: str = "take_back_jobs"
+
+    def execute(self, ctx: CommandContext) -> int:
+        released = ctx.session.execute(
+            sa.update(Job).where(Job.state == "pending", Job.lock_owner == self.worker_id)
+            .values(lock_owner=None, lock_expires_at=None).execution_options(synchronize_session=False)).rowcount
+        if released:
+            projections.mark_jobs_queued(ctx.session)  # an in-process runner fetches again
+        return released
 
 
 @dataclass
