@@ -8,6 +8,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 
@@ -48,6 +49,19 @@ def _validation_problem(err: ValidationException, default_file: str | None = Non
         element=err.id or None,
         line=err.line_number or None,
     )
+
+
+def _link_multi_instances(process_spec: Any) -> None:
+    """Link every loop and multi-instance activity to its instances' completion now, as
+    SpiffWorkflow's own spec deserializer does. Its runtime links them on the parsed spec
+    only when it creates an instance: in a restarted process, a workflow restored with all
+    its instances created before the restart would never merge them, and the case would
+    wait for ever (found by tests/reliability/test_crash.py)."""
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = process_spec.task_specs.get(task_spec.task_spec)
+            if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
 
 
 def _adopt_timers(process_spec: Any) -> None:
@@ -114,6 +128,7 @@ def parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> P
         for process_spec in [spec, *subprocess_specs.values()]:
             _adopt_timers(process_spec)
             _adopt_message_variables(process_spec, message_variables)
+            _link_multi_instances(process_spec)
         bundle.processes[key] = ParsedProcess(
             key=key,
             name=process_parser.get_name() or key,
