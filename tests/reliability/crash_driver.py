@@ -212,6 +212,7 @@ class Walker:
                 f"timers {[tuple(t) for t in timers]}, messages {self.waiting_messages(instance)}, "
                 f"waiting elements {waiting}; history {history}")
 
+
 def finish(engine: Engine, rng: random.Random, max_rounds: int = 200) -> list[str]:
     """Drive every running case to its end, in this process, as the office would after the
     last restart; returns a line for each case that would not end (empty: all ended)."""

@@ -105,6 +105,20 @@ def _losses(engine: Engine, entries: list[dict[str, Any]]) -> list[str]:
     return lost
 
 
+def _held(engine: Engine) -> dict[str, Any]:
+    """The jobs the driver's runner holds (locked, pending): job id → lock expiry."""
+    with engine.db.reading() as s:
+        return dict(s.execute(sa.select(Job.id, Job.lock_expires_at).where(
+            Job.state == "pending", Job.lock_owner == crash_driver.WORKER_ID)).all())
+
+
+def _not_taken_back(engine: Engine, held: dict[str, Any]) -> list[str]:
+    """Of the jobs a dead incarnation held, those the next one, now ready, left locked as
+    they were (they would wait for their locks to expire: defect 12)."""
+    now = _held(engine)
+    return [job for job, until in held.items() if now.get(job) == until]
+
+
 def test_crash_at_random_moments_leaves_every_case_whole(engine, scenario, processes, tmp_path, figures):
     backend = "sqlite" if engine.db.is_sqlite else "postgresql"
     seed = int(os.environ.get("RELIEF_CRASH_SEED") or random.randrange(1 << 30))
@@ -117,6 +131,7 @@ def test_crash_at_random_moments_leaves_every_case_whole(engine, scenario, proce
         parent.clock.reset_to(dt.datetime.fromisoformat(START))
         journal = tmp_path / "journal.jsonl"
         known: dict[str, int] = {}
+        held: dict[str, Any] = {}
         ops: Counter[str] = Counter()
         for i in range(_iterations()):
             process = _start(processes, engine.db.url, seed + i, journal)
@@ -124,8 +139,12 @@ def test_crash_at_random_moments_leaves_every_case_whole(engine, scenario, proce
                 time.sleep(rng.uniform(0, 0.5))
             else:
                 _wait_ready(process, journal)
+                left = _not_taken_back(parent, held)
+                assert left == [], f"iteration {i} {where}: jobs of the dead incarnation still locked: {left}"
+                figures["jobs taken back after crashes"] += len(held)
                 time.sleep(rng.uniform(0.05, 1.5))
             _kill(process)
+            held = _held(parent)
             entries = crash_driver.read_journal(journal)
             errors = [e for e in entries if e["op"] == "error"]
             assert errors == [], f"iteration {i} {where}: the driver failed: {errors[0]['trace']}"
