@@ -58,3 +58,39 @@ def test_defect3_a_task_the_workflow_no_longer_waits_on_is_not_completed_again(d
     with deployed.db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
             AuditEvent.instance_id == inst, AuditEvent.command == "complete_task")) == 1
+
+
+def test_defect3_a_deadlock_is_retried_not_answered_500(deployed):
+    """Two commands taking two cases' rows in opposite orders (no command of ours does; a
+    future one might): PostgreSQL aborts one of them, and the executor runs it again."""
+    import threading
+
+    from engine.store.models import Instance
+
+    if deployed.db.is_sqlite:
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: no deadlock can happen there")
+    first, second = (deployed.start("mini_case", {}, key, "clerk").id for key in ("DEAD-1", "DEAD-2"))
+    barrier = threading.Barrier(2)
+    attempts: list[str] = []
+
+    class Crossed:
+        name = "crossed"
+
+        def __init__(self, order: tuple[str, str]) -> None:
+            self.order = order
+
+        def execute(self, ctx):
+            attempts.append(self.order[0])
+            rows = [ctx.require(Instance, self.order[0], "instance", lock=True)]
+            if attempts.count(self.order[0]) == 1:
+                barrier.wait(10)  # both hold their first row now
+            rows.append(ctx.require(Instance, self.order[1], "instance", lock=True))
+            for row in rows:
+                ctx.record(row, self.name, {})
+
+    with races.second_engine(deployed) as other:
+        outcomes = races.race(lambda: deployed.executor.run(Crossed((first, second)), "a"),
+                              lambda: other.executor.run(Crossed((second, first)), "b"))
+    assert all(o.won for o in outcomes), [str(o) for o in outcomes]
+    assert len(attempts) == 3  # one of the two ran again
+    assert deployed.instance(first).version == deployed.instance(second).version == 3
