@@ -67,12 +67,16 @@ class FetchAndLock:
         return jobs
 
 
-def _job(ctx: CommandContext, job_id: str) -> Job:
-    return ctx.lock(Job, job_id, "job")
+def _job(ctx: CommandContext, job_id: str, case: bool = True) -> Job:
+    """The job's row, locked; `case`: its case's row first (`CommandContext.lock`), for a
+    command that changes the case. A command on the job alone (a record, a lock's
+    extension) takes only the job's row, and never waits for anything else holding it."""
+    return ctx.lock(Job, job_id, "job") if case else ctx.require(Job, job_id, "job", lock=True)
 
 
-def locked_job(ctx: CommandContext, job_id: str, worker_id: str) -> Job:
-    job = _job(ctx, job_id)
+def locked_job(ctx: CommandContext, job_id: str, worker_id: str, case: bool = True) -> Job:
+    """`_job`, refused (409) unless `worker_id` holds its lock."""
+    job = _job(ctx, job_id, case)
     if job.state != "pending":
         raise Conflict(f"job {job_id} is {job.state}", {"job": job_id, "state": job.state})
     if job.lock_owner != worker_id or job.lock_expires_at is None or job.lock_expires_at < ctx.now:
@@ -194,7 +198,7 @@ class ExtendLock:
     name: str = "extend_lock"
 
     def execute(self, ctx: CommandContext) -> Job:
-        job = locked_job(ctx, self.job_id, self.worker_id)
+        job = locked_job(ctx, self.job_id, self.worker_id, case=False)
         job.lock_expires_at = ctx.now + dt.timedelta(seconds=self.lock_seconds)
         return job
 
