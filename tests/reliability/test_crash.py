@@ -172,3 +172,25 @@ def test_crash_at_random_moments_leaves_every_case_whole(engine, scenario, proce
         figures["cases driven to their end after crashes"] += sum(statuses.values())
     finally:
         parent.dispose()
+
+
+def test_the_checks_find_what_a_half_written_command_would_leave(engine):
+    """The crash suite's checks are not blind: each kind of damage a torn command could
+    leave is reported, naming the case."""
+    from tests.support import races
+
+    races.deploy(engine)
+    inst, _task = races._open_task(engine, "CHECK-1")
+    assert consistency.check(engine).problems == []
+    damages = [
+        ("UPDATE instances SET version = version + 1 WHERE id = :id", "audit events"),
+        ("UPDATE human_tasks SET state = 'completed' WHERE instance_id = :id", "open task rows"),
+        ("UPDATE timers SET state = 'fired' WHERE instance_id = :id", "waiting timer rows"),
+        ("UPDATE audit_events SET actor = 'forger' WHERE instance_id = :id", "audit chain broken"),
+        ("UPDATE instances SET status = 'completed' WHERE id = :id", "still runs"),
+    ]
+    for statement, expected in damages:
+        with engine.db.session() as s:
+            s.execute(sa.text(statement), {"id": inst})
+        problems = consistency.check(engine).problems
+        assert any(expected in p and inst in p for p in problems), (statement, problems)

@@ -42,20 +42,19 @@ def check(engine: Engine, known: dict[str, int] | None = None) -> Report:
     found consistent before and is only counted (its rows are still checked globally)."""
     report = Report()
     known = known or {}
-    with engine.db.session() as s:
-        rows = s.scalars(sa.select(Instance)).all()
+    with engine.db.reading() as s:
+        versions = dict(s.execute(sa.select(Instance.id, Instance.version)).all())
         events = dict(s.execute(sa.select(AuditEvent.instance_id, sa.func.count())
                                 .group_by(AuditEvent.instance_id)).all())
-        for row in rows:
-            report.cases += 1
-            if known.get(row.id) == row.version:
-                report.checked[row.id] = row.version
-                continue
+        report.cases = len(versions)
+        changed = [i for i, v in versions.items() if known.get(i) != v]
+        report.checked.update((i, v) for i, v in versions.items() if known.get(i) == v)
+        for row in s.scalars(sa.select(Instance).where(Instance.id.in_(changed))) if changed else ():
             before = len(report.problems)
             _check_case(engine, s, row, events.get(row.id, 0), report)
             if len(report.problems) == before:
                 report.checked[row.id] = row.version
-        _check_rows(s, {r.id for r in rows}, report)
+        _check_rows(s, set(versions), report)
     return report
 
 
