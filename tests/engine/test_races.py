@@ -45,7 +45,7 @@ def test_defect3_messages_jobs_and_timers_at_once_take_effect_once(deployed, kin
 def test_defect3_a_task_the_workflow_no_longer_waits_on_is_not_completed_again(deployed):
     """The task row and the workflow disagree (as after two interleaved completions): the
     command checks the workflow's own task, not only the row."""
-    inst, task = races._open_task(deployed, "AGAIN-1")
+    inst, task = races.open_task(deployed, "AGAIN-1")
     deployed.complete(task, {"approved": "no"}, races.CENTRE)
     with deployed.db.session() as s:  # the row says open again; the workflow's task is completed
         s.execute(sa.update(HumanTask).where(HumanTask.id == task)

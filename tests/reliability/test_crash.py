@@ -180,7 +180,7 @@ def test_the_checks_find_what_a_half_written_command_would_leave(engine):
     from tests.support import races
 
     races.deploy(engine)
-    inst, _task = races._open_task(engine, "CHECK-1")
+    inst, _task = races.open_task(engine, "CHECK-1")
     assert consistency.check(engine).problems == []
     damages = [
         ("UPDATE instances SET version = version + 1 WHERE id = :id", "audit events"),

@@ -130,7 +130,7 @@ def deploy(engine: Engine) -> None:
     engine.deploy([BundleFile("race.bpmn", "bpmn", (FIXTURES / "race.bpmn").read_bytes())], "designer")
 
 
-def _open_task(engine: Engine, key: str) -> tuple[str, str]:
+def open_task(engine: Engine, key: str) -> tuple[str, str]:
     inst = engine.start("mini_case", {}, key, "clerk")
     with engine.db.session() as s:
         task_id = s.scalar(sa.select(HumanTask.id).where(HumanTask.instance_id == inst.id,
@@ -151,7 +151,7 @@ def _task(engine: Engine, task_id: str) -> HumanTask:
 
 def claim_race(a: Engine, b: Engine, key: str) -> Verdict:
     """Two people claim one task: one gets it, the other 409 naming the claimant."""
-    inst, task = _open_task(a, key)
+    inst, task = open_task(a, key)
     verdict = Verdict("claim", race(lambda: a.claim(task, CENTRE), lambda: b.claim(task, OTHER)))
     winner = verdict.check_one_winner()
     if winner is not None:
@@ -165,7 +165,7 @@ def claim_race(a: Engine, b: Engine, key: str) -> Verdict:
 def complete_race(a: Engine, b: Engine, key: str) -> Verdict:
     """Two people complete one (unclaimed) task with different answers: one is kept whole,
     nothing of the other reaches the case."""
-    inst, task = _open_task(a, key)
+    inst, task = open_task(a, key)
     verdict = Verdict("complete", race(
         lambda: a.complete(task, {"approved": "no"}, CENTRE),
         lambda: b.complete(task, {"approved": "no", "applicant_id_number": ID_NUMBER}, OTHER)))
@@ -182,7 +182,7 @@ def complete_race(a: Engine, b: Engine, key: str) -> Verdict:
 
 def claim_complete_race(a: Engine, b: Engine, key: str) -> Verdict:
     """One claims while the other completes: whichever comes first wins, the other gets 409."""
-    inst, task = _open_task(a, key)
+    inst, task = open_task(a, key)
     verdict = Verdict("claim+complete", race(lambda: a.claim(task, CENTRE),
                                              lambda: b.complete(task, {"approved": "no"}, OTHER)))
     winner = verdict.check_one_winner()
@@ -230,7 +230,7 @@ def message_timer_race(a: Engine, b: Engine, key: str) -> Verdict:
 
 def job_race(a: Engine, b: Engine, key: str) -> Verdict:
     """A worker's report sent twice at once (a retried request): the job completes once."""
-    inst, task = _open_task(a, key)
+    inst, task = open_task(a, key)
     a.complete(task, {"approved": "yes"}, CENTRE)
     [job] = a.fetch_and_lock("w1", ["applicant.notify"], lock_seconds=60)
     verdict = Verdict("job", race(lambda: a.complete_job(job.id, "w1", {"sent": 1}),
@@ -247,7 +247,7 @@ def job_race(a: Engine, b: Engine, key: str) -> Verdict:
 
 def timer_race(a: Engine, b: Engine, key: str) -> Verdict:
     """Two schedulers fire one due timer: it fires once, one supervision task opens."""
-    inst, _task_id = _open_task(a, key)
+    inst, _task_id = open_task(a, key)
     with a.db.session() as s:
         timer_id = s.scalar(sa.select(Timer.id).where(Timer.instance_id == inst, Timer.state == "pending"))
     a.advance_clock(dt.timedelta(days=7))  # past the two working days

@@ -71,7 +71,7 @@ def test_defect12_a_worker_takes_back_only_its_own_jobs(engine):
     """Jobs locked by another live worker keep their lock; only the restarted one's end."""
     engine.deploy(mini_bundle(), "test")
     for key in ("MINE", "THEIRS"):
-        _inst, task = races._open_task(engine, key)
+        _inst, task = races.open_task(engine, key)
         engine.complete(task, {"approved": "yes"}, races.CENTRE)
         engine.fetch_and_lock(f"worker-{key.lower()}", ["applicant.notify"], max_jobs=1)
     worker = InProcessWorker(engine, interval=0.05, worker_id="worker-mine")
