@@ -159,3 +159,18 @@ def test_defect10_migration_0007_renames_later_duplicates_and_audits_it(engine, 
             from engine.store.schemas import drop_schema
 
             drop_schema(os.environ[PG_ENV], schema)
+
+
+def test_defect10_one_ticket_sent_twice_at_once_is_one_hotline_case(deployed):
+    """The 12345 intake stays idempotent per ticket under the key rule: two deliveries of
+    one ticket at the same moment make one case; exactly one of them made it."""
+    with races.second_engine(deployed) as other:
+        for i in range(3 if deployed.db.is_sqlite else 10):
+            ticket = f"T-{i}"
+            outcomes = races.race(
+                lambda t=ticket: deployed.hotline_intake(t, "mini_case", {"channel": "hotline"}, None, "12345"),
+                lambda t=ticket: other.hotline_intake(t, "mini_case", {"channel": "hotline"}, None, "12345"))
+            assert all(o.won for o in outcomes), [str(o) for o in outcomes]
+            assert len({o.value[0].id for o in outcomes}) == 1
+            assert sorted(o.value[1] for o in outcomes) == [False, True]
+            assert _count(deployed, Instance, Instance.business_key == f"12345-{ticket}") == 1
