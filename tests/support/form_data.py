@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import re
+import re._constants as _c
+import re._parser as _parser
 from typing import Any
 
 from engine.forms.definition import FieldSpec, FormDefinition
@@ -63,10 +65,67 @@ def _text(spec: FieldSpec, rng: random.Random) -> str | None:
     if spec.validation_type == "email":
         return "case@example.cn"
     if spec.pattern:
-        fits = [c for c in ("12345", "ABC123", "abc", "测试", ID_NUMBER, MOBILE) if re.fullmatch(spec.pattern, c)]
-        return rng.choice(fits) if fits else None
+        for _ in range(20):
+            candidate = matching(spec.pattern, rng)
+            if candidate is not None and re.fullmatch(spec.pattern, candidate):
+                return candidate
+        return None
     text = "，".join(rng.sample(_WORDS, rng.randint(1, 3)))
     low, high = spec.min_length or 1, spec.max_length or 200
     while len(text) < low:
         text += "，" + rng.choice(_WORDS)
     return text[:high]
+
+
+def matching(pattern: str, rng: random.Random) -> str | None:
+    """A random string `pattern` matches, for the constructs form patterns use (literals,
+    classes, repeats, groups, alternatives, anchors); None for anything else."""
+    try:
+        return _emit(_parser.parse(pattern), rng)
+    except (re.error, _Unsupported):
+        return None
+
+
+class _Unsupported(Exception):
+    pass
+
+
+_CATEGORIES = {_c.CATEGORY_DIGIT: "0123456789", _c.CATEGORY_WORD: "abcXYZ019_", _c.CATEGORY_SPACE: " "}
+
+
+def _emit(items: Any, rng: random.Random) -> str:
+    out = []
+    for op, arg in items:
+        if op is _c.LITERAL:
+            out.append(chr(arg))
+        elif op is _c.ANY:
+            out.append("a")
+        elif op is _c.IN:
+            out.append(_one_of(arg, rng))
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+            low, high, inner = arg
+            count = rng.randint(low, min(high, low + 3))
+            out.extend(_emit(inner, rng) for _ in range(count))
+        elif op is _c.SUBPATTERN:
+            out.append(_emit(arg[-1], rng))
+        elif op is _c.BRANCH:
+            out.append(_emit(rng.choice(arg[1]), rng))
+        elif op is not _c.AT:
+            raise _Unsupported(op)
+    return "".join(out)
+
+
+def _one_of(members: Any, rng: random.Random) -> str:
+    choices = []
+    for op, arg in members:
+        if op is _c.NEGATE:
+            raise _Unsupported(op)
+        if op is _c.LITERAL:
+            choices.append(chr(arg))
+        elif op is _c.RANGE:
+            choices.append(chr(rng.randint(*arg)))
+        elif op is _c.CATEGORY and arg in _CATEGORIES:
+            choices.append(rng.choice(_CATEGORIES[arg]))
+        else:
+            raise _Unsupported(op)
+    return rng.choice(choices)
