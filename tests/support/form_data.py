@@ -9,6 +9,7 @@ usually; the engine's validation stays the judge (a refused sample is drawn agai
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import re._constants as _c
@@ -47,10 +48,10 @@ def _value(spec: FieldSpec, rng: random.Random) -> Any:
         return rng.sample(list(spec.options), rng.randint(1, min(len(spec.options), 3))) if spec.options else None
     if spec.type == "checkbox":
         return True if spec.required else rng.random() < 0.5
-    if spec.type == "number":
-        low = spec.minimum if spec.minimum is not None else 0
-        high = spec.maximum if spec.maximum is not None else max(low, 0) + 2000
-        return int(rng.uniform(low, high)) if int(low) >= low and int(high) >= low else low
+    if spec.type == "number":  # a whole number within the bounds (any decimal_digits allows it)
+        low = math.ceil(spec.minimum) if spec.minimum is not None else 0
+        high = math.floor(spec.maximum) if spec.maximum is not None else low + 2000
+        return rng.randint(low, high) if low <= high else spec.minimum
     if spec.type == "datetime":
         day = f"2026-12-{rng.randint(1, 28):02d}"
         return {"date": day, "time": "10:30"}.get(spec.subtype or "datetime", f"{day}T10:30")
