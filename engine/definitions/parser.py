@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,8 +94,21 @@ def _adopt_message_variables(process_spec: Any, variables: dict[str, str]) -> No
             definition.message_var = variables[bpmn_id]
 
 
+# One parse at a time in a process: the safe XML parser and SpiffWorkflow's validators are
+# shared lxml objects, which lxml does not allow two threads to use at once. Seen in the
+# crash suite: threads of a freshly started process each parsing a deployment on its first
+# use, one failing with a bogus XMLSyntaxError. Parsing is rare (a deploy, the first use of
+# a deployment), so nothing waits long behind this.
+_PARSING = threading.Lock()
+
+
 def parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> ParsedBundle:
     """Parse BPMN and DMN files; raise DefinitionInvalid naming file, element and line."""
+    with _PARSING:
+        return _parse_bundle(bpmn_files, dmn_files)
+
+
+def _parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> ParsedBundle:
     bundle = ParsedBundle(parser=ReliefParser(validator=VALIDATOR))
     problems: list[dict] = []
     for name, content in sorted(dmn_files.items()):

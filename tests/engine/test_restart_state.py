@@ -26,3 +26,39 @@ def test_DESIGN_a_multi_instance_activity_started_before_a_restart_completes_aft
     for department in ("education", "justice", "civil-affairs"):
         handle(case, department, approved=True, amount=500)
     assert case.open_tasks() == ["Task_Summary"]  # the multi-instance activity completed
+
+
+def test_DESIGN_threads_of_a_fresh_process_parse_one_deployment_one_at_a_time(monkeypatch):
+    """lxml parser objects must not be used by two threads at once (the crash suite saw a
+    bogus XMLSyntaxError when threads of a restarted process parsed a deployment on first
+    use together): parses never overlap."""
+    import threading
+    import time
+    from pathlib import Path
+
+    from engine.definitions import parser
+    from engine.definitions.bundle import read_paths
+
+    root = Path(__file__).resolve().parents[2] / "workflows"
+    files = read_paths([root / "jiangyin", root / "common"])
+    inside, most = [0], [0]
+    real = parser.parse_xml
+
+    def slow_parse_xml(content, name):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.01)  # let another thread in, if it may
+        try:
+            return real(content, name)
+        finally:
+            inside[0] -= 1
+
+    monkeypatch.setattr(parser, "parse_xml", slow_parse_xml)
+    threads = [threading.Thread(target=parser.parse_bundle, args=(
+        {f.name: f.content for f in files if f.kind == "bpmn"},
+        {f.name: f.content for f in files if f.kind == "dmn"})) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
