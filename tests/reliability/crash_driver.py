@@ -23,6 +23,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -155,14 +156,18 @@ class Walker:
         return "idle"
 
     def start_case(self) -> Instance:
-        definition = self.rng.choice(self.variants())
+        """A case of a variant with the fewest running cases: all of them run side by side."""
+        running = Counter(i.process_key for i in self.running())
+        variants = self.variants()
+        fewest = min(running[d.key] for d in variants)
+        definition = self.rng.choice([d for d in variants if running[d.key] == fewest])
         with self.engine.db.reading() as s:
             form = self.engine.specs.form(s, definition.deployment_id, definition.start_form_key)
         key = f"CR-{self.tag}-{self.started}"
         self.started += 1
         data = sample(form, self.rng)
         instance = self.engine.start(definition.key, data, key, "crash-window")
-        self._note(op="start", instance=instance.id, key=key)
+        self._note(op="start", instance=instance.id, key=key, process=definition.key)
         if self.rng.random() < 0.2:  # a retried request: the same case again (defect 10)
             again, created = self.engine.start_once(definition.key, data, key, "crash-window")
             self._note(op="retried start", instance=again.id, created=created, first=instance.id)

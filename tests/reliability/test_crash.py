@@ -157,8 +157,12 @@ def test_crash_at_random_moments_leaves_every_case_whole(engine, scenario, proce
             figures["crash iterations survived"] += 1
             figures[f"crash iterations survived ({backend})"] += 1
             figures["cases checked after crashes"] += report.cases
-        ops.update(e["op"] for e in crash_driver.read_journal(journal))
+        entries = crash_driver.read_journal(journal)
+        ops.update(e["op"] for e in entries)
         assert ops["start"] and ops["complete"], f"the walk did nothing {where}: {ops}"
+        variants = {d.key for d in crash_driver.Walker(parent, rng, None, "-").variants()}
+        started = {e["process"] for e in entries if e["op"] == "start"}
+        assert started == variants, f"cases of {sorted(started)} only, not of every variant {where}"
 
         stuck = crash_driver.finish(parent, rng)
         assert stuck == [], f"cases that cannot be driven to their end {where}: {stuck[:5]}"
