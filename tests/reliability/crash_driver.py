@@ -43,6 +43,7 @@ from tests.support.form_data import sample
 from workers.registry import topics
 
 WORKER_ID = "crash-driver"
+REGION = "320281"  # the county every case of the walk belongs to, and its staff
 RUNNING_CASES = 8  # a walker starts new cases while fewer than this run
 # Payloads of the messages the diagrams wait for; another message gets {} and a reference.
 PAYLOADS: dict[str, dict[str, Any]] = {
@@ -78,7 +79,10 @@ def read_journal(path: Path) -> list[dict[str, Any]]:
 
 
 def staff(group: str) -> Principal:
-    return Principal(f"crash-{group.replace(':', '-')}", ("clerk",), (group,))
+    """A member of `group` in the walk's county (a department's case worker for `dept:…`)."""
+    department = group.removeprefix("dept:") if group.startswith("dept:") else None
+    return Principal(f"crash-{group.replace(':', '-')}", ("caseworker" if department else "clerk",), (group,),
+                     department=department, region=REGION)
 
 
 class Walker:
@@ -166,10 +170,10 @@ class Walker:
         key = f"CR-{self.tag}-{self.started}"
         self.started += 1
         data = sample(form, self.rng)
-        instance = self.engine.start(definition.key, data, key, "crash-window")
+        instance = self.engine.start(definition.key, data, key, "crash-window", REGION)
         self._note(op="start", instance=instance.id, key=key, process=definition.key)
         if self.rng.random() < 0.2:  # a retried request: the same case again (defect 10)
-            again, created = self.engine.start_once(definition.key, data, key, "crash-window")
+            again, created = self.engine.start_once(definition.key, data, key, "crash-window", REGION)
             self._note(op="retried start", instance=again.id, created=created, first=instance.id)
         return instance
 
