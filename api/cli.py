@@ -182,17 +182,25 @@ def serve(host: str, port: int, no_background: bool) -> None:
 
 
 def _serve(settings: Settings, engine: Engine, host: str, port: int, background: bool) -> None:
-    from waitress import serve as waitress_serve
+    import socket
+
+    from waitress import create_server
 
     from engine.timers.scheduler import TimerScheduler
     from workers.runner import InProcessWorker
 
     app = create_app(settings, engine)
-    parts = [TimerScheduler(engine), InProcessWorker(engine)] if background else []
+    # Bound first: no other live process holds this host's port, so the runner named after
+    # them may take back the jobs it held before a crash (a restart on the same port).
+    server = create_server(app, host=host, port=port, threads=8)
+    bound = getattr(server, "effective_port", None) or server.effective_listen[0][1]  # several addresses: one port
+    worker_id = f"serve@{socket.gethostname()}:{bound}"[:120]
+    parts = [TimerScheduler(engine), InProcessWorker(engine, worker_id=worker_id)] if background else []
     for part in parts:
         part.start()
     try:
-        waitress_serve(app, host=host, port=port, threads=8)
+        server.print_listen("Serving on http://{}:{}")
+        server.run()
     finally:
         for part in parts:
             part.stop()
@@ -238,8 +246,8 @@ def start(definition: str, data: str | None, business_key: str | None, region: s
     """Start a case on DEFINITION (key, key:version or id)."""
     _, engine = _engine()
     who = _user(engine, actor)
-    instance = engine.start(definition, _json_arg(data, "--data"), business_key, who, region)
-    click.echo(f"{instance.id} {instance.status}")
+    instance, created = engine.start_once(definition, _json_arg(data, "--data"), business_key, who, region)
+    click.echo(f"{instance.id} {instance.status}" + ("" if created else " (started before with this business key)"))
 
 
 @main.command()

@@ -139,11 +139,22 @@ class Engine(ScopedReads):
         """Start a case. A person (`who` a Principal) starts it in the region the application
         names (`region`, or `region` in the data) within their own, else in their own region
         (engine/auth/scope.py); a bare actor name is the system itself (tests, benchmarks)."""
+        return self.start_once(definition, data, business_key, who, region)[0]
+
+    def start_once(self, definition: str, data: dict[str, Any], business_key: str | None, who: Principal | str,
+                   region: str | None = None) -> tuple[Instance, bool]:
+        """Start a case (as `start`), or return the case `business_key` already names if this is
+        a retry of its start (same data): (the case, whether this call started it). Another
+        start with a taken key is refused (409 naming `business_key`)."""
         if isinstance(who, Principal):
             named = region or (data.get("region") if isinstance(data.get("region"), str) else None)
             region = scope.case_region(who, named, self.default_region)
             who = who.username
-        return self.executor.run(cmd.StartInstance(definition, data, business_key, region), who)
+        command = cmd.StartInstance(definition, data, business_key, region)
+        # Two starts with one key at once: the second one's insert fails on the unique
+        # index, and its second run finds the first one's case.
+        instance = self._run_keyed(command, who)
+        return instance, command.created
 
     def claim(self, task_id: str, who: Principal) -> HumanTask:
         return self.executor.run(cmd.ClaimTask(task_id, who), who.username)
@@ -220,6 +231,12 @@ class Engine(ScopedReads):
 
     def extend_lock(self, job_id: str, worker_id: str, lock_seconds: int) -> Job:
         return self.executor.run(cmd.ExtendLock(job_id, worker_id, lock_seconds), worker_id)
+
+    def take_back_jobs(self, worker_id: str) -> int:
+        """At a restart: end the locks of the jobs `worker_id` holds (its previous incarnation
+        died holding them), so that they run now rather than when the locks expire. Only for
+        a worker id no other live process uses. Returns how many jobs were taken back."""
+        return self.executor.run(cmd.TakeBackJobs(worker_id), worker_id)
 
     def retry_incident(self, job_id: str, who: Principal | str, retries: int = 1) -> Job:
         """Make an incident's job fetchable again (after its cause was fixed); a person only

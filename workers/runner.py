@@ -174,15 +174,29 @@ def run_pending(engine: Engine, worker_id: str = "in-process", topics: list[str]
 
 class InProcessWorker:
     """Runs jobs in a daemon thread until stopped: pushed jobs at once, and a fetch every
-    `interval` seconds for the others."""
+    `interval` seconds for the others.
 
-    def __init__(self, engine: Engine, interval: float = 0.5) -> None:
+    `worker_id` must be this process's own while it lives, and the same after a restart
+    (`relief serve`: the host and the port it holds): starting, the worker takes back the
+    jobs a previous incarnation died holding, so that they run now instead of when their
+    locks expire (issue 9, defect 12)."""
+
+    def __init__(self, engine: Engine, interval: float = 0.5, worker_id: str = "in-process") -> None:
         self.engine, self.interval = engine, interval
-        self.runner = InProcessRunner(engine)
+        self.runner = InProcessRunner(engine, worker_id)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="relief-worker", daemon=True)
 
     def start(self) -> None:
+        # Before attaching: a job pushed to this incarnation must not be taken back.
+        worker_id = self.runner.source.worker_id
+        try:
+            taken = self.engine.take_back_jobs(worker_id)
+        except Exception:  # noqa: BLE001 - those jobs then run when their locks expire
+            log.exception("runner %s could not take back the jobs of its previous incarnation", worker_id)
+        else:
+            if taken:
+                log.warning("runner %s took back %d job(s) its previous incarnation held", worker_id, taken)
         self.runner.attach()
         self._thread.start()
 

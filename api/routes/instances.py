@@ -22,13 +22,19 @@ blp = Blueprint("instances", __name__, url_prefix="/api/v1/instances", descripti
 @rule("clerk", "dispatcher", "applicant")
 @blp.arguments(schemas.StartRequest)
 @blp.response(201, schemas.InstanceOut)
+@blp.alt_response(200, schema=schemas.InstanceOut,
+                  description="a retried start: the case this business key already names, started with the same data")
 @blp.alt_response(404, schema=schemas.ErrorBody, description="no such definition")
+@blp.alt_response(409, schema=schemas.ErrorBody,
+                  description="the business key already names a case of this process, started with other data")
 @blp.alt_response(422, schema=schemas.ErrorBody)
-def start(args: dict[str, Any]) -> Instance:
+def start(args: dict[str, Any]) -> tuple[Instance, int]:
     """Start a case on a definition (J-CH-WINDOW, J-CH-ONLINE, J-CH-12345), in the region
-    the application names (within yours), else in yours."""
-    return engine().start(args["definition"], args["data"], args.get("business_key"), current_principal(),
-                          region=args.get("region"))
+    the application names (within yours), else in yours. A business key names one case per
+    process: the same start sent again answers 200 with that case."""
+    instance, created = engine().start_once(args["definition"], args["data"], args.get("business_key"),
+                                            current_principal(), region=args.get("region"))
+    return instance, 201 if created else 200
 
 
 @blp.route("", methods=["GET"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 
@@ -50,6 +52,19 @@ def _validation_problem(err: ValidationException, default_file: str | None = Non
     )
 
 
+def _link_multi_instances(process_spec: Any) -> None:
+    """Link every loop and multi-instance activity to its instances' completion now, as
+    SpiffWorkflow's own spec deserializer does. Its runtime links them on the parsed spec
+    only when it creates an instance: in a restarted process, a workflow restored with all
+    its instances created before the restart would never merge them, and the case would
+    wait for ever (found by tests/reliability/test_crash.py)."""
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = process_spec.task_specs.get(task_spec.task_spec)
+            if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
+
+
 def _adopt_specs(process_spec: Any) -> None:
     """Our timers and bounded multi-instance activities in place of SpiffWorkflow's."""
     for task_spec in process_spec.task_specs.values():
@@ -81,8 +96,21 @@ def _adopt_message_variables(process_spec: Any, variables: dict[str, str]) -> No
             definition.message_var = variables[bpmn_id]
 
 
+# One parse at a time in a process: the safe XML parser and SpiffWorkflow's validators are
+# shared lxml objects, which lxml does not allow two threads to use at once. Seen in the
+# crash suite: threads of a freshly started process each parsing a deployment on its first
+# use, one failing with a bogus XMLSyntaxError. Parsing is rare (a deploy, the first use of
+# a deployment), so nothing waits long behind this.
+_PARSING = threading.Lock()
+
+
 def parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> ParsedBundle:
     """Parse BPMN and DMN files; raise DefinitionInvalid naming file, element and line."""
+    with _PARSING:
+        return _parse_bundle(bpmn_files, dmn_files)
+
+
+def _parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> ParsedBundle:
     bundle = ParsedBundle(parser=ReliefParser(validator=VALIDATOR))
     problems: list[dict] = []
     for name, content in sorted(dmn_files.items()):
@@ -120,6 +148,7 @@ def parse_bundle(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> P
         for process_spec in [spec, *subprocess_specs.values()]:
             _adopt_specs(process_spec)
             _adopt_message_variables(process_spec, message_variables)
+            _link_multi_instances(process_spec)
         bundle.processes[key] = ParsedProcess(
             key=key,
             name=process_parser.get_name() or key,

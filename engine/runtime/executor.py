@@ -50,8 +50,12 @@ _STATE_AT = sa.select(INSTANCES.c.state).where(INSTANCES.c.id == sa.bindparam("b
 # on the cold path only. Nor is its definition joined (the API's reads join it): the cold
 # path loads it, a form's deployment comes from the SpecCache, and a command that returns
 # its instance to the caller loads it itself (`CommandContext.returned`).
-_LEAN = (defer(Instance.state), lazyload(Instance.definition))
+LEAN = (defer(Instance.state), lazyload(Instance.definition))
 _BY_ID: dict[tuple[type, bool], sa.Select] = {}  # per model and lock, for `CommandContext.get`
+_OWNER_LOCK: dict[type, sa.Select] = {}  # per model: lock the instance a row belongs to, for `CommandContext.lock`
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was chosen to
+# give way; running it again is what the server asks for.
+RETRYABLE_SQLSTATES = ("40P01", "40001")
 T = TypeVar("T")
 # Columns a command may set on its instance row besides what `record` writes.
 _INSTANCE_COLUMNS = ("business_key", "status", "ended_at", "region", "definition_id")
@@ -124,12 +128,13 @@ class CommandContext:
     loaded: dict[str, _Loaded] = field(default_factory=dict)
     rows: dict[str, Instance] = field(default_factory=dict)  # prefetched instance rows
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)  # prefetched audit chain heads
+    locked: set[tuple[type, Any]] = field(default_factory=set)  # (model, id) read by `lock` (or as if)
 
     def get(self, model: type[T], row_id: Any, lock: bool = False) -> T | None:
         """`session.get(model, row_id)`, `lock`: with FOR UPDATE (then always read, as `get`
         does), through a statement built once per model: `get` builds and caches its own
         statement on every call, measured ~0.1 ms a row. Instances come without their state
-        and definition (see `_LEAN`)."""
+        and definition (see `LEAN`)."""
         if not lock and identity_key(model, row_id) in self.session.identity_map:
             return self.session.get(model, row_id)  # no SQL, exactly `get`'s own check
         statement = _BY_ID.get((model, lock))
@@ -137,8 +142,10 @@ class CommandContext:
             (key,) = sa.inspect(model).primary_key
             statement = sa.select(model).where(key == sa.bindparam("b_id"))
             if model is Instance:
-                statement = statement.options(*_LEAN)
-            statement = _BY_ID[(model, lock)] = statement.with_for_update() if lock else statement
+                statement = statement.options(*LEAN)
+            if lock:  # a locked read is the current row: it replaces what the session holds
+                statement = statement.with_for_update().execution_options(populate_existing=True)
+            _BY_ID[(model, lock)] = statement
         return self.session.execute(statement, {"b_id": row_id}).scalar_one_or_none()
 
     def require(self, model: type[T], row_id: Any, what: str, lock: bool = False) -> T:
@@ -146,6 +153,34 @@ class CommandContext:
         row = self.get(model, row_id, lock)
         if row is None:
             raise NotFound(f"{what} {row_id} does not exist", {what: row_id})
+        return row
+
+    def lock(self, model: type[T], row_id: Any, what: str) -> T:
+        """`require` a row that belongs to an instance (a task, job or timer) for a command
+        acting on it: first the instance's row, then this row, each locked (FOR UPDATE on
+        PostgreSQL; SQLite's writers are serialised already) and read as now committed.
+
+        Locked in that order by every command, the rows of one instance are never taken in
+        opposite orders (no deadlocks), and a command that waited for another one's commit
+        sees what that one did (a task completed, a job reported, a timer fired) and is
+        refused, instead of acting on what it read before (issue 9, defect 3). The locked
+        instance is then `instance`'s answer, without another read."""
+        if (model, row_id) in self.locked:
+            return self.require(model, row_id, what)
+        statement = _OWNER_LOCK.get(model)
+        if statement is None:
+            table = model.__table__
+            owner = (sa.func.coalesce(table.c.instance_id, table.c.case_id) if "case_id" in table.c
+                     else table.c.instance_id)  # a detached job belongs to its case
+            statement = _OWNER_LOCK[model] = (
+                sa.select(Instance).options(*LEAN)
+                .where(Instance.id == sa.select(owner).where(table.c.id == sa.bindparam("b_id")).scalar_subquery())
+                .with_for_update(of=Instance).execution_options(populate_existing=True))
+        owner_row = self.session.execute(statement, {"b_id": row_id}).scalar_one_or_none()
+        if owner_row is not None:
+            self.rows[owner_row.id] = owner_row
+        row = self.require(model, row_id, what, lock=True)
+        self.locked.add((model, row_id))
         return row
 
     def instance(self, instance_id: str) -> Instance:
@@ -169,7 +204,7 @@ class CommandContext:
         ids = list(dict.fromkeys(instance_ids))
         if not ids:
             return
-        rows = self.session.scalars(sa.select(Instance).where(Instance.id.in_(ids)).options(*_LEAN)).all()
+        rows = self.session.scalars(sa.select(Instance).where(Instance.id.in_(ids)).options(*LEAN)).all()
         self.rows.update((r.id, r) for r in rows)
         cold = [r.id for r in rows if not self.cache.holds(r.id, r.version)]
         self.heads.update({i: (0, GENESIS) for i in cold})
@@ -350,6 +385,11 @@ class Executor:
             except StaleDataError:
                 ctx.session.rollback()
                 continue
+            except sa.exc.DBAPIError as err:
+                ctx.session.rollback()
+                if getattr(err.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+                    continue
+                raise
             except BaseException:
                 ctx.session.rollback()
                 raise

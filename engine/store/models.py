@@ -92,9 +92,13 @@ class Instance(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     region: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    # The definition's key (its process, whatever the version): a business key names one
+    # case per process, for ever (issue 9, defect 10; migration 0007).
+    process_key: Mapped[str | None] = mapped_column(sa.String(120))
     definition: Mapped[Definition] = relationship(lazy="joined")
     # Optimistic concurrency: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (sa.Index("uq_instances_process_business_key", "process_key", "business_key", unique=True),)
 
 
 class HumanTask(Base):

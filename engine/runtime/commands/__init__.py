@@ -14,6 +14,7 @@ from engine.runtime.commands.jobs import (
     FetchAndLock,
     QueueJob,
     RetryIncident,
+    TakeBackJobs,
     ThrowBpmnError,
 )
 from engine.runtime.commands.recompute_deadlines import RecomputeDeadlines
@@ -43,6 +44,7 @@ __all__ = [
     "RecordTimerFailure",
     "RetryTimerIncident",
     "StartInstance",
+    "TakeBackJobs",
     "ThrowBpmnError",
     "UnclaimTask",
 ]

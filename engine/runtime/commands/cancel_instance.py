@@ -18,7 +18,7 @@ class CancelInstance:
     name: str = "cancel_instance"
 
     def execute(self, ctx: CommandContext) -> Instance:
-        row = ctx.instance(self.instance_id)
+        row = ctx.require(Instance, self.instance_id, "instance", lock=True)
         if self.who is not None and not scope.sees_instance(ctx.session, self.who, row):
             raise Forbidden(f"instance {row.id} is outside your scope ({scope.describe(self.who)})",
                             {"instance": row.id})

@@ -11,7 +11,7 @@ from engine.store.models import HumanTask
 
 
 def open_task(ctx: CommandContext, task_id: str) -> HumanTask:
-    row = ctx.require(HumanTask, task_id, "task")
+    row = ctx.lock(HumanTask, task_id, "task")  # after a racing claim or completion commits: 409 here
     if row.state != "open":
         raise Conflict(f"task {task_id} is {row.state}", {"task": task_id, "state": row.state})
     return row

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from SpiffWorkflow.task import TaskState
 
 from engine.auth import Principal
 from engine.errors import Conflict
@@ -34,7 +35,7 @@ class CompleteTask:
         instance = ctx.instance(row.instance_id)
         workflow = ctx.workflow(instance)
         task = inspect.find_task(workflow, row.id)
-        if task is None or not task.task_spec.manual:
+        if task is None or not task.task_spec.manual or task.state != TaskState.READY:
             raise Conflict(f"task {row.id} is no longer waiting", {"task": row.id})
         data = dict(self.data)
         if row.form_key:

@@ -14,7 +14,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from engine.auth import Principal, senders
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.runtime import inspect
-from engine.runtime.executor import CommandContext
+from engine.runtime.executor import LEAN, CommandContext
 from engine.store.models import Instance
 
 
@@ -33,8 +33,11 @@ class CorrelateMessage:
     name: str = "correlate_message"
 
     def execute(self, ctx: CommandContext) -> Instance:
-        rows = ctx.session.scalars(sa.select(Instance).where(
-            Instance.business_key == self.business_key, Instance.status == "running")).all()
+        # Locked (as `CommandContext.lock` does): two messages at once for one case are
+        # delivered one after the other, the second to what the first left.
+        rows = ctx.session.scalars(sa.select(Instance).options(*LEAN).where(
+            Instance.business_key == self.business_key, Instance.status == "running")
+            .with_for_update(of=Instance).execution_options(populate_existing=True)).all()
         if not rows:
             raise NotFound(f"no running instance has business key '{self.business_key}'",
                            {"business_key": self.business_key})
@@ -65,4 +68,4 @@ class CorrelateMessage:
             ctx.run_engine(workflow, lambda e=event: workflow.send_event(e))
         ctx.record(row, self.name, {"message": self.message, "payload": self.payload,
                                     "scope": {"department": department} if department else None})
-        return row
+        return ctx.returned(row)

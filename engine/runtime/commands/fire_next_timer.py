@@ -1,8 +1,9 @@
 """Claim and fire the oldest due timers in one transaction (X-TIMERS).
 
-On PostgreSQL the timer rows are taken with FOR UPDATE SKIP LOCKED and stay locked until
-the firing commits, so several schedulers work through the due timers side by side and
-never pick the same one; FireTimer's state and version checks are the second guard.
+On PostgreSQL the timer rows and their instances' rows are taken with FOR UPDATE SKIP
+LOCKED and stay locked until the firing commits, so several schedulers work through the
+due timers side by side and never pick the same one, nor a case another command holds;
+FireTimer's state and version checks are the second guard.
 A batch of several timers shares one transaction (a backlog drains faster); each timer
 still gets its own audit event in its own instance's chain."""
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 
 from engine.runtime.commands.fire_timer import FireTimer
 from engine.runtime.executor import CommandContext
-from engine.store.models import Timer
+from engine.store.models import Instance, Timer
 
 
 @dataclass
@@ -30,13 +31,17 @@ class FireNextDueTimers:
 
     def execute(self, ctx: CommandContext) -> list[Timer]:
         self.timer_id = None
-        q = sa.select(Timer).where(Timer.state == "pending", Timer.due_at <= (self.due_by or ctx.now))
+        q = (sa.select(Timer).join(Instance, Instance.id == Timer.instance_id)
+             .where(Timer.state == "pending", Timer.due_at <= (self.due_by or ctx.now)))
         if self.skip:
             q = q.where(Timer.id.not_in(self.skip))
         # ORDER BY due_at alone: the (state, due_at) index answers it without a sort.
         # Whole rows: FireTimer then finds them (and their instances) in the session.
+        # The instances are locked with their timers (as `CommandContext.lock` would, in one
+        # statement): a timer whose case another command holds now is left to the next round.
         claimed = list(ctx.session.scalars(q.order_by(Timer.due_at).limit(self.batch)
-                                           .with_for_update(skip_locked=True)))
+                                           .with_for_update(of=(Timer, Instance), skip_locked=True)))
+        ctx.locked.update((Timer, t.id) for t in claimed)
         ctx.prefetch([t.instance_id for t in claimed])
         fired = []
         for timer in claimed:

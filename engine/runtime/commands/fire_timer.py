@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from SpiffWorkflow.task import TaskState
+
 from engine.definitions.specs import TIMER_FIRED
 from engine.errors import Conflict
 from engine.runtime import inspect
@@ -17,7 +19,7 @@ class FireTimer:
     name: str = "fire_timer"
 
     def execute(self, ctx: CommandContext) -> Timer:
-        timer = ctx.require(Timer, self.timer_id, "timer")
+        timer = ctx.lock(Timer, self.timer_id, "timer")
         if timer.state != "pending":
             raise Conflict(f"timer {timer.id} is {timer.state}", {"timer": timer.id, "state": timer.state})
         if timer.due_at > ctx.now:
@@ -25,7 +27,7 @@ class FireTimer:
         row = ctx.instance(timer.instance_id)
         workflow = ctx.workflow(row)
         task = inspect.find_task(workflow, timer.task_id)
-        if task is None:
+        if task is None or task.state != TaskState.WAITING:
             raise Conflict(f"timer {timer.id} no longer waits", {"timer": timer.id})
         task._set_internal_data(**{TIMER_FIRED: True})
         ctx.run_engine(workflow, workflow.refresh_timers)

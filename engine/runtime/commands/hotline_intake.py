@@ -28,8 +28,8 @@ class HotlineIntake:
         existing = ctx.get(HotlineTicket, self.ticket_id)
         if existing is not None:
             return ctx.returned(ctx.instance(existing.instance_id)), False
-        row = StartInstance(self.definition, self.data, business_key=f"12345-{self.ticket_id}",
-                             region=self.region).execute(ctx)
+        start = StartInstance(self.definition, self.data, business_key=f"12345-{self.ticket_id}", region=self.region)
+        row = start.execute(ctx)  # a case started before with this ticket's key and data is that case
         ctx.session.add(HotlineTicket(ticket_id=self.ticket_id, instance_id=row.id, callback_url=self.callback_url,
                                       received_at=ctx.now))
         if self.callback_url:
@@ -38,4 +38,4 @@ class HotlineIntake:
                 {"ticket_id": self.ticket_id, "callback_url": self.callback_url, "status": "received",
                  "message": "已受理"}, f"12345:{self.ticket_id}:received", row.business_key, ctx.now))
         ctx.session.flush()  # a concurrent intake of the same ticket fails here, rolling back its case
-        return row, True
+        return row, start.created

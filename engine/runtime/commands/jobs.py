@@ -17,7 +17,7 @@ from SpiffWorkflow.task import TaskState
 
 from engine import records
 from engine.errors import Conflict
-from engine.runtime import inspect
+from engine.runtime import inspect, projections
 from engine.runtime.executor import CommandContext
 from engine.store.base import UtcDateTime
 from engine.store.models import Job
@@ -67,12 +67,16 @@ class FetchAndLock:
         return jobs
 
 
-def _job(ctx: CommandContext, job_id: str) -> Job:
-    return ctx.require(Job, job_id, "job", lock=True)
+def _job(ctx: CommandContext, job_id: str, case: bool = True) -> Job:
+    """The job's row, locked; `case`: its case's row first (`CommandContext.lock`), for a
+    command that changes the case. A command on the job alone (a record, a lock's
+    extension) takes only the job's row, and never waits for anything else holding it."""
+    return ctx.lock(Job, job_id, "job") if case else ctx.require(Job, job_id, "job", lock=True)
 
 
-def locked_job(ctx: CommandContext, job_id: str, worker_id: str) -> Job:
-    job = _job(ctx, job_id)
+def locked_job(ctx: CommandContext, job_id: str, worker_id: str, case: bool = True) -> Job:
+    """`_job`, refused (409) unless `worker_id` holds its lock."""
+    job = _job(ctx, job_id, case)
     if job.state != "pending":
         raise Conflict(f"job {job_id} is {job.state}", {"job": job_id, "state": job.state})
     if job.lock_owner != worker_id or job.lock_expires_at is None or job.lock_expires_at < ctx.now:
@@ -194,9 +198,28 @@ class ExtendLock:
     name: str = "extend_lock"
 
     def execute(self, ctx: CommandContext) -> Job:
-        job = locked_job(ctx, self.job_id, self.worker_id)
+        job = locked_job(ctx, self.job_id, self.worker_id, case=False)
         job.lock_expires_at = ctx.now + dt.timedelta(seconds=self.lock_seconds)
         return job
+
+
+@dataclass
+class TakeBackJobs:
+    """A restarted process takes back the jobs its previous incarnation held: their locks end
+    now, and any worker (first of all its own runner) fetches them at once instead of after
+    the lock's expiry (issue 9, defect 12). Only for a `worker_id` no other live process
+    uses: `relief serve` names its runner after the host and the port it holds."""
+
+    worker_id: str
+    name: str = "take_back_jobs"
+
+    def execute(self, ctx: CommandContext) -> int:
+        released = ctx.session.execute(
+            sa.update(Job).where(Job.state == "pending", Job.lock_owner == self.worker_id)
+            .values(lock_owner=None, lock_expires_at=None).execution_options(synchronize_session=False)).rowcount
+        if released:
+            projections.mark_jobs_queued(ctx.session)  # an in-process runner fetches again
+        return released
 
 
 @dataclass

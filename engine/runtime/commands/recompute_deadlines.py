@@ -21,7 +21,7 @@ from engine.definitions.specs import CommandTimeDate
 from engine.runtime import inspect
 from engine.runtime.executor import CommandContext
 from engine.scripting import command_time
-from engine.store.models import HumanTask, Timer
+from engine.store.models import HumanTask, Instance, Timer
 
 
 def _as_utc(value: Any) -> dt.datetime:
@@ -47,12 +47,14 @@ class RecomputeDeadlines:
     name: str = "recompute_deadlines"
 
     def execute(self, ctx: CommandContext) -> list[dict[str, Any]]:
+        # The instance first (as `CommandContext.lock`): its timers are then read as they are
+        # now, not as before a firing that commits meanwhile.
+        row = ctx.require(Instance, self.instance_id, "instance", lock=True)
         timers = list(ctx.session.scalars(sa.select(Timer).where(
             Timer.instance_id == self.instance_id, Timer.state == "pending", Timer.provisional.is_(True))
             .order_by(Timer.due_at)))
         if not timers:
             return []
-        row = ctx.instance(self.instance_id)
         workflow = ctx.workflow(row)
         calendar = current()
         changed = []

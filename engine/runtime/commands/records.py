@@ -25,7 +25,7 @@ class KeepRecord:
     name: str = "keep_record"
 
     def execute(self, ctx: CommandContext) -> tuple[dict[str, Any], bool]:
-        job = locked_job(ctx, self.job_id, self.worker_id)
+        job = locked_job(ctx, self.job_id, self.worker_id, case=False)
         row, created = records.keep(ctx.session, job, self.kind, self.fields, ctx.now)
         return records.as_dict(row), created
 
@@ -37,7 +37,7 @@ class MarkNotificationSent:
     name: str = "notification_sent"
 
     def execute(self, ctx: CommandContext) -> dict[str, Any]:
-        job = locked_job(ctx, self.job_id, self.worker_id)
+        job = locked_job(ctx, self.job_id, self.worker_id, case=False)
         return records.as_dict(records.notification_sent(ctx.session, job))
 
 
@@ -52,7 +52,7 @@ class QueueHotlineStatus:
     name: str = "queue_hotline_status"
 
     def execute(self, ctx: CommandContext) -> tuple[str | None, bool]:
-        job = locked_job(ctx, self.job_id, self.worker_id)
+        job = locked_job(ctx, self.job_id, self.worker_id, case=False)
         pushed, created = records.queue_hotline_status(ctx.session, job, self.status, self.message, ctx.now)
         return (pushed.id if pushed is not None else None), created
 
@@ -68,7 +68,7 @@ class ReadForJob:
     name: str = "read_for_job"
 
     def execute(self, ctx: CommandContext) -> Any:
-        job = locked_job(ctx, self.job_id, self.worker_id)
+        job = locked_job(ctx, self.job_id, self.worker_id, case=False)
         records.check_topic(job, self.purpose)
         found = self.read(ctx.session)
         # Personal data read by a system is logged like a person's full view (J-SEC).

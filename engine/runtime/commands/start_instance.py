@@ -1,7 +1,15 @@
-"""Start an instance of the latest approved (or a given) version of a definition."""
+"""Start an instance of the latest approved (or a given) version of a definition.
+
+A business key names one case per process (the definition's key, across its versions),
+for ever; the database enforces it (migration 0007), so two starts racing with one key
+make one case. A start with a key that names a case already is a retry when it carries
+the same data (and, if it names a version, that case's version): it returns that case,
+changing nothing. Otherwise it is refused with 409 naming `business_key` (issue 9,
+defect 10)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,10 +17,10 @@ import sqlalchemy as sa
 
 from engine.crypto.seal import holds_personal_number
 from engine.definitions import approval
-from engine.errors import NotFound, ValidationFailed
+from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.forms import validate_submission
 from engine.runtime import state
-from engine.runtime.executor import CommandContext
+from engine.runtime.executor import LEAN, CommandContext
 from engine.store.base import new_id
 from engine.store.models import Definition, Instance
 
@@ -26,6 +34,7 @@ class StartInstance:
     business_key: str | None = None
     region: str | None = None
     name: str = "start_instance"
+    created: bool = field(default=False, compare=False)  # after `execute`: False when an existing case was returned
 
     def _definition(self, ctx: CommandContext) -> Definition:
         q = sa.select(Definition)
@@ -57,6 +66,13 @@ class StartInstance:
         if definition.start_form_key:
             form = ctx.specs.form(ctx.session, definition.deployment_id, definition.start_form_key)
             data = validate_submission(form, data)
+        if self.business_key is not None:
+            existing = ctx.session.scalar(sa.select(Instance).options(*LEAN).where(
+                Instance.process_key == definition.key, Instance.business_key == self.business_key))
+            if existing is not None:
+                self.created = False
+                return self._retried(ctx, existing, definition, data)
+        self.created = True
         process = ctx.specs.process(ctx.session, definition)
         workflow = state.new_workflow(process.spec, process.subprocess_specs)
         start = workflow.task_tree
@@ -65,7 +81,7 @@ class StartInstance:
         # its state, when `record` writes the command (no INSERT then UPDATE).
         row = Instance(id=new_id(), definition_id=definition.id, business_key=self.business_key,
                        status="running", state={}, started_by=ctx.actor, started_at=ctx.now, updated_at=ctx.now,
-                       region=self.region)
+                       region=self.region, process_key=definition.key)
         row.definition = definition
         ctx.session.add(row)
         ctx.adopt(row, workflow)
@@ -73,3 +89,23 @@ class StartInstance:
         ctx.record(row, self.name, {"definition": f"{definition.key}:{definition.version}",
                                     "business_key": self.business_key, "data": data})
         return row
+
+    def _retried(self, ctx: CommandContext, existing: Instance, definition: Definition,
+                 data: dict[str, Any]) -> Instance:
+        """The case the business key names, if this start is a retry of the one that made
+        it; 409 otherwise. The case's start data is its first task's data, as stored."""
+        ref = str(self.definition)
+        names_version = ref.isdigit() or (":" in ref and ref.rsplit(":", 1)[1].isdigit())
+        if names_version and existing.definition_id != definition.id:
+            raise Conflict(f"business key '{self.business_key}' already names case {existing.id}, started on "
+                           f"another version of {definition.key}", {"business_key": self.business_key,
+                                                                      "instance": existing.id})
+        if _canonical(ctx.workflow(existing).task_tree.data) != _canonical(data):
+            raise Conflict(f"business key '{self.business_key}' already names case {existing.id}, started with "
+                           "other data", {"business_key": self.business_key, "instance": existing.id})
+        return ctx.returned(existing)
+
+
+def _canonical(data: dict[str, Any]) -> str:
+    """Data as JSON with sorted keys: equal data, equal text (as the stored state keeps it)."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)

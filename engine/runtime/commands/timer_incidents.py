@@ -27,7 +27,7 @@ class RecordTimerFailure:
     name: str = "timer_incident"
 
     def execute(self, ctx: CommandContext) -> Timer:
-        timer = ctx.require(Timer, self.timer_id, "timer")
+        timer = ctx.lock(Timer, self.timer_id, "timer")
         if timer.state != "pending":
             return timer  # fired or cancelled meanwhile (another scheduler, a completed task)
         timer.failures = (timer.failures or 0) + 1
@@ -48,7 +48,7 @@ class RetryTimerIncident:
     name: str = "retry_timer_incident"
 
     def execute(self, ctx: CommandContext) -> Timer:
-        timer = ctx.require(Timer, self.timer_id, "timer")
+        timer = ctx.lock(Timer, self.timer_id, "timer")
         if timer.state != "incident":
             raise Conflict(f"timer {timer.id} is {timer.state}, not an incident",
                            {"timer": timer.id, "state": timer.state})
