@@ -94,6 +94,7 @@ class Walker:
     def __init__(self, engine: Engine, rng: random.Random, journal: Journal | None, tag: str) -> None:
         self.engine, self.rng, self.journal, self.tag = engine, rng, journal, tag
         self.started = 0
+        self._all_started = False
 
     def _note(self, **entry: Any) -> None:
         if self.journal is not None:
@@ -141,7 +142,7 @@ class Walker:
         """One random action; returns its name."""
         roll = self.rng.random()
         running = self.running()
-        if roll < 0.25 and len(running) < RUNNING_CASES:
+        if (roll < 0.25 or not self._every_variant_started()) and len(running) < RUNNING_CASES:
             self.start_case()
             return "start"
         if roll < 0.75:
@@ -162,12 +163,24 @@ class Walker:
             return "cancel"
         return "idle"
 
+    def _every_variant_started(self) -> bool:
+        """Whether each variant has a case (remembered once true: one query a step until then)."""
+        if not self._all_started:
+            with self.engine.db.reading() as s:
+                have = set(s.scalars(sa.select(Instance.process_key).distinct()))
+            self._all_started = {d.key for d in self.variants()} <= have
+        return self._all_started
+
     def start_case(self) -> Instance:
-        """A case of a variant with the fewest running cases: all of them run side by side."""
-        running = Counter(i.process_key for i in self.running())
+        """A case of the variant with the fewest cases so far, counted in the database (a
+        kill can lose a walker's memory, never the rows): every variant is started once
+        before any is started twice, whatever the seed, and all of them run side by side."""
+        with self.engine.db.reading() as s:
+            cases = Counter(dict(s.execute(sa.select(Instance.process_key, sa.func.count())
+                                           .group_by(Instance.process_key)).all()))
         variants = self.variants()
-        fewest = min(running[d.key] for d in variants)
-        definition = self.rng.choice([d for d in variants if running[d.key] == fewest])
+        fewest = min(cases[d.key] for d in variants)
+        definition = self.rng.choice([d for d in variants if cases[d.key] == fewest])
         with self.engine.db.reading() as s:
             form = self.engine.specs.form(s, definition.deployment_id, definition.start_form_key)
         key = f"CR-{self.tag}-{self.started}"

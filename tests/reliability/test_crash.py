@@ -161,8 +161,11 @@ def test_crash_at_random_moments_leaves_every_case_whole(engine, scenario, proce
         ops.update(e["op"] for e in entries)
         assert ops["start"] and ops["complete"], f"the walk did nothing {where}: {ops}"
         variants = {d.key for d in crash_driver.Walker(parent, rng, None, "-").variants()}
-        started = {e["process"] for e in entries if e["op"] == "start"}
-        assert started == variants, f"cases of {sorted(started)} only, not of every variant {where}"
+        # The rows, not the journal: a kill between a start's commit and its journal line
+        # loses the line, never the case.
+        with parent.db.reading() as s:
+            started = set(s.scalars(sa.select(Instance.process_key).distinct()))
+        assert started >= variants, f"cases of {sorted(started)} only, not of every variant {where}"
 
         stuck = crash_driver.finish(parent, rng)
         assert stuck == [], f"cases that cannot be driven to their end {where}: {stuck[:5]}"
