@@ -34,6 +34,9 @@ AREAS: list[Area] = [
          ("designer", "auditor")),
     Area("web.account.password", _l("修改密码"), _l("更换自己的登录密码；其他设备上的登录将被注销。"), (),
          in_header=False),
+    Area("web.cases.index", _l("案件"), _l("查看本区划的案件：办理进度、期限、办理记录和短信、台账、派单记录。"),
+         ("clerk", "dispatcher", "caseworker", "leader", "supervisor", "auditor")),
+    Area("web.cases.choose", _l("受理申请"), _l("选择救助流程，填写申请表，受理新的案件。"), ("clerk", "dispatcher")),
 ]
 
 

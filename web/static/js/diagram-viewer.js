@@ -5,7 +5,22 @@
 //
 // Markup: <div data-module="diagram-viewer" data-diagram-url="…" data-error="… {error}">
 //   <div class="diagram__canvas"></div> [buttons data-zoom="in|out|fit"] <p class="diagram__status"></p></div>
+// With data-markers="<json_data id>" ({completed, current, flows}: element ids the engine
+// computed for a case, engine/tracking.py) those elements get the classes case-completed,
+// case-current and case-flow (styled in relief.css) — the case page's progress (J-TRACK).
 import { api } from "./api.js";
+import { readData } from "./data.js";
+
+const MARKERS = { completed: "case-completed", current: "case-current", flows: "case-flow" };
+
+// markElements(viewer, {completed, current, flows}): ids the diagram does not draw are skipped.
+export function markElements(viewer, marks) {
+  const canvas = viewer.get("canvas");
+  const registry = viewer.get("elementRegistry");
+  for (const [kind, marker] of Object.entries(MARKERS)) {
+    for (const id of marks[kind] || []) if (registry.get(id)) canvas.addMarker(id, marker);
+  }
+}
 
 // renderDiagram(element, xml) -> the viewer, zoomed to fit (the case page marks elements on it).
 export async function renderDiagram(container, xml) {
@@ -22,6 +37,7 @@ async function start(root) {
     const xml = await api(root.dataset.diagramUrl, { accept: "application/xml" });
     const viewer = await renderDiagram(root.querySelector(".diagram__canvas"), xml);
     const canvas = viewer.get("canvas");
+    if (root.dataset.markers) markElements(viewer, readData(root.dataset.markers));
     for (const button of root.querySelectorAll("[data-zoom]")) {
       button.addEventListener("click", () => {
         const how = button.dataset.zoom;
