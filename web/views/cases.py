@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -141,4 +141,24 @@ def _case_page(instance_id: str, reveal: bool) -> str:
 
 
 def _labels() -> dict[str, Any]:
-    return {"status_labels": STATUS_LABELS, "status_tones": STATUS_TONES, "channel_labels": CHANNEL_LABELS}
+    return {"status_labels": STATUS_LABELS, "status_tones": STATUS_TONES, "option_label": _option_label}
+
+
+def _option_label(definition: Any, key: str, value: Any) -> str:
+    """The label a start form gives an option's value (aid types, channel), as the applicant
+    chose it; the value itself when the form has no such option."""
+    if not isinstance(value, str):
+        return str(value)
+    if key == "channel" and value in CHANNEL_LABELS:  # our short words, in the page's language
+        return str(CHANNEL_LABELS[value])
+    cache = g.setdefault("start_form_options", {})
+    if definition.id not in cache:
+        options: dict[str, dict[str, str]] = {}
+        if definition.start_form_key:
+            form = engine().definition_form(definition, definition.start_form_key)
+            for c in form.raw.get("components", []):
+                if isinstance(c, dict) and c.get("key") and isinstance(c.get("values"), list):
+                    options[c["key"]] = {str(v.get("value")): str(v.get("label")) for v in c["values"]
+                                         if isinstance(v, dict)}
+        cache[definition.id] = options
+    return cache[definition.id].get(key, {}).get(value) or value
