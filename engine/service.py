@@ -166,6 +166,10 @@ class Engine(ScopedReads, CaseTracking):
     def complete(self, task_id: str, data: dict[str, Any], who: Principal) -> HumanTask:
         return self.executor.run(cmd.CompleteTask(task_id, who, data), who.username)
 
+    def add_comment(self, instance_id: str, text: str, who: Principal) -> Any:
+        """A comment on a case `who` may see (stored, and in the case's audit chain)."""
+        return self.executor.run(cmd.AddComment(instance_id, text, who), who.username)
+
     def correlate(self, message: str, business_key: str, payload: dict[str, Any], who: Principal) -> Instance:
         """Deliver a message from `who`, if the waiting element's rule names them (engine/auth/senders.py)."""
         return self.executor.run(cmd.CorrelateMessage(message, business_key, who, payload), who.username)

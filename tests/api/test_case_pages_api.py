@@ -117,3 +117,22 @@ def test_J_TRACK_the_engine_marks_completed_and_current_elements_and_the_flows_t
     dispatch = [d for d in track.deadlines if d.element == "Task_Dispatch"]
     assert [d.state for d in dispatch] == ["pending"] and "2个工作日" in dispatch[0].name
     assert [t.bpmn_id for t in track.open_tasks] == ["Task_Dispatch"]
+
+
+def test_J_TRACK_comments_on_a_case_within_scope_appear_in_its_timeline(live, scenario, engine):
+    from engine.store.records import CaseComment
+
+    case = scenario.start(PROCESS, application(), "JY-COMMENT-1")
+    added = live.call("POST", f"/cases/{case.id}/comments", as_="window", data={"text": "申请人电话已核实，下周一入户"},
+                      allow_redirects=False)
+    assert added.status_code == 302 and added.headers["Location"].endswith(f"/cases/{case.id}#timeline-title")
+    page = live.call("GET", f"/cases/{case.id}", as_="centre").text
+    assert "添加意见" in page and "申请人电话已核实，下周一入户" in page
+    assert _count(engine, CaseComment, CaseComment.instance_id == case.id) == 1
+
+    empty = live.call("POST", f"/cases/{case.id}/comments", as_="window", data={"text": "  "})
+    assert empty.status_code == 422 and "请填写意见" in empty.text
+    assert live.call("POST", f"/cases/{case.id}/comments", as_="window-yixing",
+                     data={"text": "越权"}).status_code == 403
+    assert live.call("POST", f"/cases/{case.id}/comments", as_="auditor", data={"text": "只读"}).status_code == 403
+    assert _count(engine, CaseComment, CaseComment.instance_id == case.id) == 1

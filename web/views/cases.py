@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, jsonify, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from api.security import STAFF, current_principal, rule
 from engine.auth import scope
-from engine.errors import ReliefError
+from engine.errors import ReliefError, ValidationFailed
 from engine.tracking import CASE_STATUSES, CaseFilter
 from web.formjs import form_messages
 from web.forms import Form
@@ -44,6 +44,12 @@ class FilterForm(Form):
 class StartForm(Form):
     business_key = StringField(_l("业务编号（可选）"), validators=[Optional(), Length(max=120)],
                                description=_l("如窗口登记号；同一流程内不能重复，不能含身份证号或手机号。"))
+
+
+class CommentForm(Form):
+    text = TextAreaField(_l("添加意见"), validators=[
+        DataRequired(_l("请填写意见")), Length(max=2000, message=_l("意见最多 2000 个字符"))],
+        description=_l("同事们都能看到，并记入案件的办理记录。请勿填写身份证号、电话等个人信息。"))
 
 
 @blp.get("")
@@ -127,7 +133,23 @@ def reveal(instance_id: str) -> str:
     return _case_page(instance_id, reveal=True)
 
 
-def _case_page(instance_id: str, reveal: bool) -> str:
+@blp.post("/<instance_id>/comments")
+@rule(*STAFF)
+def comment(instance_id: str) -> ResponseReturnValue:
+    """Add a comment to the case (shown in its timeline)."""
+    form = CommentForm()
+    if form.validate():
+        try:
+            engine().add_comment(instance_id, form.text.data, current_principal())
+        except ValidationFailed as err:
+            form.apply_engine_errors(err)
+        else:
+            flash(gettext("已添加意见。"), "success")
+            return redirect(url_for("web.cases.show", instance_id=instance_id, _anchor="timeline-title"))
+    return _case_page(instance_id, reveal=False, comment_form=form), 422
+
+
+def _case_page(instance_id: str, reveal: bool, comment_form: CommentForm | None = None) -> str:
     who = current_principal()
     track = engine().case_track(who, instance_id)  # 403/404 outside the reader's scope
     applicant, full = engine().case_summary(who, instance_id, reveal=reveal)
@@ -136,6 +158,8 @@ def _case_page(instance_id: str, reveal: bool) -> str:
                            full=full, can_reveal=who.has_role(*scope.FULL_DATA_ROLES) and not full,
                            open_tasks=track.open_tasks, markers=markers,
                            current_names=[track.names.get(e) or e for e in track.current],
+                           comment_form=comment_form or CommentForm(formdata=None),
+                           can_comment=who.has_role(*STAFF),
                            events=timeline(engine().case_events(who, instance_id), track.names),
                            **_labels())
 
