@@ -37,6 +37,7 @@ def test_J_CH_WINDOW_J_TRACK_window_clerk_starts_a_case_and_follows_it(browser, 
     page = clerk.page
     page.get_by_role("link", name="受理申请").first.click()
     page.wait_for_selector("h1:has-text('受理申请')")
+    assert page.locator(".site-nav [aria-current=page]").all_inner_texts() == ["受理申请"]
     check(clerk, "case-choose")
     page.click(f"a[href='/cases/new/{PROCESS}']")
     page.wait_for_selector("[data-module=case-start][data-ready=true]")
@@ -88,6 +89,11 @@ def test_J_CH_WINDOW_J_TRACK_window_clerk_starts_a_case_and_follows_it(browser, 
     page.click("[data-zoom=current]")  # the current step at a readable size
     check(clerk, "case-show")
     case_url = page.url
+    # A comment goes into the timeline.
+    page.get_by_label("添加意见").fill("已电话联系申请人，周一补交收入证明")
+    clerk.submit(".comment-form button")
+    assert "已添加意见" in page.locator(".toast").first.inner_text()
+    assert "已电话联系申请人，周一补交收入证明" in page.locator(".timeline").inner_text()
     clerk.submit("button:has-text('显示完整信息')")
     assert APPLICANT_ID in page.locator(".case-header").inner_text()
     assert "访问日志" in page.locator(".notice").inner_text()
