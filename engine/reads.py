@@ -150,9 +150,13 @@ class ScopedReads:
     def case_data(self, instance: Instance) -> dict[str, Any]:
         """The case data as the instance last left it (read-only copy): the last completed
         step's data, overlaid with what each waiting branch holds now."""
+        return self._workflow_data(self._restored(instance))
+
+    @staticmethod
+    def _workflow_data(workflow: Any) -> dict[str, Any]:
+        """`case_data` of a restored workflow."""
         from SpiffWorkflow.task import TaskState
 
-        workflow = self._restored(instance)
         data = dict((workflow.last_task or workflow.task_tree).data)
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING):
             data.update(task.data)

@@ -73,6 +73,7 @@ class Track:
     ledger: list[LedgerEntry] = field(default_factory=list)
     dispatches: list[Dispatch] = field(default_factory=list)
     open_tasks: list[HumanTask] = field(default_factory=list)
+    applicant: dict[str, Any] = field(default_factory=dict)  # masked (`case_summary` shows it in full)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class CaseTracking:
         diagram = self._diagram(instance.definition)
         track = Track(instance, names=diagram.names)
         workflow = self._restored(instance)  # type: ignore[attr-defined]
+        track.applicant = applicant_of(personal.masked(self._workflow_data(workflow)))  # type: ignore[attr-defined]
         current_states = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
         completed, current, flows = set(), set(), set()
         for task in all_tasks(workflow):
@@ -194,15 +196,11 @@ class CaseTracking:
             return [{"seq": e.seq, "command": e.command, "actor": e.actor, "at": e.at,
                      "input": personal.masked(e.input or {})} for e in queries.history(s, who, instance_id)]
 
-    def case_summary(self, who: Principal, instance_id: str, reveal: bool = False) -> tuple[dict[str, Any], bool]:
-        """The applicant of a case for its page header: masked, or in full when `reveal`
-        is asked by a role whose work needs it (then written to the access log). Returns
-        (applicant fields, whether shown in full)."""
-        if reveal:
-            view = self.case_view(who, instance_id)  # type: ignore[attr-defined]  # logs a full view
-            return applicant_of(view.data), view.full
-        instance = self.instance_for(who, instance_id)  # type: ignore[attr-defined]
-        return applicant_of(personal.masked(self.case_data(instance))), False  # type: ignore[attr-defined]
+    def case_applicant_in_full(self, who: Principal, instance_id: str) -> tuple[dict[str, Any], bool]:
+        """The applicant of a case for its page header, in full when `who`'s role needs it
+        (then written to the access log), else masked: (applicant fields, whether in full)."""
+        view = self.case_view(who, instance_id)  # type: ignore[attr-defined]  # logs a full view
+        return applicant_of(view.data), view.full
 
     def _diagram(self, definition: Definition) -> _Diagram:
         """Names, flows and boundary attachments of a definition's diagram (cached: deployed

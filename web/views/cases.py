@@ -152,7 +152,7 @@ def comment(instance_id: str) -> ResponseReturnValue:
 def _case_page(instance_id: str, reveal: bool, comment_form: CommentForm | None = None) -> str:
     who = current_principal()
     track = engine().case_track(who, instance_id)  # 403/404 outside the reader's scope
-    applicant, full = engine().case_summary(who, instance_id, reveal=reveal)
+    applicant, full = engine().case_applicant_in_full(who, instance_id) if reveal else (track.applicant, False)
     markers = {"completed": track.completed, "current": track.current, "flows": track.flows}
     return render_template("cases/show.html", track=track, instance=track.instance, applicant=applicant,
                            full=full, can_reveal=who.has_role(*scope.FULL_DATA_ROLES) and not full,
