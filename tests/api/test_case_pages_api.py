@@ -136,3 +136,21 @@ def test_J_TRACK_comments_on_a_case_within_scope_appear_in_its_timeline(live, sc
                      data={"text": "越权"}).status_code == 403
     assert live.call("POST", f"/cases/{case.id}/comments", as_="auditor", data={"text": "只读"}).status_code == 403
     assert _count(engine, CaseComment, CaseComment.instance_id == case.id) == 1
+
+
+def test_J_TRACK_deadlines_are_met_missed_or_pending(scenario, engine):
+    """J-T2: the centre dispatches within 2 working days. One case dispatched in time (met),
+    one left past its deadline (the timer fired: missed)."""
+    from engine.auth import Principal
+    from tests.scenarios.test_jiangyin import dispatch
+
+    who = Principal(username="centre", roles=("dispatcher",), groups=("county-centre",), region=JIANGYIN)
+    in_time = accepted(scenario, "JY-DEADLINE-MET")
+    dispatch(in_time)
+    [met] = [d for d in engine.case_track(who, in_time.id).deadlines if d.element == "Task_Dispatch"]
+    assert met.state == "met" and met.ended_at is None
+
+    late = accepted(scenario, "JY-DEADLINE-MISSED")
+    late.advance(working_days=3)
+    [missed] = [d for d in engine.case_track(who, late.id).deadlines if d.element == "Task_Dispatch"]
+    assert missed.state == "missed" and missed.ended_at is not None and missed.ended_at >= missed.due_at

@@ -109,3 +109,23 @@ def test_J_CH_WINDOW_J_TRACK_window_clerk_starts_a_case_and_follows_it(browser, 
     yixing.go("/cases?q=JY-BROWSER")
     assert yixing.page.locator("table a:has-text('JY-BROWSER-1')").count() == 0
     assert clerk.problems == [] and yixing.problems == []
+
+
+def test_J_TRACK_case_page_with_deadlines_and_records(browser, site, scenario):
+    """A case the centre dispatched in time: its deadline met, the dispatch, the notices and
+    the ledger entries listed; the department's tasks open and linked."""
+    from tests.scenarios.test_jiangyin import accepted, dispatch
+
+    case = accepted(scenario, "JY-RECORDS-1")
+    dispatch(case)
+    centre = browser.page()
+    centre.sign_in("centre")
+    centre.go(f"/cases/{case.id}")
+    page = centre.page
+    page.wait_for_selector("[data-module=diagram-viewer][data-ready=true]")
+    deadlines = page.locator("section[aria-labelledby=deadlines-title]").inner_text()
+    assert "按期完成" in deadlines
+    records = page.locator("section[aria-labelledby=records-title]").inner_text()
+    assert "派单到部门" in records and "暂无台账记录" not in records
+    assert page.locator(".djs-element.case-completed[data-element-id='Task_Dispatch']").count() == 1
+    check(centre, "case-show-records")
