@@ -32,11 +32,12 @@ from engine.scripting import Limits, command_budget
 from engine.store import migrate
 from engine.store.db import Database
 from engine.store.models import Definition, DeploymentFile, HumanTask, Instance, Job, Timer
+from engine.worklist import WorkList
 
 
-class Engine(ScopedReads):
+class Engine(ScopedReads, WorkList):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
-    are in engine/reads.py."""
+    are in engine/reads.py, the work list and drafts in engine/worklist.py."""
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
