@@ -34,6 +34,7 @@ class TaskFilter:
     stage: str | None = None  # the task's element id (bpmn_id)
     channel: str | None = None  # the case's intake channel
     text: str | None = None  # part of the business key or of the applicant's name
+    created_after: dt.datetime | None = None  # arrived after this moment (new-task announcements)
     limit: int = 50
     offset: int = 0
 
@@ -62,6 +63,8 @@ def task_clauses(q: sa.Select, who: Principal, f: TaskFilter) -> sa.Select:
         q = q.where(HumanTask.instance_id.in_(case))
     if f.stage:
         q = q.where(HumanTask.bpmn_id == f.stage)
+    if f.created_after is not None:
+        q = q.where(HumanTask.created_at > f.created_after)
     if f.instance_id:
         q = q.where(HumanTask.instance_id == f.instance_id)
     if f.state:
