@@ -15,7 +15,7 @@ from engine import queries
 from engine.auth import Principal, scope
 from engine.auth.users import to_principal
 from engine.clock import Clock
-from engine.errors import Conflict, NotFound, ValidationFailed
+from engine.errors import Conflict, ValidationFailed
 from engine.runtime import commands as cmd
 from engine.runtime.executor import Executor
 from engine.store.db import Database

@@ -160,4 +160,13 @@ def test_J_SEC_another_regions_staff_neither_list_nor_open_the_task(site, scenar
         assert refused.status_code == 403, path
     assert site.call("POST", f"/tasks/{task_id}/claim", as_="window-yixing").status_code == 403
     assert site.call("GET", "/tasks/new.json?since=yesterday", as_="window").status_code == 422
+    # W-FIRST: handing over needs the task held, a colleague and a reason; refused ones change nothing.
+    assert site.call("POST", f"/tasks/{task_id}/claim", as_="window", allow_redirects=False).status_code == 302
+    for form in [{}, {"handover-to": "window-yixing", "handover-reason": "休假"},
+                 {"handover-to": "centre", "handover-reason": "休假"},
+                 {"handover-to": "window", "handover-reason": " "}]:
+        answer = site.call("POST", f"/tasks/{task_id}/hand-over", as_="window", data=form, allow_redirects=False)
+        assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/tasks/{task_id}"), form
+    assert case.task("Task_CheckMaterials")["assignee"] == "window"
+    assert site.call("POST", f"/tasks/{task_id}/unclaim", as_="window", allow_redirects=False).status_code == 302
     assert case.open_tasks() == ["Task_CheckMaterials"] and case.task("Task_CheckMaterials")["assignee"] is None

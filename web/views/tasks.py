@@ -208,13 +208,13 @@ def hand_over(task_id: str) -> ResponseReturnValue:
     who = current_principal()
     form = HandOverForm(prefix="handover")
     if not form.validate():
-        flash(gettext("未移交：") + "；".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(gettext("未移交：") + "；".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("web.tasks.show", task_id=task_id))
     try:
         task = engine().hand_over(task_id, who, form.to.data, form.reason.data)
     except ValidationFailed as err:
         fields = err.details.get("fields", {})
-        flash(gettext("未移交：") + "；".join(m for ms in fields.values() for m in ms), "error")
+        flash(gettext("未移交：") + "；".join(str(m) for ms in fields.values() for m in ms), "error")
         return redirect(url_for("web.tasks.show", task_id=task_id))
     flash(gettext("已将“%(name)s”移交给 %(to)s。", name=task.name, to=task.assignee), "success")
     return redirect(url_for("web.tasks.index", tab="mine"))

@@ -84,9 +84,9 @@ class HandOverTask:
         try:
             scope.check_task_action(self.to, row)
         except Forbidden:
+            message = "该同事不在本任务的工作组或辖区内 (not a candidate for the task)"
             raise ValidationFailed(f"{self.to.username} may not take task {row.id}",
-                                   {"fields": {"to": ["该同事不在本任务的工作组或辖区内 (not a candidate for the task)"]}}
-                                   ) from None
+                                   {"fields": {"to": [message]}}) from None
         previous, row.assignee = row.assignee, self.to.username
         ctx.record(ctx.instance(row.instance_id), self.name, {
             "task": row.id, "element": row.bpmn_id, "from": previous, "to": self.to.username, "reason": reason})
