@@ -143,6 +143,20 @@ class TaskDraft(Base):
     saved_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+class SavedView(Base):
+    """A task-list filter saved under a name, shared by the users of one role in one region."""
+
+    __tablename__ = "saved_views"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    role: Mapped[str] = mapped_column(sa.String(40))
+    region: Mapped[str | None] = mapped_column(sa.String(40))
+    filters: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (sa.Index("ix_saved_views_role_region", "role", "region"),)
+
+
 class TaskCandidate(Base):
     """One row per (open task, group) so "tasks of my groups in my region" is an indexed query."""
 

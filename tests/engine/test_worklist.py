@@ -123,3 +123,27 @@ def test_W_FIRST_a_task_is_handed_over_with_a_reason_written_in_the_case_history
     assert event.actor == "window-a"
     assert event.input["to"] == "window-b" and event.input["reason"] == "本人下午休假，转交乙办理"
     engine.complete(task["id"], {"materials_complete": "yes"}, b)
+
+
+def test_X_STAFF_saved_views_are_shared_per_role_and_region(engine):
+    a = Principal("window-a", ("clerk",), ("window",), None, JIANGYIN)
+    b = Principal("window-b", ("clerk",), ("window",), None, JIANGYIN)
+    boss = Principal("centre-a", ("dispatcher", "clerk"), ("county-centre",), None, JIANGYIN)
+    yixing = Principal("window-yx", ("clerk",), ("window",), None, "320282")
+    view = engine.save_view(a, " 超期的网格案件 ", "clerk", {"tab": "overdue", "channel": "grid"})
+    assert view.name == "超期的网格案件" and view.region == JIANGYIN
+    assert [v.name for v in engine.views_for(b)] == ["超期的网格案件"]
+    assert [v.filters for v in engine.views_for(boss)] == [{"tab": "overdue", "channel": "grid"}]
+    assert engine.views_for(yixing) == [] and engine.views_for(CENTRE) == []
+    for name, role, filters, field in [("", "clerk", {}, "name"), ("x" * 81, "clerk", {}, "name"),
+                                       ("v", "leader", {}, "role"), ("v", "clerk", {"tab": 1}, "filters"),
+                                       ("v", "clerk", {f"k{i}": "v" for i in range(21)}, "filters")]:
+        with pytest.raises(ValidationFailed) as err:
+            engine.save_view(a, name, role, filters)
+        assert field in err.value.details["fields"]
+    with pytest.raises(Forbidden):  # shared with b, but only its author deletes it
+        engine.delete_view(b, view.id)
+    with pytest.raises(NotFound):  # another region's never hears of it
+        engine.delete_view(yixing, view.id)
+    engine.delete_view(a, view.id)
+    assert engine.views_for(b) == []

@@ -52,6 +52,17 @@ def test_X_STAFF_W_FIRST_clerk_claims_sees_the_servers_field_error_fixes_it_and_
     clerk.go("/tasks?q=周桂兰")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("JY-WEB-TASK-1")
+    # A saved view: these filters under a name, for the county's window clerks.
+    clerk.page.click(".saved-views summary")
+    clerk.page.get_by_label("视图名称").fill("周桂兰的案件")
+    clerk.submit("button:has-text('保存当前筛选为视图')")
+    expect(clerk.page.locator(".toast--success")).to_contain_text("已保存视图")
+    clerk.go("/tasks")
+    expect(rows).to_have_count(2)
+    with clerk.page.expect_navigation():
+        clerk.page.get_by_role("link", name="周桂兰的案件").click()
+    expect(rows).to_have_count(1)
+    check(clerk, "tasks-saved-view")
 
     open_task(clerk, "JY-WEB-TASK-1")
     header = clerk.page.locator(".case-header")

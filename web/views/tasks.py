@@ -23,6 +23,7 @@ from engine.errors import ReliefError, ValidationFailed
 from web.formjs import form_messages
 from web.forms import Form
 from web.i18n import datetime_filter
+from web.nav import ROLE_LABELS
 from web.pages import PAGE_SIZE, Page, engine, page_offset
 
 blp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -50,6 +51,15 @@ class FilterForm(Form):
         SelectChoice(code, label) for code, label in CHANNELS.items())], validators=[Optional()])
     due = SelectField(_l("期限"), choices=[SelectChoice("", _l("全部")), SelectChoice("overdue", _l("已超期")),
                                          SelectChoice("soon", _l("即将到期"))], validators=[Optional()])
+
+
+FILTER_KEYS = ("tab", "q", "variant", "stage", "channel", "due")
+
+
+class SaveViewForm(Form):
+    name = StringField(_l("视图名称"), validators=[DataRequired(_l("请填写视图名称")), Length(max=80)],
+                       description=_l("本区划内同一角色的同事都能使用"))
+    role = SelectField(_l("共享给角色"), validate_choice=False)
 
 
 class HandOverForm(Form):
@@ -108,9 +118,42 @@ def index() -> str:
     f = _filter(who, tab, form, now)
     f.limit, f.offset = PAGE_SIZE, page_offset()
     rows, total = engine().task_page(who, f)
+    save_view = SaveViewForm(prefix="view")
+    save_view.role.choices = [SelectChoice(r, ROLE_LABELS.get(r, r)) for r in who.roles if r in STAFF]
+    filters = {k: v for k in FILTER_KEYS if (v := request.args.get(k, "").strip())}
     return render_template("tasks/list.html", form=form, tab=tab, tabs=TABS, counts=counts,
                            page=Page(rows, total, f.offset), names=names, channels=CHANNELS,
-                           since=now.isoformat())
+                           since=now.isoformat(), views=engine().views_for(who), save_view=save_view,
+                           filters=filters)
+
+
+@blp.post("/views")
+@rule(*STAFF)
+def save_view() -> ResponseReturnValue:
+    """Save the list's current filters (sent as `filter-<key>` fields) as a shared view."""
+    form = SaveViewForm(prefix="view")
+    filters = {k: v for k in FILTER_KEYS if (v := request.form.get(f"filter-{k}", "").strip())}
+    back = url_for("web.tasks.index", **filters)
+    if not form.validate():
+        flash(gettext("未保存视图：") + "；".join(str(e) for es in form.errors.values() for e in es), "error")
+        return redirect(back)
+    try:
+        engine().save_view(current_principal(), form.name.data, form.role.data, filters)
+    except ValidationFailed as err:
+        fields = err.details.get("fields", {})
+        flash(gettext("未保存视图：") + "；".join(str(m) for ms in fields.values() for m in ms), "error")
+        return redirect(back)
+    flash(gettext("已保存视图“%(name)s”。", name=form.name.data.strip()), "success")
+    return redirect(back)
+
+
+@blp.post("/views/<int:view_id>/delete")
+@rule(*STAFF)
+def delete_view(view_id: int) -> ResponseReturnValue:
+    """Delete a saved view (its author)."""
+    engine().delete_view(current_principal(), view_id)
+    flash(gettext("已删除视图。"), "info")
+    return redirect(url_for("web.tasks.index"))
 
 
 @blp.get("/new.json")

@@ -1,5 +1,5 @@
-"""tasks: each case's summary for the task lists (channel, green channel, applicant name)
-and form drafts saved on the server per task and user
+"""tasks: each case's summary for the task lists (channel, green channel, applicant name),
+form drafts saved on the server per task and user, saved task-list views per role and region
 
 Revision ID: 0011
 Revises: 0007
@@ -30,9 +30,23 @@ def upgrade():
         sa.ForeignKeyConstraint(["task_id"], ["human_tasks.id"], name=op.f("fk_task_drafts_task_id_human_tasks")),
         sa.PrimaryKeyConstraint("task_id", "username", name=op.f("pk_task_drafts")),
     )
+    op.create_table(
+        "saved_views",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("role", sa.String(length=40), nullable=False),
+        sa.Column("region", sa.String(length=40), nullable=True),
+        sa.Column("filters", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
+        sa.Column("created_at", engine.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_views")),
+    )
+    with op.batch_alter_table("saved_views", schema=None) as batch_op:
+        batch_op.create_index("ix_saved_views_role_region", ["role", "region"], unique=False)
 
 
 def downgrade():
+    op.drop_table("saved_views")
     op.drop_table("task_drafts")
     with op.batch_alter_table("instances", schema=None) as batch_op:
         batch_op.drop_column("applicant_name")
