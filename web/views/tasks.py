@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from api.security import STAFF, current_principal, rule
 from engine import queries
 from engine.auth import Principal, personal
-from engine.errors import ReliefError, ValidationFailed
+from engine.errors import NotFound, ReliefError, ValidationFailed
 from web.formjs import form_messages
 from web.forms import Form
 from web.i18n import datetime_filter
@@ -147,11 +147,13 @@ def save_view() -> ResponseReturnValue:
     return redirect(back)
 
 
-@blp.post("/views/<int:view_id>/delete")
+@blp.post("/views/<view_id>/delete")
 @rule(*STAFF)
-def delete_view(view_id: int) -> ResponseReturnValue:
+def delete_view(view_id: str) -> ResponseReturnValue:
     """Delete a saved view (its author)."""
-    engine().delete_view(current_principal(), view_id)
+    if not view_id.isdigit() or len(view_id) > 12:
+        raise NotFound(f"saved view {view_id} does not exist", {"view": view_id})
+    engine().delete_view(current_principal(), int(view_id))
     flash(gettext("已删除视图。"), "info")
     return redirect(url_for("web.tasks.index"))
 
