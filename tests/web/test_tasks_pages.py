@@ -89,6 +89,8 @@ def test_X_STAFF_W_FIRST_clerk_claims_sees_the_servers_field_error_fixes_it_and_
     expect(summary).to_contain_text("不是可选项")
     expect(summary).to_contain_text("可选：齐全、不齐全，一次性告知补正")
     expect(clerk.page.locator(".fjs-form-field-error").first).to_contain_text("可选：齐全")
+    summary.get_by_role("link").first.click()  # the summary's link leads to the field (keyboard users)
+    expect(clerk.page.get_by_label("齐全", exact=True)).to_be_focused()
     check(clerk, "task-server-error")
     assert case.open_tasks() == ["Task_CheckMaterials"]
 

@@ -21,6 +21,19 @@ function submittable(form, data) {
   return Object.fromEntries(Object.entries(data).filter(([key]) => !readonly.has(key)));
 }
 
+// The first control of a field (found by its label: form-js's DOM ids are its own), for
+// the error summary's links.
+function focusFieldIn(container, field) {
+  const label = [...container.querySelectorAll(".fjs-form-field-label, label")]
+    .find((l) => l.textContent.replace("*", "").trim() === String(field.label || "").trim());
+  const wrapper = label && label.closest(".fjs-form-field");
+  const input = wrapper && wrapper.querySelector("input, select, textarea");
+  if (input) {
+    wrapper.scrollIntoView({ block: "start" });
+    input.focus({ preventScroll: true });
+  }
+}
+
 function optionLabels(field) {
   return (field && Array.isArray(field.values) ? field.values : []).map((v) => v.label || String(v.value));
 }
@@ -33,6 +46,7 @@ async function start(root) {
   const status = root.querySelector("[data-status]");
   const summary = root.querySelector("[data-summary]");
   const say = (text) => { if (status) status.textContent = text; };
+  const focusField = (field) => focusFieldIn(container, field);
 
   // Server field messages onto form-js's fields; fields it does not know go to the summary only.
   function showErrors(byKey, message) {
@@ -57,8 +71,7 @@ async function start(root) {
         link.textContent = label + messages.join("；");
         link.addEventListener("click", (event) => {
           event.preventDefault();
-          const input = container.querySelector(`[id$="${field.id}"], [name="${key}"]`);
-          (input || container).focus();
+          focusField(field);
         });
         item.append(link);
       } else {
