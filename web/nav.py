@@ -34,6 +34,9 @@ AREAS: list[Area] = [
          ("designer", "auditor")),
     Area("web.account.password", _l("修改密码"), _l("更换自己的登录密码；其他设备上的登录将被注销。"), (),
          in_header=False),
+    Area("web.tasks.index", _l("待办任务"),
+         _l("本组和我的待办、待认领、超期与即将到期的任务；认领、填写表单、移交、提交。"),
+         ("clerk", "dispatcher", "caseworker", "leader", "supervisor")),
 ]
 
 

@@ -188,6 +188,19 @@ SCOPE_ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/instances/<instance_id>/cancel"): Row(lambda c: f"/api/v1/instances/{c.id}/cancel",
                                                             lambda c: [("centre", '"status":"cancelled"')],
                                                             body=lambda c: {"reason": "矩阵测试"}, order=8),
+    # The web app's task page and its actions (web/views/tasks.py): the same scope as the API.
+    ("GET", "/tasks/<task_id>"): Row(lambda c: f"/tasks/{c.centre_task}", lambda c: [("centre", c.key)]),
+    ("POST", "/tasks/<task_id>/claim"): Row(lambda c: f"/tasks/{c.centre_task}/claim",
+                                            lambda c: [("centre", "放弃认领")], order=2),
+    ("POST", "/tasks/<task_id>/draft"): Row(lambda c: f"/tasks/{c.centre_task}/draft",
+                                            lambda c: [("centre", "saved_at")],
+                                            body=lambda c: {"data": {"note": "矩阵测试"}}, order=2),
+    ("POST", "/tasks/<task_id>/hand-over"): Row(lambda c: f"/tasks/{c.centre_task}/hand-over",
+                                                lambda c: [("centre", "未移交")], order=2),
+    ("POST", "/tasks/<task_id>/unclaim"): Row(lambda c: f"/tasks/{c.centre_task}/unclaim",
+                                              lambda c: [("centre", "已放弃认领")], order=2),
+    ("POST", "/tasks/<task_id>/complete"): Row(lambda c: f"/tasks/{c.dept_task}/complete", lambda c: [],
+                                               body=lambda c: {"data": {}}, order=2),
 }
 
 
