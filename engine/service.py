@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.audit.reads import AuditReads
 from engine.auth import Principal, scope
 from engine.auth.directory import UserDirectory
 from engine.calendar import OFFICE_CLOSE
@@ -34,7 +35,7 @@ from engine.store.db import Database
 from engine.store.models import Definition, DeploymentFile, HumanTask, Instance, Job, Timer
 
 
-class Engine(ScopedReads):
+class Engine(ScopedReads, AuditReads):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py."""
 
