@@ -34,6 +34,8 @@ AREAS: list[Area] = [
          ("designer", "auditor")),
     Area("web.account.password", _l("修改密码"), _l("更换自己的登录密码；其他设备上的登录将被注销。"), (),
          in_header=False),
+    Area("web.audit.cases", _l("审计"), _l("逐步回放案件经过，以重新执行验证其历史，导出可离线核验的审计文件。"),
+         ("auditor",)),
 ]
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
 from engine.audit.export import export_case
 from engine.audit.replay import Replay, replay
 from engine.auth import Principal, personal, scope
@@ -64,13 +67,20 @@ class AuditReads:
                 raise NotFound(f"instance {instance_id} does not exist", {"instance": instance_id})
             return export_case(s, instance_id, exported_by, self.clock.now())
 
-    def audit_cases_for(self, who: Principal, business_key: str | None = None, status: str | None = None,
-                        limit: int = 50, offset: int = 0) -> list[Instance]:
-        """The cases an auditor may replay (search by business key); the search is logged."""
-        rows = self.instances_for(who, status, business_key or None, None, limit, offset)
+    def audit_cases_for(self, who: Principal, business_key: str | None = None, limit: int = 50,
+                        offset: int = 0) -> tuple[list[Instance], int]:
+        """The cases `who` may replay whose business key contains `business_key`, newest
+        first, and how many in all; the search is logged."""
+        where = [scope.instance_clause(who)]
+        if business_key:
+            escaped = business_key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(Instance.business_key.like(f"%{escaped}%", escape="\\"))
+        with self.db.reading() as s:
+            total = s.scalar(sa.select(sa.func.count()).select_from(Instance).where(*where))
+            rows = list(s.scalars(sa.select(Instance).options(selectinload(Instance.definition)).where(*where)
+                                  .order_by(Instance.started_at.desc(), Instance.id).limit(limit).offset(offset)))
         self.log_access(who.username, f"audit:cases:{business_key or '*'}"[:200], None, [])
-        return rows
-
+        return rows, total
 
 def _reason(reveal: str | None) -> str | None:
     if reveal is None:
