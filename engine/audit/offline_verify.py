@@ -11,16 +11,19 @@ holds; exit 1 and one line naming the first event or file that differs otherwise
 Personal values (ID numbers, phones, bank accounts) are in the export as the commitments
 the hashes cover ("sealed:..."), never in clear."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 GENESIS = "0" * 64
 
 
-def event_hash(prev_hash, event):
+def event_hash(prev_hash: str, event: dict) -> str:
     """SHA-256 over the previous hash and the canonical JSON of the event."""
     body = json.dumps([event["instance_id"], event["seq"], event["command"], event["actor"], event["at"],
                        event["input"], event["changes"]],
@@ -28,7 +31,7 @@ def event_hash(prev_hash, event):
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
-def _reader(path):
+def _reader(path: str | Path) -> Callable[[str], bytes]:
     """A function name -> bytes over the zip file or the unpacked folder."""
     path = Path(path)
     if path.is_dir():
@@ -37,7 +40,7 @@ def _reader(path):
     return archive.read
 
 
-def check(path):
+def check(path: str | Path) -> tuple[bool, str]:
     """(ok, line): the export at `path` checked."""
     read = _reader(path)
     try:
@@ -70,7 +73,7 @@ def check(path):
                   f"{len(manifest.get('files') or {})} definition files of {manifest.get('definition')} intact")
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: verify_chain.py CASE.zip|FOLDER", file=sys.stderr)
         return 2

@@ -74,6 +74,14 @@ async function start(root) {
   try {
     const xml = await api(root.dataset.diagramUrl, { accept: "application/xml" });
     viewer = await renderDiagram(root.querySelector(".diagram__canvas"), xml);
+    const canvas = viewer.get("canvas");
+    for (const button of root.querySelectorAll("[data-zoom]")) {
+      button.addEventListener("click", () => {
+        const how = button.dataset.zoom;
+        if (how === "fit") canvas.zoom("fit-viewport", "auto");
+        else canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8));
+      });
+    }
     mark();
     root.dataset.ready = "true";
   } catch (err) {
