@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from api.demo import DEMO_PASSWORD
 from engine.store.models import AccessLog
 from tests.scenarios.test_jiangyin import APPLICANT_ID, accepted, dispatch
+from tests.web.conftest import shoot
 from tests.web.test_pages import check
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
@@ -67,6 +68,8 @@ def test_X_AUDIT_auditor_replays_a_jiangyin_case_step_by_step_against_its_histor
     tab.submit("[data-replay-verify]")
     assert tab.page.locator('[data-verification="ok"]').is_visible()
     assert "OK " + case.id in tab.page.locator('[data-verification="ok"]').inner_text()
+    tab.page.wait_for_selector(READY.format(n=2))  # the verified page keeps the step
+    shoot(tab, "audit-replay-verified")
 
     download = tab.page.request.get(f"{site.base}/audit/cases/{case.id}/export.zip")
     assert download.status == 200 and download.headers["content-type"] == "application/zip"
