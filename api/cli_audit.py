@@ -5,6 +5,7 @@ the database itself (no --as: whoever holds the database holds the whole history
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -25,12 +26,25 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@click.argument("instance_id")
+@click.argument("instance_id", required=False)
+@click.option("--all", "every", is_flag=True, help="every case (one line per case that fails, then a summary)")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="with --all: cases started on or after this day")
 @click.option("--as", "actor", help="an auditor's username: their scope applies and the read is logged")
-def audit_verify(instance_id: str, actor: str | None) -> None:
+def audit_verify(instance_id: str | None, every: bool, since: dt.datetime | None, actor: str | None) -> None:
     """Check the case's hash chain, then re-execute its history on a fresh workflow of its
     definition version and compare every step; one line, exit 1 on any difference."""
+    if every == bool(instance_id):
+        raise click.UsageError("name one case, or --all")
     engine = _engine()
+    if every:
+        checked = failed = 0
+        for result in engine.replay_cases(since.date() if since else None):
+            checked += 1
+            if not result.ok:
+                failed += 1
+                click.echo(result.line(), err=True)
+        click.echo(f"{checked} case(s) verified by re-execution, {failed} failed", err=bool(failed))
+        sys.exit(1 if failed else 0)
     if actor:
         from api.cli import _user
 

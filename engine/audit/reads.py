@@ -7,6 +7,8 @@ every read written to the access log (who read which case's history, when, why).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from engine.audit.export import export_case
 from engine.audit.replay import Replay, replay
 from engine.auth import Principal, personal, scope
+from engine.calendar import SHANGHAI
 from engine.calendar.active import using
 from engine.errors import NotFound, ValidationFailed
 from engine.store.models import Instance
@@ -32,6 +35,16 @@ class AuditReads:
             if s.get(Instance, instance_id) is None:
                 raise NotFound(f"instance {instance_id} does not exist", {"instance": instance_id})
             return replay(s, self.specs, instance_id)
+
+    def replay_cases(self, since: dt.date | None = None) -> Iterator[Replay]:
+        """`replay_case` of every case (started on or after `since`), oldest first (the CLI's --all)."""
+        with self.db.reading() as s:
+            q = sa.select(Instance.id).order_by(Instance.started_at, Instance.id)
+            if since is not None:
+                q = q.where(Instance.started_at >= dt.datetime.combine(since, dt.time(), SHANGHAI))
+            ids = list(s.scalars(q))
+        for instance_id in ids:
+            yield self.replay_case(instance_id)
 
     def audit_replay_for(self, who: Principal, instance_id: str, reveal: str | None = None) -> Replay:
         """The re-executed history of a case `who` may see, each step's input, changes and

@@ -30,6 +30,10 @@ def test_X_AUDIT_cli_verifies_exports_and_names_a_tampered_step(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith(f"OK {case_id}: ") and ok.stdout.count("\n") == 1
 
+    every = relief(tmp_path, "audit", "verify", "--all", "--since", "2020-01-01")
+    assert (every.returncode, every.stdout) == (0, "1 case(s) verified by re-execution, 0 failed\n")
+    assert relief(tmp_path, "audit", "verify", "--all", "--since", "2999-01-01").stdout.startswith("0 case(s)")
+
     out = tmp_path / "case.zip"
     relief(tmp_path, "audit", "export", case_id, "-o", str(out), check=True)
     checked = relief(tmp_path, "audit", "verify-file", str(out))
@@ -44,6 +48,10 @@ def test_X_AUDIT_cli_verifies_exports_and_names_a_tampered_step(tmp_path):
                     (json.dumps(changed), case_id))
         (seq,) = con.execute("SELECT seq FROM audit_events WHERE instance_id = ? AND command = 'complete_task'",
                              (case_id,)).fetchone()
+    every = relief(tmp_path, "audit", "verify", "--all")
+    assert every.returncode == 1
+    assert every.stderr.splitlines() == [f"FAILED {case_id}: hash chain broken at step {seq} (hash mismatch)",
+                                         "1 case(s) verified by re-execution, 1 failed"]
     bad = relief(tmp_path, "audit", "verify", case_id)
     assert bad.returncode == 1 and bad.stdout == ""
     assert bad.stderr == f"FAILED {case_id}: hash chain broken at step {seq} (hash mismatch)\n"
