@@ -28,7 +28,8 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.argument("instance_id", required=False)
 @click.option("--all", "every", is_flag=True, help="every case (one line per case that fails, then a summary)")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="with --all: cases started on or after this day")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="with --all: cases started on or after this day")
 @click.option("--as", "actor", help="an auditor's username: their scope applies and the read is logged")
 def audit_verify(instance_id: str | None, every: bool, since: dt.datetime | None, actor: str | None) -> None:
     """Check the case's hash chain, then re-execute its history on a fresh workflow of its
