@@ -7,6 +7,7 @@ checks without the database and fails when one event in it is edited."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import subprocess
@@ -257,3 +258,49 @@ def test_X_AUDIT_J_SEC_auditor_reads_are_scoped_masked_and_logged(scenario: Scen
     with engine.db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(AccessLog).where(
             AccessLog.resource == f"audit:export:{case.id}")) == 1
+
+
+def test_X_AUDIT_forged_job_result_is_caught_where_the_data_differs(scenario: Scenario) -> None:
+    """The data platform's answer (a job result) changed and the chain forged: re-execution
+    carries the changed answer into the case, and the difference is named."""
+    engine = scenario.engine
+    case = tengzhou_case(scenario)
+    seq = next(e.seq for e in case.history() if e.command == "complete_job" and e.input["topic"] == "household.fetch")
+    event = _raw(engine, case, seq)
+    result = event["input"]["result"]
+    forged = {**result, "household": {**result["household"], "income_per_capita": 9999}}
+    _update(engine, case, seq, forge=True, input={**event["input"], "result": forged})
+    replayed = engine.replay_case(case.id)
+    assert replayed.chain["valid"] is True and not replayed.ok
+    d = replayed.divergence
+    assert (d.seq, d.element, d.field) == (0, "Service_FetchHousehold", "data.household_lookup")
+    assert d.replayed["household"]["income_per_capita"] == 9999 != d.recorded["household"]["income_per_capita"]
+
+
+@pytest.mark.parametrize("how", ["swap", "insert", "actor", "time"])
+def test_X_AUDIT_reordered_inserted_or_rewritten_events_break_the_chain_at_the_first_place(
+        scenario: Scenario, how: str) -> None:
+    engine = scenario.engine
+    case = jiangyin_case(scenario, f"JY-AUDIT-{how}")
+    with engine.db.session() as s:
+        where = (_EVENTS.c.instance_id == case.id)
+        if how == "swap":  # events 3 and 4 change places (seq moved out of the way first: it is unique)
+            s.execute(_EVENTS.update().where(where, _EVENTS.c.seq == 3).values(seq=-3))
+            s.execute(_EVENTS.update().where(where, _EVENTS.c.seq == 4).values(seq=3))
+            s.execute(_EVENTS.update().where(where, _EVENTS.c.seq == -3).values(seq=4))
+        elif how == "insert":  # a copy of event 2 put in as 2, the rest moved up
+            rows = s.execute(sa.select(_EVENTS).where(where, _EVENTS.c.seq >= 2).order_by(_EVENTS.c.seq.desc())).all()
+            for r in rows:
+                s.execute(_EVENTS.update().where(_EVENTS.c.id == r.id).values(seq=r.seq + 1))
+            copy = dict(rows[-1]._mapping)
+            copy.pop("id")
+            s.execute(_EVENTS.insert().values(**copy))
+        elif how == "actor":
+            s.execute(_EVENTS.update().where(where, _EVENTS.c.seq == 3).values(actor="someone-else"))
+        else:
+            s.execute(_EVENTS.update().where(where, _EVENTS.c.seq == 3).values(
+                at=dt.datetime(2026, 11, 5, 1, 0, tzinfo=dt.UTC)))
+    result = engine.replay_case(case.id)
+    assert not result.ok
+    assert result.chain["broken_at"] == 3
+    assert "hash chain broken at step 3" in result.line()
