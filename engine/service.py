@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.audit.reads import AuditReads
 from engine.auth import Principal, scope
 from engine.auth.directory import UserDirectory
 from engine.calendar import OFFICE_CLOSE
@@ -36,7 +37,7 @@ from engine.store.models import Definition, DeploymentFile, HumanTask, Instance,
 from engine.worklist import WorkList
 
 
-class Engine(ScopedReads, WorkList, SavedViews):
+class Engine(ScopedReads, WorkList, SavedViews, AuditReads):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py, the work list and drafts in engine/worklist.py, saved views in
     engine/saved_views.py."""

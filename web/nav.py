@@ -37,6 +37,8 @@ AREAS: list[Area] = [
     Area("web.tasks.index", _l("待办任务"),
          _l("本组和我的待办、待认领、超期与即将到期的任务；认领、填写表单、移交、提交。"),
          ("clerk", "dispatcher", "caseworker", "leader", "supervisor")),
+    Area("web.audit.cases", _l("审计"), _l("逐步回放案件经过，以重新执行验证其历史，导出可离线核验的审计文件。"),
+         ("auditor",)),
 ]
 
 

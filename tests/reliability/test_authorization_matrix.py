@@ -201,6 +201,17 @@ SCOPE_ROWS: dict[tuple[str, str], Row] = {
                                               lambda c: [("centre", "已放弃认领")], order=2),
     ("POST", "/tasks/<task_id>/complete"): Row(lambda c: f"/tasks/{c.dept_task}/complete", lambda c: [],
                                                body=lambda c: {"data": {}}, order=2),
+    # X-AUDIT: the auditor's re-execution, export and replay page (the reveal shows the ID number in full).
+    ("GET", "/api/v1/audit/cases/<instance_id>/verification"): Row(
+        lambda c: f"/api/v1/audit/cases/{c.id}/verification", lambda c: [("auditor", '"ok":true')]),
+    ("GET", "/api/v1/audit/cases/<instance_id>/export"): Row(lambda c: f"/api/v1/audit/cases/{c.id}/export",
+                                                             lambda c: [("auditor", "manifest.json")]),
+    ("GET", "/audit/cases/<instance_id>"): Row(lambda c: f"/audit/cases/{c.id}", lambda c: [("auditor", c.key)]),
+    ("GET", "/audit/cases/<instance_id>/export.zip"): Row(lambda c: f"/audit/cases/{c.id}/export.zip",
+                                                          lambda c: [("auditor", "events.json")]),
+    ("POST", "/audit/cases/<instance_id>/reveal"): Row(lambda c: f"/audit/cases/{c.id}/reveal",
+                                                       lambda c: [("auditor", ID_NUMBER)],
+                                                       body=lambda c: {"reason": "矩阵测试"}),
 }
 
 
