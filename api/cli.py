@@ -15,7 +15,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from api import cli_calendar, cli_definitions, cli_keys, cli_users, inputs
+from api import cli_audit, cli_calendar, cli_definitions, cli_keys, cli_users, inputs
 from api.app import create_app, make_engine
 from api.settings import ConfigurationError, Settings
 from engine.auth.users import to_principal
@@ -281,6 +281,7 @@ cli_calendar.attach(main)  # relief calendar …, relief scheduler, relief clock
 cli_users.attach(main)  # relief users …
 cli_keys.attach(main)  # relief keys generate | status | rotate
 cli_definitions.attach(main)  # relief definitions list | approve
+cli_audit.attach(main)  # relief audit verify | export | verify-file
 
 
 def _attach_worker_commands() -> None:

@@ -30,13 +30,41 @@ class TaskFilter:
     overdue_at: dt.datetime | None = None  # due before this moment (overdue)
     due_from: dt.datetime | None = None  # with due_before: due in [due_from, due_before) (due soon)
     due_before: dt.datetime | None = None
+    process_key: str | None = None  # the case's process (variant)
+    stage: str | None = None  # the task's element id (bpmn_id)
+    channel: str | None = None  # the case's intake channel
+    text: str | None = None  # part of the business key or of the applicant's name
+    created_after: dt.datetime | None = None  # arrived after this moment (new-task announcements)
     limit: int = 50
     offset: int = 0
 
 
 def tasks(session: Session, who: Principal, f: TaskFilter) -> list[HumanTask]:
     """The tasks `who` may see that match `f`, soonest deadline first."""
-    q = sa.select(HumanTask).where(scope.task_clause(who, offered=f.offered))
+    q = task_clauses(sa.select(HumanTask), who, f)
+    q = q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    return list(session.scalars(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset)))
+
+
+def task_clauses(q: sa.Select, who: Principal, f: TaskFilter) -> sa.Select:
+    """`q` (a select of or over `HumanTask`) narrowed to the tasks `who` may see that match
+    `f`: the one place the task lists of the API and the pages are filtered."""
+    q = q.where(scope.task_clause(who, offered=f.offered))
+    if f.process_key or f.channel or f.text:
+        case = sa.select(Instance.id)
+        if f.process_key:
+            case = case.where(Instance.process_key == f.process_key)
+        if f.channel:
+            case = case.where(Instance.channel == f.channel)
+        if f.text:
+            like = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            case = case.where(sa.or_(Instance.business_key.ilike(like, escape="\\"),
+                                     Instance.applicant_name.ilike(like, escape="\\")))
+        q = q.where(HumanTask.instance_id.in_(case))
+    if f.stage:
+        q = q.where(HumanTask.bpmn_id == f.stage)
+    if f.created_after is not None:
+        q = q.where(HumanTask.created_at > f.created_after)
     if f.instance_id:
         q = q.where(HumanTask.instance_id == f.instance_id)
     if f.state:
@@ -53,8 +81,7 @@ def tasks(session: Session, who: Principal, f: TaskFilter) -> list[HumanTask]:
         q = q.where(HumanTask.due_at.is_not(None), HumanTask.due_at >= f.due_from)
     if f.due_before is not None:
         q = q.where(HumanTask.due_at.is_not(None), HumanTask.due_at < f.due_before)
-    q = q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-    return list(session.scalars(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset)))
+    return q
 
 
 def instances(session: Session, who: Principal, status: str | None = None, business_key: str | None = None,
@@ -128,3 +155,28 @@ def timer_incidents(session: Session, who: Principal, limit: int = 50, offset: i
     """Timers parked after repeated failed firings, of the cases `who` may see, newest first."""
     q = sa.select(Timer).where(Timer.state == "incident", scope.case_records_clause(Timer.instance_id, who))
     return list(session.scalars(q.order_by(Timer.incident_at.desc(), Timer.id).limit(limit).offset(offset)))
+
+
+def task_page(session: Session, who: Principal,
+              f: TaskFilter) -> tuple[list[tuple[HumanTask, Instance]], int]:
+    """The task list page: (task, its case) rows of `f`'s page and how many match in all.
+    Open tasks: green-channel cases first (J-GREEN), then the soonest deadline; completed
+    ones: the most recently ended first."""
+    q = task_clauses(sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id), who, f)
+    if f.state == "open":
+        q = q.order_by(Instance.green.desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    else:
+        q = q.order_by(HumanTask.ended_at.desc(), HumanTask.created_at.desc())
+    rows = [(t, i) for t, i in session.execute(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset))]
+    return rows, count_tasks(session, who, f)
+
+
+def count_tasks(session: Session, who: Principal, f: TaskFilter) -> int:
+    """How many tasks `who` may see match `f` (paging ignored)."""
+    return session.scalar(task_clauses(sa.select(sa.func.count()).select_from(HumanTask), who, f)) or 0
+
+
+def task_stages(session: Session, who: Principal) -> list[tuple[str, str]]:
+    """(element id, name) of the stages of the open tasks `who` may see, by name."""
+    q = task_clauses(sa.select(HumanTask.bpmn_id, HumanTask.name).distinct(), who, TaskFilter())
+    return sorted({(b, n) for b, n in session.execute(q)}, key=lambda r: (r[1], r[0]))

@@ -150,17 +150,9 @@ class ScopedReads:
     def case_data(self, instance: Instance) -> dict[str, Any]:
         """The case data as the instance last left it (read-only copy): the last completed
         step's data, overlaid with what each waiting branch holds now."""
-        return self._workflow_data(self._restored(instance))
+        from engine.audit.replay import case_data
 
-    @staticmethod
-    def _workflow_data(workflow: Any) -> dict[str, Any]:
-        """`case_data` of a restored workflow."""
-        from SpiffWorkflow.task import TaskState
-
-        data = dict((workflow.last_task or workflow.task_tree).data)
-        for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING):
-            data.update(task.data)
-        return data
+        return case_data(self._restored(instance))
 
     def task_data(self, task: HumanTask) -> dict[str, Any]:
         """The data a user task sees (to pre-fill its form)."""

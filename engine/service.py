@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.audit.reads import AuditReads
 from engine.auth import Principal, scope
 from engine.auth.directory import UserDirectory
 from engine.calendar import OFFICE_CLOSE
@@ -28,16 +29,19 @@ from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
 from engine.runtime.executor import Executor
 from engine.runtime.push import PushTarget
+from engine.saved_views import SavedViews
 from engine.scripting import Limits, command_budget
 from engine.store import migrate
 from engine.store.db import Database
 from engine.store.models import Definition, DeploymentFile, HumanTask, Instance, Job, Timer
 from engine.tracking import CaseTracking
+from engine.worklist import WorkList
 
 
-class Engine(ScopedReads, CaseTracking):
+class Engine(ScopedReads, WorkList, SavedViews, AuditReads, CaseTracking):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
-    are in engine/reads.py, the case pages' reads (start forms, case_track, …) in engine/tracking.py."""
+    are in engine/reads.py, the work list and drafts in engine/worklist.py, saved views in
+    engine/saved_views.py, the case pages' reads (start forms, case_track, …) in engine/tracking.py."""
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.audit.replay import case_data
 from engine.auth import Principal, personal, scope
 from engine.definitions import approval
 from engine.definitions.xml_safety import parse_xml
@@ -156,7 +157,7 @@ class CaseTracking:
         diagram = self._diagram(instance.definition)
         track = Track(instance, names=diagram.names)
         workflow = self._restored(instance)  # type: ignore[attr-defined]
-        track.applicant = applicant_of(personal.masked(self._workflow_data(workflow)))  # type: ignore[attr-defined]
+        track.applicant = applicant_of(personal.masked(case_data(workflow)))
         current_states = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
         completed, current, flows = set(), set(), set()
         for task in all_tasks(workflow):

@@ -3,6 +3,7 @@
 from api.routes import (
     admin_clock,
     approvals,
+    audit,
     auth,
     calendar,
     deployments,
@@ -17,4 +18,5 @@ from api.routes import (
 )
 
 BLUEPRINTS = [auth.blp, deployments.blp, instances.blp, tasks.blp, messages.blp, jobs.blp, job_records.blp,
-              incidents.blp, intake.blp, outbox.blp, calendar.blp, admin_clock.blp, approvals.blp]
+              incidents.blp, intake.blp, outbox.blp, calendar.blp, admin_clock.blp, approvals.blp,
+              audit.blp]

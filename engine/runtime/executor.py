@@ -28,7 +28,7 @@ from engine.calendar.active import case_region
 from engine.clock import Clock
 from engine.definitions.repository import SpecCache
 from engine.errors import Conflict, NotFound, ProcessError, ReliefError  # noqa: F401 - ProcessError: its old home
-from engine.runtime import incremental, inspect, projections, push, state
+from engine.runtime import incremental, inspect, projections, push, state, summary
 from engine.runtime.failure import process_error
 from engine.runtime.push import JobPush
 from engine.scripting import Limits, command_budget, command_time
@@ -303,6 +303,7 @@ class CommandContext:
             result = inspect.scan(wf, loaded.states)
             changes += result.changes
             values["state"] = incremental.dump_encoded(wf)  # only what changed is encoded again
+            values.update(summary.changed(row, (wf.last_task or wf.task_tree).data))
             if wf.is_completed() and row.status == "running":
                 values["status"], values["ended_at"] = ("completed" if wf.success else "error"), self.now
         # First, so that a command that lost the race stops here, and a new instance's row

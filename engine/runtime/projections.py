@@ -67,7 +67,9 @@ def _user_tasks(session: Session, instance: Instance, waits: Waits, before: dict
         session.execute(_CANCEL_TASKS, {"b_ids": gone, "b_now": now})
         session.execute(_DROP_CANDIDATES, {"b_ids": gone})
     for task_id, due in after.items():
-        if task_id in before and before[task_id] != due:
+        # A deadline timer that fired leaves the task without a waiting timer: the task
+        # keeps its deadline, so that it stays in the overdue list until it is done.
+        if task_id in before and before[task_id] != due and due is not None:
             session.execute(_MOVE_DEADLINE, {
                 "b_id": task_id, "due_at": due, "due_provisional": bool(due and is_provisional(due.date())),
                 "statutory_basis": waits.user_tasks[task_id].statutory_basis})

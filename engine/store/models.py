@@ -95,6 +95,11 @@ class Instance(Base):
     # The definition's key (its process, whatever the version): a business key names one
     # case per process, for ever (issue 9, defect 10; migration 0007).
     process_key: Mapped[str | None] = mapped_column(sa.String(120))
+    # The case's summary for task lists (engine/runtime/summary.py), kept from its data by
+    # every command: how it came in, whether it is a green-channel case (J-GREEN), who applied.
+    channel: Mapped[str | None] = mapped_column(sa.String(20))
+    green: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    applicant_name: Mapped[str | None] = mapped_column(sa.String(120))
     definition: Mapped[Definition] = relationship(lazy="joined")
     # Optimistic concurrency: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
@@ -125,6 +130,31 @@ class HumanTask(Base):
     # (engine/auth/scope.py) are an index range.
     region: Mapped[str | None] = mapped_column(sa.String(40))
     __table_args__ = (sa.Index("ix_human_tasks_region_state", "region", "state"),)
+
+
+class TaskDraft(Base):
+    """A user's unfinished form of an open task, saved on the server (autosave and an
+    explicit save); deleted when the task is completed. Personal values sealed."""
+
+    __tablename__ = "task_drafts"
+    task_id: Mapped[str] = mapped_column(sa.ForeignKey("human_tasks.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(SealedJSON)
+    saved_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class SavedView(Base):
+    """A task-list filter saved under a name, shared by the users of one role in one region."""
+
+    __tablename__ = "saved_views"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    role: Mapped[str] = mapped_column(sa.String(40))
+    region: Mapped[str | None] = mapped_column(sa.String(40))
+    filters: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (sa.Index("ix_saved_views_role_region", "role", "region"),)
 
 
 class TaskCandidate(Base):

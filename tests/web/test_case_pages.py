@@ -98,6 +98,11 @@ def test_J_CH_WINDOW_J_TRACK_window_clerk_starts_a_case_and_follows_it(browser, 
     assert APPLICANT_ID in page.locator(".case-header").inner_text()
     assert "访问日志" in page.locator(".notice").inner_text()
 
+    # The open task links to its task page (the tasks area).
+    with page.expect_navigation():
+        page.click("section[aria-labelledby=tasks-title] a[href^='/tasks/']")
+    assert "/tasks/" in page.url and "审查申请材料" in page.locator("main").inner_text()
+
     clerk.go("/cases")
     assert page.locator("table a:has-text('JY-BROWSER-1')").count() == 1
     check(clerk, "case-list")

@@ -1,7 +1,7 @@
 """Everything the engine can do, one command per module."""
 
 from engine.runtime.commands.cancel_instance import CancelInstance
-from engine.runtime.commands.claim_task import ClaimTask, UnclaimTask
+from engine.runtime.commands.claim_task import ClaimTask, HandOverTask, UnclaimTask
 from engine.runtime.commands.comments import AddComment
 from engine.runtime.commands.complete_task import CompleteTask
 from engine.runtime.commands.correlate_message import CorrelateMessage
@@ -35,6 +35,7 @@ __all__ = [
     "FetchAndLock",
     "FireNextDueTimers",
     "FireTimer",
+    "HandOverTask",
     "HotlineIntake",
     "KeepRecord",
     "MarkNotificationSent",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.auth import Principal, scope
-from engine.errors import Conflict, Forbidden
+from engine.errors import Conflict, Forbidden, ValidationFailed
 from engine.runtime.executor import CommandContext
 from engine.store.models import HumanTask
 
@@ -52,4 +52,42 @@ class UnclaimTask:
                             {"task": row.id})
         row.assignee = None
         ctx.record(ctx.instance(row.instance_id), self.name, {"task": row.id, "element": row.bpmn_id})
+        return row
+
+
+MAX_REASON = 500
+
+
+@dataclass
+class HandOverTask:
+    """The holder of a task (or an admin) hands it to a colleague who may take it (its
+    candidate groups, the case's region), with a reason written in the case history."""
+
+    task_id: str
+    who: Principal
+    to: Principal
+    reason: str
+    name: str = "hand_over_task"
+
+    def execute(self, ctx: CommandContext) -> HumanTask:
+        reason = (self.reason or "").strip()
+        if not reason or len(reason) > MAX_REASON:
+            raise ValidationFailed(f"a reason of 1 to {MAX_REASON} characters is required",
+                                   {"fields": {"reason": [f"请填写 1 至 {MAX_REASON} 字的移交原因 (reason required)"]}})
+        row = open_task(ctx, self.task_id)
+        if row.assignee != ctx.actor and not self.who.is_admin:
+            raise Forbidden(f"task {row.id} is held by {row.assignee or 'nobody'}: only its holder hands it over",
+                            {"task": row.id})
+        if self.to.username == row.assignee:
+            raise ValidationFailed(f"{self.to.username} already holds task {row.id}",
+                                   {"fields": {"to": ["已是该任务的办理人 (already holds the task)"]}})
+        try:
+            scope.check_task_action(self.to, row)
+        except Forbidden:
+            message = "该同事不在本任务的工作组或辖区内 (not a candidate for the task)"
+            raise ValidationFailed(f"{self.to.username} may not take task {row.id}",
+                                   {"fields": {"to": [message]}}) from None
+        previous, row.assignee = row.assignee, self.to.username
+        ctx.record(ctx.instance(row.instance_id), self.name, {
+            "task": row.id, "element": row.bpmn_id, "from": previous, "to": self.to.username, "reason": reason})
         return row

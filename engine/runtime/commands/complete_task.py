@@ -14,10 +14,12 @@ from engine.forms import validate_submission
 from engine.runtime import inspect
 from engine.runtime.commands.claim_task import check_candidate, open_task
 from engine.runtime.executor import CommandContext
-from engine.store.models import HumanTask, TaskCandidate
+from engine.store.models import HumanTask, TaskCandidate, TaskDraft
 
 CANDIDATES = TaskCandidate.__table__
 _DROP_CANDIDATES = CANDIDATES.delete().where(CANDIDATES.c.task_id == sa.bindparam("b_task"))  # built once
+DRAFTS = TaskDraft.__table__
+_DROP_DRAFTS = DRAFTS.delete().where(DRAFTS.c.task_id == sa.bindparam("b_task"))
 
 
 @dataclass
@@ -48,6 +50,7 @@ class CompleteTask:
                                  "ended_at": ctx.now}])
         # A Core statement: the ORM's bulk delete costs several times more on every completion.
         ctx.session.execute(_DROP_CANDIDATES, {"b_task": row.id})
+        ctx.session.execute(_DROP_DRAFTS, {"b_task": row.id})  # everyone's drafts of it: the task is done
         ctx.settled(instance, "user", row.id)
         ctx.record(instance, self.name, {"task": row.id, "element": row.bpmn_id, "data": data})
         return row

@@ -175,7 +175,7 @@ class ThrowBpmnError:
             job.state, job.result, job.ended_at, job.lock_owner = "completed", {"bpmn_error": payload}, ctx.now, None
         ctx.record(row, self.name, {"job": job.id, "topic": job.topic, "element": job.bpmn_id,
                                     "worker": self.worker_id, "code": self.code, "message": self.message,
-                                    "caught": job.state == "completed"})
+                                    "variables": self.variables, "caught": job.state == "completed"})
         return job
 
 

@@ -1,0 +1,106 @@
+"""Auditors (X-AUDIT): find a case, replay its history step by step on its own diagram
+version, verify it by re-execution, download its audit file.
+
+Every page is the engine's scoped read (engine/audit/reads.py): an auditor sees the cases
+of their region only, personal data masked unless revealed with a reason, and every read
+is in the access log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from api.routes.audit import verification
+from api.security import current_principal, rule
+from engine.audit.reads import MAX_REASON
+from engine.errors import ValidationFailed
+from web.forms import Form
+from web.pages import PAGE_SIZE, Page, engine, page_offset
+
+blp = Blueprint("audit", __name__, url_prefix="/audit")
+
+# The commands of the audit log in the page's language.
+COMMANDS = {
+    "start_instance": _l("受理登记（启动案件）"), "complete_task": _l("办理任务"), "claim_task": _l("领取任务"),
+    "unclaim_task": _l("退回任务"), "complete_job": _l("系统作业完成"), "fail_job": _l("系统作业失败"),
+    "bpmn_error": _l("系统作业报告业务错误"), "retry_incident": _l("重试故障作业"), "queue_job": _l("排入系统作业"),
+    "correlate_message": _l("收到消息"), "fire_timer": _l("期限到达"), "timer_incident": _l("期限触发故障"),
+    "retry_timer_incident": _l("重试期限触发"), "recompute_deadlines": _l("重算暂定期限"),
+    "cancel_instance": _l("撤销案件"), "rename_business_key": _l("更正业务编号"),
+}
+
+
+class SearchForm(Form):
+    business_key = StringField(_l("业务编号"), validators=[Optional(), Length(max=120)],
+                               description=_l("输入编号的全部或一部分"))
+
+
+class RevealForm(Form):
+    reason = StringField(_l("查看原因"), validators=[
+        DataRequired(_l("请说明查看完整个人信息的原因")),
+        Length(max=MAX_REASON, message=_l("原因不超过 %(n)d 个字", n=MAX_REASON))],
+        description=_l("将记入访问日志，例如：核对申请人身份证号"))
+
+
+@blp.get("/cases")
+@rule("auditor")
+def cases() -> str:
+    """The cases of the auditor's region, newest first; search by business key."""
+    form = SearchForm(request.args)
+    form.validate()
+    key = (form.business_key.data or "").strip() if not form.errors else ""
+    rows, total = engine().audit_cases_for(current_principal(), key or None, PAGE_SIZE, page_offset())
+    return render_template("audit/cases.html", form=form, page=Page(rows, total, page_offset()))
+
+
+def _page(instance_id: str, reveal: str | None = None, form: RevealForm | None = None,
+          status: int = 200) -> ResponseReturnValue:
+    who = current_principal()
+    result = engine().audit_replay_for(who, instance_id, reveal)
+    instance = engine().instance_for(who, instance_id)
+    count = len(result.steps)
+    raw = request.values.get("step", "")
+    current = min(max(int(raw), 1), count) if raw.isdigit() and len(raw) < 7 and count else 1
+    names: dict[str, Any] = {}
+    for step in result.steps:
+        names.update({c["element"]: c.get("name") for c in step.changes if c.get("element")})
+    frames = [{"seq": s.seq, "active": s.active, "completed": s.completed, "flows": s.flows} for s in result.steps]
+    return render_template(
+        "audit/replay.html", instance=instance, result=result, current=current, frames=frames, names=names,
+        commands=COMMANDS, verify=verification(result) if request.values.get("verify") else None,
+        revealed=reveal is not None, form=form or RevealForm()), status
+
+
+@blp.get("/cases/<instance_id>")
+@rule("auditor")
+def replay(instance_id: str) -> ResponseReturnValue:
+    """The case's history, one step at a time (?step=N), beside its diagram."""
+    return _page(instance_id)
+
+
+@blp.post("/cases/<instance_id>/reveal")
+@rule("auditor")
+def reveal(instance_id: str) -> ResponseReturnValue:
+    """The same page with personal data in full, the reason written to the access log."""
+    form = RevealForm()
+    if not form.validate_on_submit():
+        return _page(instance_id, form=form, status=400)
+    try:
+        return _page(instance_id, form.reason.data)
+    except ValidationFailed as err:
+        form.apply_engine_errors(err)
+        return _page(instance_id, form=form, status=400)
+
+
+@blp.get("/cases/<instance_id>/export.zip")
+@rule("auditor")
+def export(instance_id: str) -> Response:
+    """The case's audit file (zip): checks offline with the verify_chain.py inside it."""
+    content = engine().audit_export_for(current_principal(), instance_id)
+    return Response(content, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="audit-{instance_id}.zip"'})
