@@ -23,6 +23,7 @@ from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
 from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.forms import FormDefinition
+from engine.portal.service import PortalService
 from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
@@ -34,7 +35,7 @@ from engine.store.db import Database
 from engine.store.models import Definition, DeploymentFile, HumanTask, Instance, Job, Timer
 
 
-class Engine(ScopedReads):
+class Engine(ScopedReads, PortalService):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py."""
 

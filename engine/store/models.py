@@ -95,10 +95,14 @@ class Instance(Base):
     # The definition's key (its process, whatever the version): a business key names one
     # case per process, for ever (issue 9, defect 10; migration 0007).
     process_key: Mapped[str | None] = mapped_column(sa.String(120))
+    # The intake channel the start data named (window|online|hotline|grid), for the
+    # statistics by channel (J-DATA; migration 0016): the data itself is sealed.
+    channel: Mapped[str | None] = mapped_column(sa.String(16))
     definition: Mapped[Definition] = relationship(lazy="joined")
     # Optimistic concurrency: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (sa.Index("uq_instances_process_business_key", "process_key", "business_key", unique=True),)
+    __table_args__ = (sa.Index("uq_instances_process_business_key", "process_key", "business_key", unique=True),
+                      sa.Index("ix_instances_region_started", "region", "started_at"))
 
 
 class HumanTask(Base):

@@ -81,7 +81,7 @@ class StartInstance:
         # its state, when `record` writes the command (no INSERT then UPDATE).
         row = Instance(id=new_id(), definition_id=definition.id, business_key=self.business_key,
                        status="running", state={}, started_by=ctx.actor, started_at=ctx.now, updated_at=ctx.now,
-                       region=self.region, process_key=definition.key)
+                       region=self.region, process_key=definition.key, channel=_channel(data))
         row.definition = definition
         ctx.session.add(row)
         ctx.adopt(row, workflow)
@@ -104,6 +104,12 @@ class StartInstance:
             raise Conflict(f"business key '{self.business_key}' already names case {existing.id}, started with "
                            "other data", {"business_key": self.business_key, "instance": existing.id})
         return ctx.returned(existing)
+
+
+def _channel(data: dict[str, Any]) -> str | None:
+    """The intake channel the start data names, if it is a short word (statistics by channel)."""
+    channel = data.get("channel")
+    return channel if isinstance(channel, str) and 0 < len(channel) <= 16 and channel.isidentifier() else None
 
 
 def _canonical(data: dict[str, Any]) -> str:
