@@ -34,6 +34,10 @@ AREAS: list[Area] = [
          ("designer", "auditor")),
     Area("web.account.password", _l("修改密码"), _l("更换自己的登录密码；其他设备上的登录将被注销。"), (),
          in_header=False),
+    Area("web.dashboard.index", _l("统计分析"), _l("本辖区受理量、各环节在办与用时、按期完成率、超期和申请人评价。"),
+         ("leader", "supervisor", "dispatcher")),
+    Area("web.portal.index", _l("网上办事大厅"), _l("申请人看到的办事指南、在线申请、进度查询和救助公示。"), (),
+         in_header=False),
 ]
 
 

@@ -11,10 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.auth import Principal
-from engine.errors import Conflict, ValidationFailed
+from engine.definitions import approval
+from engine.errors import Conflict, NotFound, ValidationFailed
+from engine.forms import FormDefinition
 from engine.portal import items, progress, stats
 from engine.portal.masking import mask_name
-from engine.store.models import HumanTask, Instance
+from engine.store.models import Definition, HumanTask, Instance
 from engine.store.portal_models import CaseRating, Complaint, PublicNotice
 
 PORTAL_ACTOR = "portal"  # who starts an online application (the applicant is not signed in)
@@ -48,6 +50,16 @@ class PortalService:
         key = f"WS{day}-" + "".join(secrets.choice(KEY_ALPHABET) for _ in range(8))
         return self.start(office.process, data, key, PORTAL_ACTOR, region=office.region)
 
+    def start_form(self, process: str) -> FormDefinition:
+        """The start form of the version of `process` that takes new cases (404 if none or
+        it has no start form)."""
+        with self.db.reading() as s:
+            definition = s.scalar(sa.select(Definition).where(Definition.key == process, approval.STARTABLE)
+                                  .order_by(Definition.version.desc()).limit(1))
+            if definition is None or not definition.start_form_key:
+                raise NotFound(f"no start form for '{process}'", {"definition": process})
+            return self.specs.form(s, definition.deployment_id, definition.start_form_key)
+
     # progress ---------------------------------------------------------------------------
     def progress(self, business_key: str, secret: str) -> progress.Progress | None:
         """The case `business_key` names if `secret` is its second factor; None otherwise
@@ -61,6 +73,13 @@ class PortalService:
             if progress.matches(self.case_data(case), secret):
                 return self._progress(case)
         return None
+
+    def progress_of(self, instance_id: str) -> progress.Progress | None:
+        """The progress of a case whose second factor the caller has already checked (the
+        portal keeps that case's id in the visitor's session), or None."""
+        with self.db.reading() as s:
+            case = s.get(Instance, instance_id)
+        return self._progress(case) if case is not None else None
 
     def _progress(self, case: Instance) -> progress.Progress:
         with self.db.reading() as s:

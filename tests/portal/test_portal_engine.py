@@ -107,7 +107,7 @@ def test_dashboard_figures_equal_direct_counts_and_stay_in_the_region(scenario):
     """J-DATA / W-STATS: the figures are the database's counts; another county's leader
     sees none of these cases."""
     engine = scenario.engine
-    for n in range(3):
+    for _n in range(3):
         engine.apply_online("dibao", JIANGYIN, application())
     engine.start("jiangyin_one_door", application(), "WIN-1", "system", region=JIANGYIN)
     run_pending(engine)
