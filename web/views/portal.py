@@ -49,9 +49,9 @@ class LookupForm(Form):
 
 
 class RatingForm(Form):
-    score = SelectField(_l("满意程度"), choices=[SelectChoice("5", _l("5 非常满意")), SelectChoice("4", _l("4 满意")),
-                                                  SelectChoice("3", _l("3 基本满意")), SelectChoice("2", _l("2 不满意")),
-                                                  SelectChoice("1", _l("1 非常不满意"))], default="5")
+    score = SelectField(_l("满意程度"), default="5", choices=[
+        SelectChoice("5", _l("5 非常满意")), SelectChoice("4", _l("4 满意")), SelectChoice("3", _l("3 基本满意")),
+        SelectChoice("2", _l("2 不满意")), SelectChoice("1", _l("1 非常不满意"))])
     comment = TextAreaField(_l("评价说明"), validators=[Optional(), Length(max=500)],
                             description=_l("评为“不满意”或“非常不满意”时请写明原因，中心将在 5 个工作日内回访"))
 
@@ -82,7 +82,9 @@ def apply(key: str, region: str) -> str:
     """The start form of the region's variant, rendered by form-js, with the item's prefill."""
     listing = engine().item_list()
     it, office = listing.item(key), listing.office(region)
-    schema = engine().start_form(office.process).raw
+    schema = dict(engine().start_form(office.process).raw)
+    # The channel is the portal's (the server sets it): the applicant is not asked which.
+    schema["components"] = [c for c in schema.get("components", []) if c.get("key") != "channel"]
     return render_template("portal/apply.html", item=it, office=office, schema=schema,
                            data=dict(it.prefill, channel=office.channel), messages=form_messages())
 

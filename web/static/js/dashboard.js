@@ -19,9 +19,14 @@ function bar(names, series, horizontal = false) {
   };
 }
 
+// A chart with nothing to draw says so in words (an empty pie would draw as equal halves).
+function empty(text) {
+  return { title: { text, left: "center", top: "middle", textStyle: { fontSize: 14, fontWeight: "normal", color: "#555" } } };
+}
+
 function options(figures, labels) {
   const channelNames = Object.keys(figures.channels);
-  return {
+  const all = {
     months: bar(figures.months, channelNames.map((c) => ({
       name: labels.channels[c] || c, stack: "cases", data: figures.channels[c] }))),
     backlog: bar(figures.backlog.map((b) => b.stage), [{ name: labels.open, data: figures.backlog.map((b) => b.open) }], true),
@@ -33,9 +38,16 @@ function options(figures, labels) {
         { name: labels.late, value: figures.on_time.completed - figures.on_time.on_time }] }],
     },
     durations: bar(figures.durations.map((d) => d.stage), [{ name: labels.days, data: figures.durations.map((d) => d.days) }], true),
-    overdue: bar(figures.overdue.map((o) => o.group), [{ name: labels.overdue, data: figures.overdue.map((o) => o.open) }], true),
+    overdue: bar(figures.overdue.map((o) => labels.groups[o.group] || o.group.replace(/^dept:/, "")), [{ name: labels.overdue, data: figures.overdue.map((o) => o.open) }], true),
     ratings: bar(labels.scores, [{ name: labels.ratings, data: [1, 2, 3, 4, 5].map((s) => figures.ratings[String(s)]) }]),
   };
+  const counts = {
+    months: figures.months.length, backlog: figures.backlog.length, on_time: figures.on_time.completed,
+    durations: figures.durations.length, overdue: figures.overdue.length,
+    ratings: Object.values(figures.ratings).reduce((a, b) => a + b, 0),
+  };
+  for (const name of Object.keys(all)) if (!counts[name]) all[name] = empty(labels.none);
+  return all;
 }
 
 if (root) {

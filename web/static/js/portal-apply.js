@@ -14,13 +14,27 @@ function showErrors(summary, text) {
   summary.focus();
 }
 
-function serverErrors(container, fields) {
-  // form-js has no API to set an error from outside: write it under the field's input.
+// The label of each field key, from the schema (form-js ids its inputs by component id, not key).
+function labelsByKey(schema) {
+  const out = {};
+  const walk = (components) => {
+    for (const c of components || []) {
+      if (c.key && c.label) out[c.key] = c.label;
+      walk(c.components);
+    }
+  };
+  walk(schema.components);
+  return out;
+}
+
+function serverErrors(container, fields, labels) {
+  // form-js has no API to set an error from outside: write it under the field with that label.
   for (const old of container.querySelectorAll(".portal-apply__server-error")) old.remove();
   let shown = 0;
   for (const [key, messages] of Object.entries(fields || {})) {
-    const input = container.querySelector(`[name="${CSS.escape(key)}"], [id$="-${CSS.escape(key)}"]`);
-    const holder = input ? input.closest(".fjs-form-field") : null;
+    const label = [...container.querySelectorAll(".fjs-form-field-label")]
+      .find((node) => labels[key] && node.textContent.trim().replace(/\s*\*$/, "") === labels[key]);
+    const holder = label ? label.closest(".fjs-form-field") : null;
     if (!holder) continue;
     const p = document.createElement("p");
     p.className = "field__error portal-apply__server-error";
@@ -37,7 +51,9 @@ if (root) {
   const commitment = root.querySelector("[data-commitment]");
   const commitmentError = root.querySelector("[data-commitment-error]");
   const messages = readData(root.dataset.messages);
-  const form = await renderForm(container, readData(root.dataset.schema), readData(root.dataset.data), messages);
+  const schema = readData(root.dataset.schema);
+  const labels = labelsByKey(schema);
+  const form = await renderForm(container, schema, readData(root.dataset.data), messages);
   root.dataset.ready = "true";
   const button = root.querySelector('[data-action="submit"]');
   button.addEventListener("click", async () => {
@@ -57,7 +73,7 @@ if (root) {
       const text = summary.querySelector("[data-errors-text]");
       if (err instanceof ApiError && err.status === 422) {
         const fields = (err.body.details || {}).fields || {};
-        const n = serverErrors(container, fields) || Object.keys(fields).length || 1;
+        const n = serverErrors(container, fields, labels) || Object.keys(fields).length || 1;
         showErrors(summary, text.dataset.count.replace("{n}", n));
       } else if (err instanceof ApiError && err.status === 429) {
         showErrors(summary, text.dataset.limited);
