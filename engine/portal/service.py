@@ -147,8 +147,12 @@ class PortalService:
         if case.status != "completed":
             raise Conflict("only a completed case is posted", {"instance": instance_id})
         name = self.case_data(case).get("applicant_name")
+        if household_size is not None and not 1 <= household_size <= 30:
+            raise ValidationFailed("household_size must be 1-30", {"fields": {"household_size": ["1-30"]}})
         today = self.clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
         with self.db.session() as s:
+            if s.scalar(sa.select(PublicNotice.id).where(PublicNotice.instance_id == case.id)) is not None:
+                raise Conflict("the case has been posted already", {"instance": instance_id})
             row = PublicNotice(instance_id=case.id, region=case.region, masked_name=mask_name(str(name or "")),
                                household_size=household_size, item=item[:80], amount=amount,
                                posted_from=today, posted_until=today + dt.timedelta(days=days - 1),

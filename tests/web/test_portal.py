@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from engine.auth import Principal
 from engine.store.models import HumanTask, Instance, TaskCandidate
 from tests.scenarios.test_jiangyin import accepted
 from tests.web.conftest import Tab, axe, overflowing, shoot
@@ -95,8 +94,18 @@ def test_J_CH_ONLINE_T_MOBILE_apply_query_rate_and_see_a_notice_on_a_phone(brows
 
     with engine.db.session() as s:  # as if approved and completed: posted publicly
         s.get(Instance, case.id).status = "completed"
-    engine.post_notice(Principal("centre", ("dispatcher",), ("county-centre",), None, "320281"), case.id,
-                       "最低生活保障", "每月 620 元", 3)
+    centre = browser.page()
+    centre.sign_in("centre")
+    centre.go("/dashboard/notices")
+    for _attempt in range(2):  # the second posting of the same case is refused on its field
+        centre.page.fill("#business_key", number)
+        centre.page.fill("#item", "最低生活保障")
+        centre.page.fill("#amount", "每月 620 元")
+        centre.page.fill("#household_size", "3")
+        centre.submit("button:has-text('发布公示')")
+    expect(centre.page.locator(".error-summary")).to_contain_text("只有已办结的案件可以公示，且每个案件只公示一次")
+    expect(centre.page.locator("tbody tr")).to_have_count(1)
+    check(centre, "dashboard-notices")
     tab.go("/portal/notices")
     row = page.locator("tbody tr").first
     expect(row).to_contain_text("郑*")

@@ -1,16 +1,22 @@
 """The statistics dashboard (J-DATA, W-STATS) for leaders, supervisors and the county
 centre: ECharts charts drawn from one JSON endpoint whose figures are the engine's SQL
-aggregates over the caller's region (engine/portal/stats.py)."""
+aggregates over the caller's region (engine/portal/stats.py); and the centre's posting of
+public notices (公示) that the portal shows."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from api.security import current_principal, rule
-from engine.errors import ValidationFailed
+from engine.errors import Conflict, ValidationFailed
+from web.forms import Form
 from web.pages import engine
 
 blp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -47,3 +53,35 @@ def data() -> ResponseReturnValue:
     response = jsonify(engine().dashboard(current_principal(), since))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+class NoticeForm(Form):
+    business_key = StringField(_l("业务编号（申办流水号）"),
+                               validators=[DataRequired(_l("请输入业务编号")), Length(max=120)])
+    item = StringField(_l("救助事项"), validators=[DataRequired(_l("请输入救助事项")), Length(max=80)])
+    amount = StringField(_l("救助金额"), validators=[Optional(), Length(max=40)], description=_l("如：每月 620 元"))
+    household_size = IntegerField(_l("家庭人口"), validators=[Optional(), NumberRange(1, 30)])
+
+
+@blp.route("/notices", methods=["GET", "POST"])
+@rule("dispatcher")
+def notices() -> ResponseReturnValue:
+    """The county centre posts an approved (completed) case publicly for seven days
+    (J-PUBLIC, W-NOTICE): the portal shows only the masked name, household size, item and amount."""
+    who = current_principal()
+    form = NoticeForm()
+    if form.validate_on_submit():
+        cases = engine().instances_for(who, business_key=form.business_key.data.strip(), limit=2)
+        if len(cases) != 1:
+            form.business_key.errors = [gettext("本辖区没有这个业务编号的案件")]
+        else:
+            try:
+                engine().post_notice(who, cases[0].id, form.item.data.strip(), (form.amount.data or "").strip() or None,
+                                     form.household_size.data)
+            except Conflict:
+                form.business_key.errors = [gettext("只有已办结的案件可以公示，且每个案件只公示一次")]
+            else:
+                flash(gettext("已发布公示，公示期 7 天。"), "success")
+                return redirect(url_for("web.dashboard.notices"))
+    status = 422 if form.errors else 200
+    return render_template("dashboard/notices.html", form=form, notices=engine().public_notices()), status
