@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.auth import Principal
+from engine.auth import Principal, scope
 from engine.definitions import approval
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.forms import FormDefinition
@@ -168,6 +168,24 @@ class PortalService:
             return list(s.scalars(sa.select(PublicNotice).where(
                 PublicNotice.posted_until >= today, PublicNotice.posted_from <= today)
                 .order_by(PublicNotice.posted_from.desc(), PublicNotice.id.desc()).limit(limit)))
+
+    def feedback_for(self, who: Principal, limit: int = 100) -> list[dict[str, Any]]:
+        """Bad ratings (1-2, with their follow-up deadline) and open complaints of the cases
+        `who` may see, soonest follow-up first then newest: what the centre follows up."""
+        with self.db.reading() as s:
+            ratings = s.execute(sa.select(CaseRating, Instance.business_key).join(
+                Instance, Instance.id == CaseRating.instance_id).where(
+                scope.instance_clause(who), CaseRating.score <= BAD_RATING)
+                .order_by(CaseRating.follow_up_due, CaseRating.id).limit(limit)).all()
+            complaints = s.execute(sa.select(Complaint, Instance.business_key).join(
+                Instance, Instance.id == Complaint.instance_id).where(
+                scope.instance_clause(who), Complaint.status == "open")
+                .order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(limit)).all()
+        rows = [{"kind": "rating", "business_key": key, "score": r.score, "text": r.comment, "at": r.created_at,
+                 "due": r.follow_up_due} for r, key in ratings]
+        rows += [{"kind": "complaint", "business_key": key, "score": None, "text": c.text, "at": c.created_at,
+                  "due": None} for c, key in complaints]
+        return rows
 
     # statistics (J-DATA, W-STATS) --------------------------------------------------------
     def dashboard(self, who: Principal, since: dt.date) -> dict[str, Any]:

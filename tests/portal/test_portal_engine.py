@@ -81,13 +81,18 @@ def test_rating_only_after_the_case_ends_and_only_once(scenario):
     assert "comment" in err.value.details["fields"]
     with pytest.raises(ValidationFailed):
         engine.rate_case(case.id, 6)
-    row = engine.rate_case(case.id, 2, "等了很久没有人联系")
+    row = engine.rate_case(case.id, 2, "等待时间较长没有人联系")
     assert row.follow_up_due is not None and row.follow_up_due > engine.clock.now()
     with pytest.raises(Conflict):
         engine.rate_case(case.id, 5)
     assert engine.progress(case.business_key, "1234").rated
     complaint = engine.file_complaint(case.id, "窗口未一次性告知材料")
     assert complaint.status == "open" and complaint.region == JIANGYIN
+    centre = Principal("centre", ("dispatcher",), ("county-centre",), None, JIANGYIN)
+    rows = engine.feedback_for(centre)
+    assert [(r["kind"], r["score"], r["text"]) for r in rows] == [
+        ("rating", 2, "等待时间较长没有人联系"), ("complaint", None, "窗口未一次性告知材料")]
+    assert engine.feedback_for(Principal("centre-yixing", ("dispatcher",), ("county-centre",), None, YIXING)) == []
 
 
 def test_public_notice_shows_a_masked_name_in_its_period(scenario):

@@ -90,6 +90,9 @@ def test_J_CH_ONLINE_T_MOBILE_apply_query_rate_and_see_a_notice_on_a_phone(brows
     page.fill("#comment", "等待时间较长")
     tab.submit("button:has-text('提交评价')")
     expect(page.locator("[data-rated]")).to_be_visible()
+    page.fill("#text", "窗口没有一次性告知所缺材料")
+    tab.submit("button:has-text('提交投诉')")
+    expect(page.locator(".toast")).to_contain_text("投诉已提交")
     check(tab, "portal-case-rated")
 
     with engine.db.session() as s:  # as if approved and completed: posted publicly
@@ -106,6 +109,15 @@ def test_J_CH_ONLINE_T_MOBILE_apply_query_rate_and_see_a_notice_on_a_phone(brows
     expect(centre.page.locator(".error-summary")).to_contain_text("只有已办结的案件可以公示，且每个案件只公示一次")
     expect(centre.page.locator("tbody tr")).to_have_count(1)
     check(centre, "dashboard-notices")
+    centre.go("/dashboard/feedback")  # the bad rating with its reason and the complaint, to follow up
+    expect(centre.page.locator("tbody tr")).to_have_count(2)
+    expect(centre.page.locator("tbody")).to_contain_text("等待时间较长")
+    expect(centre.page.locator("tbody")).to_contain_text("窗口没有一次性告知所缺材料")
+    check(centre, "dashboard-feedback")
+    other = browser.page()
+    other.sign_in("centre-yixing")  # another county's centre: none of it
+    other.go("/dashboard/feedback")
+    expect(other.page.locator(".empty-state")).to_be_visible()
     tab.go("/portal/notices")
     row = page.locator("tbody tr").first
     expect(row).to_contain_text("郑*")

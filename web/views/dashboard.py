@@ -85,3 +85,11 @@ def notices() -> ResponseReturnValue:
                 return redirect(url_for("web.dashboard.notices"))
     status = 422 if form.errors else 200
     return render_template("dashboard/notices.html", form=form, notices=engine().public_notices()), status
+
+
+@blp.get("/feedback")
+@rule("dispatcher", "leader")
+def feedback() -> str:
+    """Bad ratings to follow up by their deadline and open complaints (J-FEEDBACK, W-COMPLAIN),
+    with what the applicant wrote: for the roles that handle them (their region)."""
+    return render_template("dashboard/feedback.html", rows=engine().feedback_for(current_principal()))
