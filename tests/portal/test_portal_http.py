@@ -5,6 +5,8 @@ counts and nobody else's (J-DATA, W-STATS)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import requests
@@ -96,5 +98,10 @@ def test_W_STATS_dashboard_json_counts_the_region_only(live, scenario):  # noqa:
     assert sum(ours["channels"]["online"]) == 2 and sum(ours["channels"]["window"]) == 1
     theirs = live.call("GET", "/dashboard/data.json", as_="leader-yixing").json()
     assert theirs["cases"] == 0 and theirs["channels"] == {} and theirs["backlog"] == []
+    exported = live.call("GET", "/dashboard/data.csv", as_="leader")
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert rows[0] == ["chart", "category", "series", "value"]
+    assert sum(int(r[3]) for r in rows if r[0] == "cases_by_month") == counted
     assert live.call("GET", "/dashboard/data.json", as_="window").status_code == 403
     assert live.call("GET", "/dashboard/data.json?months=7", as_="leader").status_code == 422
