@@ -13,7 +13,7 @@ import requests
 import sqlalchemy as sa
 
 from api.demo import DEMO_PASSWORD
-from engine.auth import create_user
+from engine.auth import Principal, create_user
 from engine.store.models import Instance
 from tests.api.conftest import live, serving  # noqa: F401 - the live server fixture
 from tests.portal.test_portal_engine import JIANGYIN, YIXING, application
@@ -105,3 +105,24 @@ def test_W_STATS_dashboard_json_counts_the_region_only(live, scenario):  # noqa:
     assert sum(int(r[3]) for r in rows if r[0] == "cases_by_month") == counted
     assert live.call("GET", "/dashboard/data.json", as_="window").status_code == 403
     assert live.call("GET", "/dashboard/data.json?months=7", as_="leader").status_code == 422
+
+
+def test_J_SEC_public_pages_show_no_personal_data(live, scenario):  # noqa: F811
+    """J-SEC / J-PUBLIC: with a case applied for and posted, no public page or answer shows
+    the applicant's full name, ID number, phone or address, and none may be cached."""
+    engine = scenario.engine
+    case = engine.apply_online("dibao", JIANGYIN, application())
+    with engine.db.session() as s:
+        s.get(Instance, case.id).status = "completed"
+    engine.post_notice(Principal("centre", ("dispatcher",), ("county-centre",), None, JIANGYIN), case.id,
+                       "最低生活保障", "每月 620 元", 3)
+    http, token = _visitor(live.base)
+    pages = ["/portal", "/portal/items/dibao", f"/portal/items/dibao/apply/{JIANGYIN}", "/portal/progress",
+             "/portal/notices", "/portal/receipt", "/portal/case"]
+    notices = http.get(f"{live.base}/portal/notices", timeout=10).text
+    assert "郑*" in notices
+    for path in pages:
+        answer = http.get(f"{live.base}{path}", timeout=10)
+        assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store", path
+        for personal in ("郑梅", "320281198001010017", "13800001234", "澄江街道 1 号"):
+            assert personal not in answer.text, (path, personal)
