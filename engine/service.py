@@ -24,6 +24,7 @@ from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
 from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.forms import FormDefinition
+from engine.portal.service import PortalService
 from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
@@ -37,7 +38,7 @@ from engine.store.models import Definition, DeploymentFile, HumanTask, Instance,
 from engine.worklist import WorkList
 
 
-class Engine(ScopedReads, WorkList, SavedViews, AuditReads):
+class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py, the work list and drafts in engine/worklist.py, saved views in
     engine/saved_views.py."""

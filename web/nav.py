@@ -39,6 +39,10 @@ AREAS: list[Area] = [
          ("clerk", "dispatcher", "caseworker", "leader", "supervisor")),
     Area("web.audit.cases", _l("审计"), _l("逐步回放案件经过，以重新执行验证其历史，导出可离线核验的审计文件。"),
          ("auditor",)),
+    Area("web.dashboard.index", _l("统计分析"), _l("本辖区受理量、各环节在办与用时、按期完成率、超期和申请人评价。"),
+         ("leader", "supervisor", "dispatcher")),
+    Area("web.portal.index", _l("网上办事大厅"), _l("申请人看到的办事指南、在线申请、进度查询和救助公示。"), (),
+         in_header=False),
 ]
 
 
