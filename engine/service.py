@@ -21,6 +21,7 @@ from engine.crypto import keys, rotate
 from engine.crypto.keys import Keyring
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
+from engine.designer import Designer
 from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.forms import FormDefinition
 from engine.reads import ScopedReads
@@ -34,7 +35,7 @@ from engine.store.db import Database
 from engine.store.models import Definition, DeploymentFile, HumanTask, Instance, Job, Timer
 
 
-class Engine(ScopedReads):
+class Engine(ScopedReads, Designer):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py."""
 

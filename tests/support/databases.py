@@ -20,6 +20,7 @@ TRUNCATE_ORDER = [
     "hotline_tickets", "seen_signatures", "worker_credentials",
     "calendar_overrides", "calendar_years", "engine_settings",
     "auth_sessions", "login_throttles", "account_events",
+    "process_drafts",
 ]
 
 
