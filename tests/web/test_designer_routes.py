@@ -1,0 +1,62 @@
+"""The process designer's routes (issue 13, X-DESIGN, X-TIMERS, J-SEC) against the live
+server on SQLite and PostgreSQL: drafts saved and deployed, live lint in Chinese naming
+the element, versions and their diff, a simulation over a holiday; designers only.
+(Bearer tokens here; the session matrix proves the CSRF check on the same routes.)"""
+
+from __future__ import annotations
+
+from tests.api.conftest import live  # noqa: F401 - the live server fixture
+from tests.engine.helpers import mini_bundle, mini_xml, unique_key
+
+
+def test_X_DESIGN_draft_lint_deploy_versions_and_diff_through_the_designer_routes(engine, live):  # noqa: F811
+    key = unique_key("web")
+    engine.deploy(mini_bundle(mini_xml(key)), "designer")
+    page = live.call("GET", f"/designer/{key}", as_="designer")
+    assert page.status_code == 200 and 'id="designer-data"' in page.text
+    assert live.call("GET", f"/designer/{key}", as_="window").status_code == 403  # a clerk
+    assert live.call("GET", "/designer", as_="auditor").status_code == 403
+
+    broken = mini_xml(key).replace("approved == 'yes'", "__import__('os').system('id')")
+    lint = live.call("POST", f"/designer/{key}/lint", as_="designer", json={"xml": broken})
+    assert lint.status_code == 200
+    [problem] = [p for p in lint.json()["problems"] if p["element"] == "Flow_Yes"]
+    assert problem["message"].startswith("连线条件不允许") and "__import__" in problem["message"]
+    clean = live.call("POST", f"/designer/{key}/lint", as_="designer", json={"xml": mini_xml(key)})
+    assert clean.json() == {"problems": []}
+
+    missing = live.call("POST", f"/designer/{key}/draft", as_="designer", json={})
+    assert missing.status_code == 422 and "xml" in missing.json()["details"]["fields"]
+    revised = mini_xml(key).replace('name="审核"', 'name="复核"')
+    saved = live.call("POST", f"/designer/{key}/draft", as_="designer", json={"xml": revised})
+    assert saved.status_code == 200 and saved.json()["revision"] == 1
+    stale = live.call("POST", f"/designer/{key}/draft", as_="designer", json={"xml": revised, "revision": 0})
+    assert stale.status_code == 409
+
+    deployed = live.call("POST", f"/designer/{key}/deploy", as_="designer", allow_redirects=False)
+    assert deployed.status_code == 302 and deployed.headers["Location"].endswith(f"/designer/{key}/versions")
+    versions = live.call("GET", f"/designer/{key}/versions", as_="designer")
+    assert "第 2 版" in versions.text and "第 1 版" in versions.text
+    diff = live.call("GET", f"/designer/{key}/diff?old=1&new=2", as_="designer")
+    assert diff.status_code == 200 and "Task_Review" in diff.text and "复核" in diff.text
+    assert live.call("GET", f"/designer/{key}/diff?old=1", as_="designer").status_code == 422
+    assert live.call("GET", f"/designer/{key}/diff?old=1&new=9", as_="designer").status_code == 404
+
+
+def test_X_TIMERS_designer_simulation_gives_the_deadline_across_national_day(engine, live):  # noqa: F811
+    key = unique_key("websim")
+    engine.deploy(mini_bundle(mini_xml(key)), "designer")
+    xml = mini_xml(key).replace("add_working_days(now(), 2)", "add_working_days(now(), 4)")
+    run = live.call("POST", f"/designer/{key}/simulate", as_="designer",
+                    json={"xml": xml, "data": {"approved": "no"}, "start": "2026-09-29T10:00"})
+    assert run.status_code == 200, run.text
+    body = run.json()
+    assert [s["element"] for s in body["steps"]][-2:] == ["Gateway_Ok", "End_Refused"]
+    [deadline] = body["deadlines"]
+    assert deadline["due_at"] == "2026-10-10T17:30:00+08:00"  # the make-up Saturday after the holiday
+    assert deadline["outcome_text"] == "按时完成" and body["finished"] is True
+    bad = live.call("POST", f"/designer/{key}/simulate", as_="designer",
+                    json={"xml": xml, "data": [], "start": "2026-09-29T10:00"})
+    assert bad.status_code == 422 and "data" in bad.json()["details"]["fields"]
+    bad_start = live.call("POST", f"/designer/{key}/simulate", as_="designer", json={"xml": xml, "start": "soon"})
+    assert bad_start.status_code == 422 and "start" in bad_start.json()["details"]["fields"]
