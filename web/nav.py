@@ -34,8 +34,8 @@ AREAS: list[Area] = [
          ("designer", "auditor")),
     Area("web.account.password", _l("修改密码"), _l("更换自己的登录密码；其他设备上的登录将被注销。"), (),
          in_header=False),
-    Area("web.designer.index", _l("流程设计"), _l("在浏览器中编辑流程图，边改边检查，模拟工作日期限，部署新版本，比较版本差异。"),
-         ("designer",)),
+    Area("web.designer.index", _l("流程设计"),
+         _l("在浏览器中编辑流程图，边改边检查，模拟工作日期限，部署新版本，比较版本差异。"), ("designer",)),
 ]
 
 

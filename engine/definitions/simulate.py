@@ -102,11 +102,11 @@ class _Run:
         for task in tasks:
             ident = inspect.bpmn_id(task)
             if task.state == TaskState.READY and task.task_spec.manual and ident not in self.late:
-                self.step(lambda t=task: (t.data.update(self.task_data.get(ident, {})), t.run()))
+                self.step(lambda t=task, i=ident: (t.data.update(self.task_data.get(i, {})), t.run()))
                 return True
             if task.state == TaskState.STARTED and isinstance(task.task_spec, ExternalServiceTask):
-                self.step(lambda t=task: (t.data.__setitem__(t.task_spec.result_variable,
-                                                             self.task_data.get(ident, {})), t.complete()))
+                self.step(lambda t=task, i=ident: (t.data.__setitem__(t.task_spec.result_variable,
+                                                                      self.task_data.get(i, {})), t.complete()))
                 return True
         timers = [(due, task) for task in tasks if task.state == TaskState.WAITING and inspect.is_timer(task)
                   and (due := timer_due(task)) is not None]

@@ -56,7 +56,8 @@ def test_X_DESIGN_designer_marks_a_broken_condition_simulates_saves_deploys_and_
     page.fill("#sim-data", '{"approved": "no"}')
     page.click("[data-action=simulate]")
     page.wait_for_selector("[data-module=designer][data-sim=done]")
-    assert page.locator("[data-sim-deadlines] tr").first.get_attribute("data-due") == "2026-10-08T17:30:00+08:00"  # 30 Sep, then 8 Oct after the holiday
+    # Two working days from Tuesday 29 September: the 30th, then 8 October after the holiday.
+    assert page.locator("[data-sim-deadlines] tr").first.get_attribute("data-due") == "2026-10-08T17:30:00+08:00"
     assert page.locator(".djs-element.designer-path[data-element-id=End_Refused]").count() == 1
     check(tab, "designer-simulation")
 
