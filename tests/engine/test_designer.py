@@ -9,6 +9,10 @@ import datetime as dt
 
 import pytest
 
+from api.settings import ROOT
+from engine.definitions.drafts import process_ids
+from engine.definitions.xml_safety import parse_xml
+
 from engine.errors import Conflict, DefinitionInvalid, NotFound, ValidationFailed
 from tests.engine.helpers import mini_bundle, mini_xml, unique_key
 
@@ -125,3 +129,17 @@ def test_X_DESIGN_simulation_refuses_a_draft_that_would_not_deploy(engine):
     broken = mini_xml(key).replace("approved == 'yes'", "__import__('os')").encode()
     with pytest.raises(DefinitionInvalid):
         engine.simulate_draft(key, broken, {}, dt.datetime(2026, 9, 29, 10, 0, tzinfo=SHANGHAI))
+
+
+def test_X_DESIGN_every_deployed_diagram_opens_saves_lints_clean_and_redeploys_as_the_same_version(scenario):
+    engine = scenario.engine
+    project = {key for path in (ROOT / "workflows").rglob("*.bpmn")
+               for key in process_ids(parse_xml(path.read_bytes(), path.name))}
+    latest = {d.key: d for d in engine.definitions() if d.key in project}  # by version: the last one stays
+    assert {"wuhai_one_door", "jiangyin_one_door", "tengzhou_one_door", "common_department_handling"} <= set(latest)
+    for key, definition in sorted(latest.items()):
+        xml = engine.definition_diagram(definition)
+        engine.save_draft(key, xml, "designer-a", base_definition_id=definition.id)
+        assert engine.lint_draft(key, xml) == [], key
+        redeployed = {d.key: d for d in engine.deploy_draft(key, "designer-a").definitions}
+        assert redeployed[key].id == definition.id, key  # the same version: nothing changed
