@@ -34,6 +34,14 @@ def lint_texts() -> dict[str, str]:
         "data_invalid": gettext("开始数据必须是 JSON 对象，例如 {\"approved\": \"yes\"}"),
         "finished": gettext("流程走完。"), "stopped": gettext("流程停在：%(e)s", e="{elements}"),
         "line": gettext("第 %(n)s 行", n="{line}"),
+        # the properties form (js/designer-properties.js)
+        "select": gettext("在图上选中一个元素，即可在这里修改它的设置。"), "id": gettext("标识"),
+        "name": gettext("名称"), "condition": gettext("连线条件（表达式，例如 approved == 'yes'）"),
+        "default": gettext("默认连线（其他条件都不满足时走这条）"), "no_default": gettext("（无默认连线）"),
+        "form": gettext("表单（formKey，例如 wuhai/registration.json）"),
+        "groups": gettext("候选组（candidateGroups，例如 window）"),
+        "topic": gettext("处理主题（后台程序的 topic）"), "days": gettext("期限：几个工作日后到期"),
+        "timer": gettext("定时表达式（timeDate）"),
     }
 
 

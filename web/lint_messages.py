@@ -42,6 +42,9 @@ RULES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"^(.+?) is not allowed: (.*)$", re.S), _code),
     (re.compile(r"^flow out of gateway (\S+) has no condition and is not its default$"),
      lambda m: gettext("从网关 %(g)s 出来的这条连线既没有条件，也不是默认连线：请加条件或设为默认连线", g=m.group(1))),
+    # SpiffWorkflow's parser finds this one first (before our linter runs).
+    (re.compile(r"^Non-default exclusive outgoing sequence flow without condition"),
+     lambda m: gettext("此连线从排他网关出来，既没有条件，也不是默认连线：请加条件或把它设为网关的默认连线")),
     (re.compile(r"^(user task|manual task|plain task \(bpmn:task\)) has no candidateGroups and is in no lane"),
      lambda m: gettext("此任务没有候选组（candidateGroups），也不在任何泳道中：没有人能认领")),
     (re.compile(r"^service task names no worker topic"),

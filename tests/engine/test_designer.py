@@ -12,7 +12,6 @@ import pytest
 from api.settings import ROOT
 from engine.definitions.drafts import process_ids
 from engine.definitions.xml_safety import parse_xml
-
 from engine.errors import Conflict, DefinitionInvalid, NotFound, ValidationFailed
 from tests.engine.helpers import mini_bundle, mini_xml, unique_key
 

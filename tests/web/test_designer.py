@@ -19,6 +19,15 @@ BREAK_CONDITION = """() => {
   const expression = modeler.get('moddle').create('bpmn:FormalExpression', {body: "__import__('os')"});
   modeler.get('modeling').updateProperties(flow, {conditionExpression: expression});
 }"""
+SELECT = """() => {
+  const modeler = document.querySelector('[data-module=designer]').modeler;
+  modeler.get('selection').select(modeler.get('elementRegistry').get('%s'));
+}"""
+TIMER_IS = """() => {
+  const modeler = document.querySelector('[data-module=designer]').modeler;
+  const timer = modeler.get('elementRegistry').get('Timer_Review').businessObject.eventDefinitions[0];
+  return timer.timeDate && timer.timeDate.body === '%s';
+}"""
 RENAME_TASK = """() => {
   const modeler = document.querySelector('[data-module=designer]').modeler;
   modeler.get('modeling').updateLabel(modeler.get('elementRegistry').get('Task_Review'), '复核');
@@ -52,12 +61,27 @@ def test_X_DESIGN_designer_marks_a_broken_condition_simulates_saves_deploys_and_
     page.evaluate("() => document.querySelector('[data-module=designer]').modeler.get('commandStack').undo()")
     page.wait_for_selector("[data-module=designer][data-lint=ok]")
     assert page.locator(".designer-problem").count() == 0
+    # The properties form: a gateway without its default flow is marked at once; set it back.
+    page.evaluate(SELECT % "Gateway_Ok")
+    page.select_option("#prop-default", "")
+    page.wait_for_selector("[data-module=designer][data-lint=problems]")
+    assert page.locator(".djs-element.designer-problem[data-element-id=Flow_No]").count() == 1
+    assert "不是默认连线" in page.locator("[data-lint-list] button[data-element=Flow_No]").inner_text()
+    check(tab, "designer-properties-gateway")
+    page.select_option("#prop-default", "Flow_No")
+    page.wait_for_selector("[data-module=designer][data-lint=ok]")
+    # A deadline of 3 working days, written as a number of days.
+    page.evaluate(SELECT % "Timer_Review")
+    page.fill("#prop-workingDays", "3")
+    page.press("#prop-workingDays", "Tab")
+    page.wait_for_function(TIMER_IS % "add_working_days(now(), 3)")
+
     page.fill("#sim-start", "2026-09-29T10:00")
     page.fill("#sim-data", '{"approved": "no"}')
     page.click("[data-action=simulate]")
     page.wait_for_selector("[data-module=designer][data-sim=done]")
-    # Two working days from Tuesday 29 September: the 30th, then 8 October after the holiday.
-    assert page.locator("[data-sim-deadlines] tr").first.get_attribute("data-due") == "2026-10-08T17:30:00+08:00"
+    # Three working days from Tuesday 29 September: the 30th, then 8 and 9 October after the holiday.
+    assert page.locator("[data-sim-deadlines] tr").first.get_attribute("data-due") == "2026-10-09T17:30:00+08:00"
     assert page.locator(".djs-element.designer-path[data-element-id=End_Refused]").count() == 1
     check(tab, "designer-simulation")
 

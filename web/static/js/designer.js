@@ -7,6 +7,7 @@
 // Data: readData("designer-data") = {key, xml, revision, base, urls: {draft, lint, simulate}, texts}.
 import { api } from "./api.js";
 import { readData } from "./data.js";
+import { attachProperties } from "./designer-properties.js";
 
 const LINT_DELAY_MS = 800; // after the last change: one check per pause in editing
 
@@ -204,6 +205,7 @@ async function start(root) {
     root.dataset.ready = "error";
     return;
   }
+  attachProperties(modeler, root.querySelector("[data-properties]"), t);
   modeler.on("commandStack.changed", () => {
     setDirty(true);
     lintSoon();
