@@ -60,3 +60,22 @@ def test_X_TIMERS_designer_simulation_gives_the_deadline_across_national_day(eng
     assert bad.status_code == 422 and "data" in bad.json()["details"]["fields"]
     bad_start = live.call("POST", f"/designer/{key}/simulate", as_="designer", json={"xml": xml, "start": "soon"})
     assert bad_start.status_code == 422 and "start" in bad_start.json()["details"]["fields"]
+
+
+def test_X_DESIGN_a_new_process_starts_as_a_draft_with_one_start_event(engine, live):  # noqa: F811
+    key = unique_key("new")
+    made = live.call("POST", "/designer/new", as_="designer", data={"key": key, "name": "临时救助"},
+                     allow_redirects=False)
+    assert made.status_code == 302 and made.headers["Location"].endswith(f"/designer/{key}")
+    draft = engine.draft(key)
+    assert draft is not None and b'name="\xe4\xb8\xb4\xe6\x97\xb6\xe6\x95\x91\xe5\x8a\xa9"' in draft.xml
+    assert live.call("GET", f"/designer/{key}", as_="designer").status_code == 200
+    again = live.call("POST", "/designer/new", as_="designer", data={"key": key, "name": "x"})
+    assert again.status_code == 422 and "已有此标识的流程或草稿" in again.text
+    bad = live.call("POST", "/designer/new", as_="designer", data={"key": "1 bad", "name": "x"})
+    assert bad.status_code == 422 and "只能以字母或 _ 开头" in bad.text
+    lint = live.call("POST", f"/designer/{key}/lint", as_="designer", json={"xml": draft.xml.decode()})
+    assert lint.json() == {"problems": []}  # a start event alone passes the deploy checks
+    discarded = live.call("POST", f"/designer/{key}/discard", as_="designer", allow_redirects=False)
+    assert discarded.status_code == 302 and engine.draft(key) is None
+    assert live.call("GET", f"/designer/{key}", as_="designer").status_code == 404
