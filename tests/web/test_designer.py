@@ -98,3 +98,15 @@ def test_X_DESIGN_designer_marks_a_broken_condition_simulates_saves_deploys_and_
     page.wait_for_selector("[data-module=diff-viewer][data-ready=true]")
     assert page.locator(".djs-element.diff-changed[data-element-id=Task_Review]").count() == 1
     check(tab, "designer-diff")
+
+
+def test_X_DESIGN_every_project_diagram_exported_by_the_modeler_passes_the_deploy_checks(browser, site):
+    """What the modeler writes back (its own XML export, which is what a designer saves)
+    still passes every deploy check, for each diagram of workflows/."""
+    tab = browser.page()
+    tab.sign_in("designer")
+    for key in ("common_department_handling", "jiangyin_one_door", "tengzhou_one_door", "wuhai_one_door"):
+        tab.go(f"/designer/{key}")
+        tab.page.wait_for_selector("[data-module=designer][data-lint=ok]")
+        assert tab.page.locator("[data-lint-list] li").count() == 0, key
+    assert tab.problems == []
