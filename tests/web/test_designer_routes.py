@@ -5,6 +5,7 @@ the element, versions and their diff, a simulation over a holiday; designers onl
 
 from __future__ import annotations
 
+from engine.store.models import Instance
 from tests.api.conftest import live  # noqa: F401 - the live server fixture
 from tests.engine.helpers import mini_bundle, mini_xml, unique_key
 
@@ -79,3 +80,24 @@ def test_X_DESIGN_a_new_process_starts_as_a_draft_with_one_start_event(engine, l
     discarded = live.call("POST", f"/designer/{key}/discard", as_="designer", allow_redirects=False)
     assert discarded.status_code == 302 and engine.draft(key) is None
     assert live.call("GET", f"/designer/{key}", as_="designer").status_code == 404
+
+
+def test_J_SEC_a_version_deployed_in_the_designer_over_running_cases_waits_for_another_persons_approval(
+        engine, live):  # noqa: F811
+    key = unique_key("appr")
+    engine.deploy(mini_bundle(mini_xml(key)), "designer")
+    running = engine.start(key, {}, "APPR-1", "clerk")
+    revised = mini_xml(key).replace('name="审核"', 'name="复核"')
+    assert live.call("POST", f"/designer/{key}/draft", as_="designer", json={"xml": revised}).status_code == 200
+    assert live.call("POST", f"/designer/{key}/deploy", as_="designer", allow_redirects=False).status_code == 302
+    [v2, v1] = engine.process_versions(key)
+    assert (v2.version, v2.approval_required, v2.approved_at) == (2, True, None)
+    assert engine.start(key, {}, "APPR-2", "clerk").definition_id == v1.id  # new cases: still version 1
+    own = live.call("POST", f"/designer/{key}/versions/2/approve", as_="designer")
+    assert own.status_code == 200 and "部署此版本的人不能批准它" in own.text
+    assert engine.process_version(key, 2).approved_at is None
+    approved = live.call("POST", f"/designer/{key}/versions/2/approve", as_="admin")
+    assert "已批准第 2 版" in approved.text and engine.process_version(key, 2).approved_by == "admin"
+    assert engine.start(key, {}, "APPR-3", "clerk").definition_id == v2.id
+    with engine.db.reading() as s:
+        assert s.get(Instance, running.id).definition_id == v1.id  # a running case stays on its version

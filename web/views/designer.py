@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from api.security import current_principal, rule
 from engine.calendar import SHANGHAI
 from engine.definitions.drafts import KEY, check_key
-from engine.errors import DefinitionInvalid, NotFound, ReliefError, ValidationFailed
+from engine.errors import Conflict, DefinitionInvalid, Forbidden, NotFound, ReliefError, ValidationFailed
 from web.designer_data import diff_rows, lint_texts, simulation_json
 from web.forms import Form
 from web.lint_messages import problems_for_page
@@ -221,6 +221,28 @@ def versions(key: str) -> str:
     if not rows:
         raise NotFound(f"no deployed process '{key}'", {"process": key})
     return render_template("designer/versions.html", key=key, versions=rows, draft=engine().draft(key))
+
+
+@blp.post("/<key>/versions/<version>/approve")
+@rule("designer")
+def approve(key: str, version: str) -> ResponseReturnValue:
+    """A second person's approval of a pending version (engine/definitions/approval.py):
+    refused for its own deployer and unless it is pending, with the reason shown."""
+    if not version.isdigit() or len(version) > 9:
+        raise NotFound(f"no deployed definition '{key}:{version}'", {"definition": f"{key}:{version}"})
+    try:
+        engine().approve_definition(check_key(key), int(version), current_principal().username)
+    except (Forbidden, Conflict) as err:
+        flash(gettext("未批准：%(e)s", e=_approval_refusal(err)), "error")
+    else:
+        flash(gettext("已批准第 %(v)s 版，新案件从现在起按此版本办理。", v=version), "success")
+    return redirect(url_for("web.designer.versions", key=key))
+
+
+def _approval_refusal(err: ReliefError) -> str:
+    if isinstance(err, Forbidden):
+        return gettext("部署此版本的人不能批准它，须由另一位设计人员或管理员批准。")
+    return gettext("此版本不需要批准，或已经批准过。")
 
 
 @blp.get("/<key>/diff")
