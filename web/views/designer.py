@@ -127,7 +127,8 @@ def edit(key: str) -> str:
     base = draft.base_definition_id if draft is not None else versions[0].id
     start = engine().clock.now().astimezone(SHANGHAI)  # the simulation's default start: now
     return render_template("designer/edit.html", key=key, draft=draft, versions=versions, data={
-        "key": key, "xml": xml.decode("utf-8"), "revision": draft.revision if draft else None, "base": base,
+        "key": key, "xml": xml.decode("utf-8", errors="replace"),
+        "revision": draft.revision if draft else None, "base": base,
         "urls": {"draft": url_for("web.designer.save", key=key), "lint": url_for("web.designer.lint", key=key),
                  "simulate": url_for("web.designer.simulation", key=key)},
         "texts": lint_texts()}, start=start.strftime("%Y-%m-%dT%H:%M"))
