@@ -17,9 +17,10 @@ from engine.definitions import drafts, repository
 from engine.definitions.diff import Change, diff_xml
 from engine.definitions.simulate import Simulation, simulate
 from engine.errors import DefinitionInvalid, NotFound
+from engine.runtime.commands.migrate_instance import MigrateInstance
 from engine.scripting import command_budget
 from engine.store.designer_models import ProcessDraft
-from engine.store.models import Definition
+from engine.store.models import Definition, Instance
 
 if TYPE_CHECKING:
     from engine.calendar.store import DatabaseCalendar
@@ -110,6 +111,19 @@ class Designer:
     def diff_versions(self, old: Definition, new: Definition) -> list[Change]:
         """Elements added, removed and changed from `old` to `new` (their process's diagram)."""
         return diff_xml(self.definition_diagram(old), self.definition_diagram(new))
+
+    def migrate_case(self, instance_id: str, version: int, actor: str, process_key: str | None = None) -> Instance:
+        """Move running case `instance_id` to `version` of its process, when every element it
+        has reached or predicted is there as it is (409 naming those that are not); its
+        open tasks, jobs and timers stay (engine/runtime/commands/migrate_instance.py)."""
+        return self.executor.run(MigrateInstance(instance_id, version, process_key), actor)
+
+    def running_cases(self, definition: Definition, limit: int = 200) -> list[Instance]:
+        """Running cases of one version, oldest first (those a migration may move)."""
+        with self.db.reading() as s:
+            return list(s.scalars(sa.select(Instance).where(Instance.definition_id == definition.id,
+                                                            Instance.status == "running")
+                                  .order_by(Instance.started_at, Instance.id).limit(limit)))
 
     # simulation ---------------------------------------------------------------------
     def simulate_draft(self, key: str, xml: bytes, data: dict[str, Any], start: dt.datetime,

@@ -142,3 +142,61 @@ def test_X_DESIGN_every_deployed_diagram_opens_saves_lints_clean_and_redeploys_a
         assert engine.lint_draft(key, xml) == [], key
         redeployed = {d.key: d for d in engine.deploy_draft(key, "designer-a").definitions}
         assert redeployed[key].id == definition.id, key  # the same version: nothing changed
+
+
+def _open_task(engine, instance_id: str):
+    import sqlalchemy as sa
+
+    from engine.store.models import HumanTask
+
+    with engine.db.reading() as s:
+        return s.scalar(sa.select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open"))
+
+
+def test_X_DESIGN_a_waiting_case_migrates_to_a_new_version_keeping_its_task_and_deadline(engine):
+    from engine.auth import Principal
+    from engine.store.models import Instance, Timer
+
+    key = unique_key("mig")
+    v1 = _deployed(engine, key)
+    stays = engine.start(key, {}, "MIG-1", "clerk")
+    moves = engine.start(key, {}, "MIG-2", "clerk")
+    task_before = _open_task(engine, moves.id)
+    with engine.db.reading() as s:
+        due_before = s.query(Timer).filter(Timer.instance_id == moves.id).one().due_at
+    # Version 2: the review is renamed and a refusal now ends elsewhere (End_No for End_Refused).
+    xml = (mini_xml(key).replace('name="审核"', 'name="复核"')
+           .replace('<bpmn:endEvent id="End_Refused" name="不通过">', '<bpmn:endEvent id="End_No" name="不予受理">')
+           .replace('targetRef="End_Refused"', 'targetRef="End_No"').replace('bpmnElement="End_Refused"',
+                                                                            'bpmnElement="End_No"'))
+    [v2] = engine.deploy(mini_bundle(xml), "designer-a").definitions
+    engine.approve_definition(key, 2, "designer-b")  # the process has cases: a second person approves
+
+    # Its predicted end event End_Refused is gone in version 2: refused, naming it; nothing moved.
+    with pytest.raises(Conflict) as refused:
+        engine.migrate_case(moves.id, 2, "designer-a")
+    assert {o["element"] for o in refused.value.details["obstacles"]} == {"End_Refused"}
+    with engine.db.reading() as s:
+        assert s.get(Instance, moves.id).definition_id == v1.id
+
+    # Version 3 keeps every element of version 1 and renames the review: the case moves.
+    [v3] = engine.deploy(mini_bundle(mini_xml(key).replace('name="审核"', 'name="复核"')
+                                     .replace("add_working_days(now(), 2)", "add_working_days(now(), 5)")),
+                         "designer-a").definitions
+    engine.approve_definition(key, 3, "designer-b")
+    moved = engine.migrate_case(moves.id, 3, "designer-a")
+    assert moved.definition_id == v3.id
+    task_after = _open_task(engine, moves.id)
+    assert task_after.id == task_before.id  # the same open task: a claim would stay
+    with engine.db.reading() as s:
+        assert s.query(Timer).filter(Timer.instance_id == moves.id).one().due_at == due_before  # not restarted
+        assert s.get(Instance, stays.id).definition_id == v1.id  # the other case stays on version 1
+    with pytest.raises(Conflict):
+        engine.migrate_case(moves.id, 3, "designer-a")  # already there
+    # It runs on, on version 3.
+    window = Principal("window-1", ("clerk",), ("county-centre",))
+    engine.claim(task_after.id, window)
+    engine.complete(task_after.id, {"approved": "no"}, window)
+    with engine.db.reading() as s:
+        assert s.get(Instance, moves.id).status == "completed"
+    assert v2.version == 2

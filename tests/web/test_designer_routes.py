@@ -101,3 +101,27 @@ def test_J_SEC_a_version_deployed_in_the_designer_over_running_cases_waits_for_a
     assert engine.start(key, {}, "APPR-3", "clerk").definition_id == v2.id
     with engine.db.reading() as s:
         assert s.get(Instance, running.id).definition_id == v1.id  # a running case stays on its version
+
+
+def test_X_DESIGN_a_waiting_case_is_migrated_from_the_versions_page_and_the_other_stays(engine, live):  # noqa: F811
+    key = unique_key("webmig")
+    engine.deploy(mini_bundle(mini_xml(key)), "designer")
+    moving = engine.start(key, {}, "WMIG-1", "clerk")
+    staying = engine.start(key, {}, "WMIG-2", "clerk")
+    revised = mini_xml(key).replace('name="审核"', 'name="复核"')
+    live.call("POST", f"/designer/{key}/draft", as_="designer", json={"xml": revised})
+    live.call("POST", f"/designer/{key}/deploy", as_="designer")
+    live.call("POST", f"/designer/{key}/versions/2/approve", as_="admin")
+    page = live.call("GET", f"/designer/{key}/versions", as_="designer").text
+    assert "迁移运行中的案件到第 2 版" in page and "WMIG-1" in page and "WMIG-2" in page
+    done = live.call("POST", f"/designer/{key}/migrate", as_="designer", data={"version": "2", "case": [moving.id]})
+    assert "已迁移 1 个案件到第 2 版" in done.text
+    v1, v2 = engine.process_version(key, 1), engine.process_version(key, 2)
+    with engine.db.reading() as s:
+        assert (s.get(Instance, moving.id).definition_id, s.get(Instance, staying.id).definition_id) == (v2.id, v1.id)
+    other = unique_key("webmig")
+    engine.deploy(mini_bundle(mini_xml(other)), "designer")
+    foreign = engine.start(other, {}, "WMIG-3", "clerk")
+    refused = live.call("POST", f"/designer/{key}/migrate", as_="designer", data={"version": "2", "case": [foreign.id]})
+    assert "1 个案件未迁移" in refused.text  # a case of another process is not moved from this page
+    assert live.call("POST", f"/designer/{key}/migrate", as_="designer", data={"case": [moving.id]}).status_code == 422

@@ -30,6 +30,7 @@ from web.lint_messages import problems_for_page
 from web.pages import engine
 
 blp = Blueprint("designer", __name__, url_prefix="/designer")
+MAX_MIGRATE = 200  # cases moved in one request
 MAX_SCENARIO = 64 * 1024  # characters of a simulation's start data (JSON)
 NEW_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
@@ -221,7 +222,40 @@ def versions(key: str) -> str:
     rows = engine().process_versions(check_key(key))
     if not rows:
         raise NotFound(f"no deployed process '{key}'", {"process": key})
-    return render_template("designer/versions.html", key=key, versions=rows, draft=engine().draft(key))
+    startable = [d for d in rows if not d.approval_required or d.approved_at is not None]
+    target = startable[0] if startable else None
+    cases = [(d, c) for d in rows if target is not None and d.version < target.version
+             for c in engine().running_cases(d)]
+    return render_template("designer/versions.html", key=key, versions=rows, draft=engine().draft(key),
+                           target=target, cases=cases)
+
+
+@blp.post("/<key>/migrate")
+@rule("designer")
+def migrate(key: str) -> ResponseReturnValue:
+    """Move the chosen running cases to the version named, each only if it is safe."""
+    version = request.form.get("version", "")
+    ids = request.form.getlist("case")[:MAX_MIGRATE]
+    if not version.isdigit() or len(version) > 9:
+        raise ValidationFailed("version must be a version number", {"fields": {"version": ["a version number"]}})
+    if not ids:
+        flash(gettext("请先选择要迁移的案件。"), "warning")
+        return redirect(url_for("web.designer.versions", key=key))
+    moved, refused = 0, []
+    for case_id in ids:
+        try:
+            engine().migrate_case(case_id, int(version), current_principal().username, check_key(key))
+            moved += 1
+        except (Conflict, NotFound) as err:
+            obstacles = err.details.get("obstacles") or []
+            refused.append(gettext("%(c)s：%(r)s", c=case_id[:8], r="、".join(o["element"] for o in obstacles)
+                                   or err.message))
+    if moved:
+        flash(gettext("已迁移 %(n)d 个案件到第 %(v)s 版。", n=moved, v=version), "success")
+    if refused:
+        flash(gettext("%(n)d 个案件未迁移（新版本中缺少或改变了这些案件已到达的环节）：%(list)s", n=len(refused),
+                      list="；".join(refused[:5])), "error")
+    return redirect(url_for("web.designer.versions", key=key))
 
 
 @blp.post("/<key>/versions/<version>/approve")
