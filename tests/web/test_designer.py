@@ -13,6 +13,13 @@ from tests.web.test_pages import check
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
+def _definition_of(engine, instance_id: str) -> int:
+    from engine.store.models import Instance
+
+    with engine.db.reading() as s:
+        return s.get(Instance, instance_id).definition_id
+
+
 BREAK_CONDITION = """() => {
   const modeler = document.querySelector('[data-module=designer]').modeler;
   const flow = modeler.get('elementRegistry').get('Flow_Yes');
@@ -37,6 +44,7 @@ RENAME_TASK = """() => {
 def test_X_DESIGN_designer_marks_a_broken_condition_simulates_saves_deploys_and_diffs(browser, site, engine):
     key = unique_key("browser")
     engine.deploy(mini_bundle(mini_xml(key)), "designer")
+    waiting = engine.start(key, {}, "BROWSER-1", "clerk")  # a case waiting at the review on version 1
     tab = browser.page()
     tab.sign_in("designer")
     tab.go("/designer")
@@ -92,8 +100,16 @@ def test_X_DESIGN_designer_marks_a_broken_condition_simulates_saves_deploys_and_
     page.once("dialog", lambda dialog: dialog.accept())
     tab.submit("[data-action=deploy]")
     assert page.url.endswith(f"/designer/{key}/versions")
-    assert "已部署：第 2 版" in page.locator(".toast, [role=status], [role=alert]").all_inner_texts().__str__()
+    # The process has a case: version 2 waits for a second person, who approves it.
+    assert "已部署为第 2 版" in page.locator("main").inner_text()
+    engine.approve_definition(key, 2, "admin")
+    tab.go(f"/designer/{key}/versions")
     check(tab, "designer-versions")
+    page.check(f"#case-{waiting.id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    tab.submit("button:has-text('迁移所选案件')")
+    assert "已迁移 1 个案件到第 2 版" in page.locator("main").inner_text()
+    assert engine.process_version(key, 2).id == _definition_of(engine, waiting.id)
     tab.submit("button:has-text('比较')")
     page.wait_for_selector("[data-module=diff-viewer][data-ready=true]")
     assert page.locator(".djs-element.diff-changed[data-element-id=Task_Review]").count() == 1
