@@ -22,6 +22,7 @@ from engine.crypto import keys, rotate
 from engine.crypto.keys import Keyring
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
+from engine.designer import Designer
 from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.forms import FormDefinition
 from engine.portal.service import PortalService
@@ -38,7 +39,7 @@ from engine.store.models import Definition, DeploymentFile, HumanTask, Instance,
 from engine.worklist import WorkList
 
 
-class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService):
+class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py, the work list and drafts in engine/worklist.py, saved views in
     engine/saved_views.py."""

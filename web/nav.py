@@ -43,6 +43,8 @@ AREAS: list[Area] = [
          ("leader", "supervisor", "dispatcher")),
     Area("web.portal.index", _l("网上办事大厅"), _l("申请人看到的办事指南、在线申请、进度查询和救助公示。"), (),
          in_header=False),
+    Area("web.designer.index", _l("流程设计"),
+         _l("在浏览器中编辑流程图，边改边检查，模拟工作日期限，部署新版本，比较版本差异。"), ("designer",)),
 ]
 
 

@@ -21,6 +21,7 @@ TRUNCATE_ORDER = [
     "calendar_overrides", "calendar_years", "engine_settings",
     "auth_sessions", "login_throttles", "account_events",
     "case_ratings", "complaints", "public_notices",
+    "process_drafts",
 ]
 
 

@@ -2,7 +2,7 @@
 notices (公示), and the index the statistics by region and month read
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 Create Date: 2026-12-07 08:00:00
 """
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import engine.crypto.columns
 import engine.store.base
 
 revision = "0016"
-down_revision = "0011"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
