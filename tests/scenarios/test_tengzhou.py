@@ -342,7 +342,9 @@ def test_T_LINK_overdue_household_assessment_is_supervised_and_the_applicant_tol
     assert sorted(case.open_tasks()) == ["Task_Assess", "Task_Supervise"]
     assert case.task("Task_Supervise")["candidate_groups"] == ["supervisor"]
     assert notice(case, "Service_NotifyDelay")["template"] == "delay_notice"
-    case.complete("Task_Supervise", {"supervision_action": "urged",
+    assert notice(case, "Service_NotifyDelay")["message"] == (
+        "您的申请办理已超过规定时限，市社会救助综合服务中心正在督办")
+    case.complete("Task_Supervise", {"supervision_action": "urged", "delay_reason": "评估人员下村入户",
                                      "supervision_opinion": "限当日完成综合评估"})
     assert case.reached("End_Supervised")
     assert case.status == "running"
