@@ -151,7 +151,8 @@ def test_J_DISPATCH_J_DEPTS_clear_single_department_dispatched_handled_and_fed_b
         scenario: Scenario) -> None:
     """5.3: “对实施主体明确的救助申请，县（市、区）社会救助中心将救助申请派单至相应的县（市、区）主管部门”;
     121号 四1: 民政部门负责最低生活保障、临时救助; 5.4: 主管部门“应告知申请人携带相关材料前往相应地点办理”;
-    5.6 办结汇总; 三(二)3: 办结完成2日内将处理结果反馈救助申请人."""
+    5.6 办结汇总 (J-SUMMARY); 三(二)3: 办结完成2日内将处理结果反馈救助申请人; 6.1.2.2 全程跟踪、电子归档
+    (J-TRACK: registration, handling and archive in the ledger)."""
     case = accepted(scenario, "JY-SINGLE-1", channel="grid", grid_worker="王网格",
                     aid_types=["dibao", "temporary"])
     assert case.data["aid_departments"] == ["civil-affairs", "civil-affairs"]
@@ -239,7 +240,8 @@ def test_J_DISPATCH_unclear_body_goes_to_joint_meeting_which_declines_with_reaso
 def test_J_COOP_several_departments_get_linkage_plan_and_parallel_handling(scenario: Scenario) -> None:
     """5.4: “如涉及两个（含）以上主管部门共同办理的救助事项……由社会救助联席会议办公室牵头，
     明确救助事项的实施主体以及联动救助方案，委托县（市、区）社会救助中心派单至相应部门联动办理”;
-    121号 五1: 政府救助后仍有后续困难的家庭，协调转介……实施补充性救助."""
+    121号 五1: 政府救助后仍有后续困难的家庭，协调转介……实施补充性救助 (J-REFER). The centre summarises
+    every department's result (J-SUMMARY)."""
     case = accepted(scenario, "JY-COOP-1", aid_types=["dibao", "education", "legal"])
     assert case.data["departments"] == ["civil-affairs", "education", "justice"]
     dispatch(case)

@@ -1,0 +1,31 @@
+"""Jiangyin intake channels (DB32/T 4012-2021 5.1, 澄政发〔2018〕121号 三(一)2): whatever the channel,
+the application is entered into the system (the registration ledger names the channel) and reaches
+the window's material check, with the limits of the variant set before anything else."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scenarios.test_jiangyin import FRIDAY, PROCESS, application
+from tests.support.scenario import Scenario
+
+
+@pytest.mark.parametrize(("channel", "extra"), [
+    ("window", {}),                                   # J-CH-WINDOW 5.1.1 三级窗口
+    ("online", {}),                                   # J-CH-ONLINE 5.1.2 线上服务系统
+    ("grid", {"grid_worker": "王网格"}),               # J-GRID 网格员主动发现、代为申请
+    ("hotline", {"hotline_ticket": "12345-2026-1106"}),  # J-CH-12345 5.1.3
+])
+def test_J_CH_WINDOW_J_CH_ONLINE_J_GRID_every_channel_is_entered_into_the_system(
+        scenario: Scenario, channel: str, extra: dict[str, str]) -> None:
+    """5.1.1 “录入社会救助相关业务系统”; 5.1.2 “直接申请救助”; 121号 三(一)2 网格员“代为申请”: the case
+    is registered with its channel and waits for the window's check (J-ONCE), whatever the channel."""
+    scenario.at(FRIDAY)
+    case = scenario.start(PROCESS, application(channel=channel, **extra), business_key=f"JY-CH-{channel}")
+    [registration] = case.jobs("ledger.record")
+    assert registration["variables"] == {"stage": "registration", "summary": channel}
+    assert registration["element"] == "Service_Register"
+    assert case.open_tasks() == ["Task_CheckMaterials"]
+    assert case.task("Task_CheckMaterials")["candidate_groups"] == ["window"]
+    if channel == "grid":
+        assert case.data["grid_worker"] == "王网格"
