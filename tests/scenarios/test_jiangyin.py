@@ -373,11 +373,11 @@ def test_J_T2F_department_decision_withdraws_supervision_still_open(scenario: Sc
     open is withdrawn (the overdue, the supervision and the delay notice stay in the history)."""
     case = accepted(scenario, "JY-LIMIT-2", aid_types=["medical"])
     dispatch(case)
-    case.complete("Task_DeptIntake", as_group="dept:hrss", data={
-        "materials_notice": "请携带住院发票到市人社局", "handling_days": 3, "local_verification": "none"})
+    case.complete("Task_DeptIntake", as_group="dept:medical-security", data={
+        "materials_notice": "请携带住院发票到市医保局", "handling_days": 3, "local_verification": "none"})
     case.advance(working_days=3)
     assert sorted(case.open_tasks()) == ["Task_DeptDecision", "Task_SuperviseHandling"]
-    decide(case, "hrss", approved=True, amount=4200)
+    decide(case, "medical-security", approved=True, amount=4200)
     assert case.open_tasks() == ["Task_Summary"]
     assert case.data["department_results"][0]["amount"] == 4200
     assert len(notices(case, "delay_notice")) == 1
