@@ -1,7 +1,8 @@
-"""Wuhai clocks the first diagram collected but never armed (POLICY_AUDIT §1.5, §3): the review
+"""Wuhai data the first diagram collected but never used: the clocks (POLICY_AUDIT §1.5, §3): the review
 days the window writes in the acceptance opinion (Annex 5 「请在 个工作日内审核」, `review_days`),
 and the transfer and feedback limits read from the one place that sets them
-(`Script_StatutoryLimits`: transfer_days, feedback_days)."""
+(`Script_StatutoryLimits`: transfer_days, feedback_days); and the aid types the acceptance
+opinion ticks (`accepted_aid_types`), which decide what is handled."""
 
 from __future__ import annotations
 
@@ -37,3 +38,18 @@ def test_W_FORM_review_days_set_the_due_date(scenario: Scenario) -> None:
     case = start(scenario, "WH-REVIEW-5")
     case.complete("Task_WindowReview", ACCEPT)  # review_days 5
     assert local(case.task("Task_ReviewRoute")["due_at"]).date() == dt.date(2026, 11, 13)
+
+
+def test_W_FORM_W_MULTI_the_accepted_aid_types_of_the_opinion_drive_the_routing(scenario: Scenario) -> None:
+    """Annex 5: the acceptance opinion ticks the aid types the window accepts. The applicant asked for
+    a minimum allowance and education aid (main: education); the window accepts the allowance only, so
+    the case is one request of civil affairs, not a multi-request case led by education."""
+    case = start(scenario, "WH-ACCEPTED-1", aid_types=["dibao", "education"], main_aid_type="education")
+    case.complete("Task_WindowReview", {**ACCEPT, "accepted_aid_types": ["dibao"]})
+    assert case.data["requested_aid_types"] == ["dibao", "education"]
+    assert (case.data["aid_types"], case.data["main_aid_type"]) == (["dibao"], "dibao")
+    assert case.data["lead_department"] == "civil-affairs"
+    case.complete("Task_ReviewRoute", TRANSFER)
+    case.complete("Task_LeaderApprove", {"leader_decision": "agree"})
+    assert "Task_LeadCoordinate" not in case.open_tasks()
+    assert [j["variables"]["department"] for j in case.jobs("department.dispatch")] == ["civil-affairs"]
