@@ -13,7 +13,8 @@ TEMPLATES: dict[str, str] = {
     "received": "【社会救助】{name}您好，您的救助申请（{key}）已受理，我们将在法定时限内办理。",
     "missing_materials": "【社会救助】{name}您好，您的申请（{key}）材料不全，请一次性补齐：{detail}。",
     "supplement_required": "【社会救助】{name}您好，您的紧急申请（{key}）已先行受理，请补交：{detail}。",
-    "supplement_reminder": "【社会救助】{name}您好，您的紧急申请（{key}）仍在办理，补证期限已到，请尽快补交：{detail}。",
+    "supplement_reminder": ("【社会救助】{name}您好，您的紧急申请（{key}）仍在办理，"
+                            "补证期限已到，请尽快补交：{detail}。"),
     "refusal": "【社会救助】{name}您好，您的申请（{key}）不予受理/不予批准，理由：{detail}。如有异议可申请复核。",
     "not_relief_matter": "【社会救助】{name}您好，您反映的事项不属于社会救助范围，请向{detail}申请。",
     "dispatched": "【社会救助】{name}您好，您的申请（{key}）已转{detail}办理。",
@@ -33,7 +34,7 @@ def render(template: str, case: dict[str, Any], message: str | None, key: str) -
         raise ValueError(f"unknown notice template '{template}' (known: {', '.join(sorted(TEMPLATES))})")
     name = str(case.get("applicant_name") or "申请人")
     detail = message or "详见书面通知"
-    if TEMPLATES[template].endswith("{detail}。"):
+    if "{detail}。" in TEMPLATES[template]:
         # a reason typed with its own full stop must not end the SMS with "。。"
         detail = detail.rstrip("。.；; ") or "详见书面通知"
     return TEMPLATES[template].format(name=name, key=key, detail=detail)

@@ -203,7 +203,8 @@ def test_J_T2_W_SUPERVISE_dispatch_not_made_within_two_working_days_is_supervise
     [delay] = notices(case, "delay_notice")
     assert delay["element"] == "Service_DelayNoticeDispatch"
 
-    case.complete("Task_SuperviseDispatch", {"delay_reason": "派单人员外出培训", "supervision_opinion": "请中心当日完成派单"})
+    case.complete("Task_SuperviseDispatch", {"delay_reason": "派单人员外出培训",
+                                             "supervision_opinion": "请中心当日完成派单"})
     assert case.reached("End_DispatchSupervised")
     dispatch(case)
     assert [j["variables"]["department"] for j in case.jobs("department.dispatch")] == ["civil-affairs"]
@@ -361,7 +362,8 @@ def test_J_T2F_W_SUPERVISE_department_beyond_statutory_limit_is_supervised(scena
     assert case.task("Task_SuperviseHandling")["candidate_groups"] == ["supervisor"]
     [delay] = notices(case, "delay_notice")
     assert delay["element"] == "Service_HandlingDelayNotice"
-    case.complete("Task_SuperviseHandling", {"delay_reason": "派单人员外出培训", "supervision_opinion": "请人社局三日内办结"})
+    case.complete("Task_SuperviseHandling", {"delay_reason": "部门经办人病假",
+                                             "supervision_opinion": "请人社局三日内办结"})
     assert case.reached("End_HandlingSupervised")
     assert case.open_tasks() == ["Task_DeptDecision"]
     decide(case, "hrss", approved=True, amount=None, decision="同意公益性岗位安置")
@@ -396,7 +398,8 @@ def test_J_T2F_feedback_not_given_within_two_working_days_of_completion_is_super
     assert sorted(case.open_tasks()) == ["Task_Summary", "Task_SuperviseFeedback"]
     [delay] = notices(case, "delay_notice")
     assert delay["element"] == "Service_DelayNoticeFeedback"
-    case.complete("Task_SuperviseFeedback", {"delay_reason": "派单人员外出培训", "supervision_opinion": "请中心立即反馈申请人"})
+    case.complete("Task_SuperviseFeedback", {"delay_reason": "汇总人员外出",
+                                             "supervision_opinion": "请中心立即反馈申请人"})
     assert case.reached("End_FeedbackSupervised")
     case.complete("Task_Summary", {"summary": "残联已批准残疾人帮扶每月600元", "refer": "no"})
     assert notices(case, "result")

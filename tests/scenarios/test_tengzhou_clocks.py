@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from tests.scenarios.test_tengzhou import (
-    PROCESS, SIGNED, ZHANG, application, assess_eligible, departments_handle, notice,
+    PROCESS,
+    SIGNED,
+    ZHANG,
+    application,
+    assess_eligible,
+    departments_handle,
+    notice,
     seed_three_person_household,
 )
 
