@@ -3,8 +3,6 @@ names a requirement id and tests that exist (the runner itself is `run.py`, not 
 
 from __future__ import annotations
 
-import re
-
 from tests.policy_mutations.run import ROOT, applies, load
 from tests.support.requirements import requirement_ids
 
