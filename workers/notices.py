@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.calendar import SHANGHAI
+from engine.forms.validators import is_valid_cn_mobile
 from workers import sms
 from workers.context import HandlerContext, JobView
 
@@ -41,13 +42,14 @@ def render(template: str, case: dict[str, Any], message: str | None, key: str) -
 
 
 def notify_applicant(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
-    """Queue the notice in the SMS outbox; without a phone it is a written notice."""
+    """Queue the notice in the SMS outbox; without a mobile phone it is a written notice."""
     template = str(job.params.get("template") or "")
     message = job.params.get("message")
     text = render(template, job.case, None if message is None else str(message),
                   job.business_key or job.instance_id[:8])
     phone = str(job.case.get("applicant_phone") or "")
-    channel = "sms" if phone else "letter"
+    # an SMS needs a mobile; a landline or no phone at all gets a written notice (letter)
+    channel = "sms" if is_valid_cn_mobile(phone) else "letter"
     row = ctx.records.keep("notification", {"channel": channel, "to": phone, "template": template, "message": text})
     out = {"notification_id": row["id"], "channel": channel,
            "sent_on": ctx.now.astimezone(SHANGHAI).date().isoformat()}

@@ -29,3 +29,27 @@ def test_J_CH_WINDOW_J_CH_ONLINE_J_GRID_every_channel_is_entered_into_the_system
     assert case.task("Task_CheckMaterials")["candidate_groups"] == ["window"]
     if channel == "grid":
         assert case.data["grid_worker"] == "王网格"
+
+
+@pytest.mark.parametrize(("phone", "stored", "channel"), [
+    ("0510-86123456", "0510-86123456", "letter"),   # a landline: registered, told in writing
+    ("(0510)8612345", "0510-8612345", "letter"),
+    (None, None, "letter"),                          # no phone at all
+    ("+86 13912345678", "13912345678", "sms"),
+])
+def test_J_CH_WINDOW_J_ACCEPT_an_applicant_without_a_mobile_is_registered_and_told_by_letter(
+        scenario: Scenario, phone: str | None, stored: str | None, channel: str) -> None:
+    """5.1.1 windows register everyone who applies, including elderly applicants with only a landline
+    or no phone; 5.2 the refusal is told with its reason — by SMS to a mobile, otherwise in writing."""
+    scenario.at(FRIDAY)
+    data = application()
+    if phone is None:
+        data.pop("applicant_phone")
+    else:
+        data["applicant_phone"] = phone
+    case = scenario.start(PROCESS, data, business_key=f"JY-PHONE-{channel}-{len(phone or '')}")
+    assert case.data.get("applicant_phone") == stored
+    case.complete("Task_CheckMaterials", {"materials_complete": "yes"})
+    case.complete("Task_Accept", {"eligible": "no", "refusal_reason": "家庭收入高于当地低保标准"})
+    [refusal] = [j for j in case.jobs("applicant.notify") if j["variables"]["template"] == "refusal"]
+    assert refusal["result"]["channel"] == channel

@@ -40,7 +40,8 @@ def application(id_number: str, name: str, channel: str = "window", aid_types: l
                 **extra: Any) -> dict[str, Any]:
     """What the start form takes: the ID card, a phone for progress notices, the channel, the items."""
     data = {"applicant_name": name, "applicant_id_number": id_number, "applicant_phone": "13806321234",
-            "channel": channel, "aid_types": aid_types or ["dibao"], "reason": "家庭成员患重病，生活困难"}
+            "channel": channel, "aid_types": aid_types or ["dibao"], "reason": "家庭成员患重病，生活困难",
+            "applicant_address": "滕州市荆河街道杏坛社区5号楼1单元"}
     if channel in ("grid", "village"):
         data["helper_name"] = "刘网格员" if channel == "grid" else "陈协理员"
     data.update(extra)
