@@ -21,6 +21,7 @@ TEMPLATES: dict[str, str] = {
     "dispatched": "【社会救助】{name}您好，您的申请（{key}）已转{detail}办理。",
     "materials_guide": "【社会救助】{name}您好，您的申请（{key}）办理须知：{detail}。",
     "result": "【社会救助】{name}您好，您的申请（{key}）已办结：{detail}。",
+    "department_result": "【社会救助】{name}您好，您的申请（{key}）部门已办结：{detail}。",
     "approved": "【社会救助】{name}您好，您的申请（{key}）已获批准：{detail}。",
     "progress": "【社会救助】{name}您好，您的申请（{key}）办理进度：{detail}。",
     "temporary_aid_advice": "【社会救助】{name}您好，您的情况符合临时救助条件，我们将协助您申请临时救助。{detail}",

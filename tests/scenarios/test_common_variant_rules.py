@@ -54,3 +54,31 @@ def test_W_FLOW_wuhai_departments_leave_contact_with_the_applicant_to_the_window
                   data={"handling_days": 20, "local_verification": "none"})
     assert _guides(case) == [] and not case.reached("Service_NotifyMaterials")
     assert case.open_tasks() == ["Task_DeptDecision"]
+
+
+def _department_results(case: Any) -> list[dict[str, Any]]:
+    return [j for j in case.jobs("applicant.notify") if j["variables"].get("template") == "department_result"]
+
+
+def test_J_T2F_each_jiangyin_department_feeds_back_at_its_own_completion(scenario: Scenario) -> None:
+    """121号 三(二)3: the *department* feeds back 「在办结完成2日内」 — counted from its own completion, not
+    from the slowest department's: the first department's result reaches the applicant while the other
+    is still handling."""
+    from tests.scenarios.test_jiangyin import handle
+
+    case = accepted(scenario, "JY-RULE-T2F", aid_types=["dibao", "education"])
+    dispatch(case)
+    case.complete("Task_LinkagePlan", {"lead_department": "civil-affairs", "linkage_plan": "民政局牵头"})
+    handle(case, "education", approved=True, amount=3000)
+    [first] = _department_results(case)
+    assert first["variables"]["message"] == "同意救助" and first["element"] == "Service_NotifyDeptResult"
+    assert "Task_DeptIntake" in case.open_tasks()  # civil affairs still handling
+    handle(case, "civil-affairs", approved=False, decision="家庭收入超过低保标准")
+    assert [n["variables"]["message"] for n in _department_results(case)] == ["同意救助", "家庭收入超过低保标准"]
+
+
+def test_W_FLOW_T_ONCE_departments_elsewhere_leave_the_result_to_the_window_or_centre(scenario: Scenario) -> None:
+    case = wh.reviewed(scenario, "WH-RULE-RESULT")
+    case.complete("Task_LeaderApprove", wh.AGREE)
+    wh.departments_handle(case, {"civil-affairs": True})
+    assert _department_results(case) == [] and case.open_tasks() == ["Task_WindowFeedback"]
