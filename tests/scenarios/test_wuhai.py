@@ -239,11 +239,11 @@ def test_W_URGENT_urgent_case_is_reviewed_and_transferred_while_documents_are_su
     assert not case.reached("End_NoSupplement")
 
 
-def test_W_URGENT_late_documents_bring_a_reminder_never_a_refusal_and_closing_ends_the_wait(
+def test_W_URGENT_late_documents_bring_a_reminder_never_a_refusal(
         scenario: Scenario) -> None:
     """The seed has no rule that refuses an urgent case whose documents come late: when the
     补证通知书's days pass the applicant is reminded and the ledger notes it; the case goes on, and
-    closing it (terminate end) ends the wait for documents that never came."""
+    documents brought after the reminder are still taken."""
     case = start(scenario, "WH-0006")
     case.complete("Task_WindowReview", {"review_outcome": "urgent", "accepted_aid_types": ["dibao"],
                                         "review_days": 5, "missing_materials": "收入证明",
@@ -258,6 +258,22 @@ def test_W_URGENT_late_documents_bring_a_reminder_never_a_refusal_and_closing_en
     assert reminder["message"] == "收入证明"
     assert [e["stage"] for e in ledger(case)] == ["acceptance", "review", "supplement_overdue"]
     assert dispatched(case) == ["civil-affairs"]
+    case.send_message("supplementary_documents", {"materials": ["收入证明"]})  # late, still taken
+    assert case.reached("End_SupplementReceived")
+    departments_handle(case, {"civil-affairs": True})
+    case.complete("Task_WindowFeedback", FEEDBACK)
+    case.complete("Task_PublicPosting", POSTING)
+    assert case.status == "completed" and case.reached("End_Closed")
+
+
+def test_W_URGENT_W_FLOW_closing_the_case_ends_the_wait_for_documents_that_never_came(scenario: Scenario) -> None:
+    """End_Closed terminates: a case handled to its end is closed even if the supplement never came."""
+    case = start(scenario, "WH-0006B")
+    case.complete("Task_WindowReview", {"review_outcome": "urgent", "accepted_aid_types": ["dibao"],
+                                        "review_days": 5, "missing_materials": "收入证明",
+                                        "supplement_days": 5, "handler_name": "李敏"})
+    case.complete("Task_ReviewRoute", TRANSFER)
+    case.complete("Task_LeaderApprove", AGREE)
     departments_handle(case, {"civil-affairs": True})
     case.complete("Task_WindowFeedback", FEEDBACK)
     case.complete("Task_PublicPosting", POSTING)
