@@ -10,6 +10,7 @@ ASSETS := api/static/vendor/.copied
 SWAGGER := node_modules/swagger-ui-dist
 BPMNJS := node_modules/bpmn-js/dist
 FORMJS := node_modules/@bpmn-io/form-js/dist
+ECHARTS := node_modules/echarts/dist
 # The web app's English catalog, compiled from its .po (the .mo is built, never committed).
 CATALOG := web/translations/en/LC_MESSAGES/messages
 POT := web/translations/messages.pot
@@ -33,6 +34,8 @@ $(ASSETS): package.json package-lock.json
 	cp -R $(BPMNJS)/assets api/static/vendor/bpmn-js/
 	mkdir -p api/static/vendor/form-js
 	cp $(FORMJS)/form-viewer.umd.js $(FORMJS)/assets/form-js.css api/static/vendor/form-js/
+	mkdir -p api/static/vendor/echarts
+	cp $(ECHARTS)/echarts.min.js api/static/vendor/echarts/
 	touch $(ASSETS)
 
 $(CATALOG).mo: $(CATALOG).po $(STAMP)

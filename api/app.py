@@ -14,6 +14,7 @@ from api.settings import ConfigurationError, Settings
 from engine.clock import Clock, SharedClock
 from engine.scripting import Limits
 from engine.service import Engine
+from web.views import portal
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     headers.install(app)
     web.register(app)  # the staff web app: `/` is its sign-in or home page
     sign_in_limit.install(app, settings, ["auth.token", web.SIGN_IN_ENDPOINT])
+    portal.limit(app, settings)  # the public portal's POSTs, per address
     if settings.trusted_proxies:
         # Behind N reverse proxies: the client's address and HTTPS come from their headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]

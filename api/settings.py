@@ -35,6 +35,7 @@ class Settings:
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto count
     login_rate: str = "30 per minute"  # failed sign-in requests per client address (web and token)
     ratelimit_storage: str = "memory://"  # Flask-Limiter storage; the lockout itself is in the database
+    portal_rate: str = "20 per minute"  # POSTs to the public portal (apply, progress, rating) per address
     max_instances: int = 1000  # ceiling of one multi-instance activity's instances
     # Data keys sealing personal data at rest (engine.crypto): RELIEF_DATA_KEY or
     # RELIEF_DATA_KEY_FILE; outside production generated into var/data_keys.
@@ -44,7 +45,7 @@ class Settings:
     def from_env(cls, **overrides: object) -> Settings:
         """RELIEF_DATABASE_URL, RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_DATA_KEY(_FILE), RELIEF_VAR_DIR,
         RELIEF_FORMS_ROOT, RELIEF_OFFICE_CLOSE, RELIEF_DEFAULT_REGION, RELIEF_COOKIE_SECURE, RELIEF_TRUSTED_PROXIES,
-        RELIEF_LOGIN_RATE, RELIEF_RATELIMIT_STORAGE, RELIEF_MAX_INSTANCES."""
+        RELIEF_LOGIN_RATE, RELIEF_RATELIMIT_STORAGE, RELIEF_PORTAL_RATE, RELIEF_MAX_INSTANCES."""
         s = cls()
         s.var_dir = Path(os.environ.get("RELIEF_VAR_DIR", s.var_dir))
         s.mode = os.environ.get("RELIEF_MODE", s.mode)
@@ -60,6 +61,7 @@ class Settings:
         s.trusted_proxies = _int_env("RELIEF_TRUSTED_PROXIES", s.trusted_proxies)
         s.login_rate = os.environ.get("RELIEF_LOGIN_RATE", s.login_rate)
         s.ratelimit_storage = os.environ.get("RELIEF_RATELIMIT_STORAGE", s.ratelimit_storage)
+        s.portal_rate = os.environ.get("RELIEF_PORTAL_RATE", s.portal_rate)
         ceiling = os.environ.get("RELIEF_MAX_INSTANCES", str(s.max_instances))
         if not ceiling.isdigit() or int(ceiling) < 1:
             raise ConfigurationError(f"RELIEF_MAX_INSTANCES must be a whole number of at least 1, not '{ceiling}'")

@@ -22,8 +22,10 @@ from engine.crypto import keys, rotate
 from engine.crypto.keys import Keyring
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
+from engine.designer import Designer
 from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.forms import FormDefinition
+from engine.portal.service import PortalService
 from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
@@ -38,7 +40,7 @@ from engine.tracking import CaseTracking
 from engine.worklist import WorkList
 
 
-class Engine(ScopedReads, WorkList, SavedViews, AuditReads, CaseTracking):
+class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer, CaseTracking):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py, the work list and drafts in engine/worklist.py, saved views in
     engine/saved_views.py, the case pages' reads (start forms, case_track, …) in engine/tracking.py."""

@@ -79,6 +79,9 @@ def install(app: Flask, web: Blueprint) -> None:
     @web.errorhandler(RateLimitExceeded)
     def _rate(err: RateLimitExceeded) -> ResponseReturnValue:
         seconds = retry_after(err)
+        if request.blueprint and request.blueprint.endswith("portal"):
+            return error_page(429, gettext("操作过于频繁，请在 %(s)d 秒后重试。", s=seconds),
+                              headers={"Retry-After": str(seconds)})
         return error_page(429, gettext("登录请求过于频繁，请在 %(s)d 秒后重试。", s=seconds),
                           headers={"Retry-After": str(seconds)})
 

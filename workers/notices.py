@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.calendar import SHANGHAI
+from engine.forms.validators import is_valid_cn_mobile
 from workers import sms
 from workers.context import HandlerContext, JobView
 
@@ -13,11 +14,14 @@ TEMPLATES: dict[str, str] = {
     "received": "【社会救助】{name}您好，您的救助申请（{key}）已受理，我们将在法定时限内办理。",
     "missing_materials": "【社会救助】{name}您好，您的申请（{key}）材料不全，请一次性补齐：{detail}。",
     "supplement_required": "【社会救助】{name}您好，您的紧急申请（{key}）已先行受理，请补交：{detail}。",
+    "supplement_reminder": ("【社会救助】{name}您好，您的紧急申请（{key}）仍在办理，"
+                            "补证期限已到，请尽快补交：{detail}。"),
     "refusal": "【社会救助】{name}您好，您的申请（{key}）不予受理/不予批准，理由：{detail}。如有异议可申请复核。",
     "not_relief_matter": "【社会救助】{name}您好，您反映的事项不属于社会救助范围，请向{detail}申请。",
     "dispatched": "【社会救助】{name}您好，您的申请（{key}）已转{detail}办理。",
-    "materials_guide": "【社会救助】{name}您好，请携带以下材料到{detail}办理。",
+    "materials_guide": "【社会救助】{name}您好，您的申请（{key}）办理须知：{detail}。",
     "result": "【社会救助】{name}您好，您的申请（{key}）已办结：{detail}。",
+    "department_result": "【社会救助】{name}您好，您的申请（{key}）部门已办结：{detail}。",
     "approved": "【社会救助】{name}您好，您的申请（{key}）已获批准：{detail}。",
     "progress": "【社会救助】{name}您好，您的申请（{key}）办理进度：{detail}。",
     "temporary_aid_advice": "【社会救助】{name}您好，您的情况符合临时救助条件，我们将协助您申请临时救助。{detail}",
@@ -31,17 +35,22 @@ def render(template: str, case: dict[str, Any], message: str | None, key: str) -
     if template not in TEMPLATES:
         raise ValueError(f"unknown notice template '{template}' (known: {', '.join(sorted(TEMPLATES))})")
     name = str(case.get("applicant_name") or "申请人")
-    return TEMPLATES[template].format(name=name, key=key, detail=message or "详见书面通知")
+    detail = message or "详见书面通知"
+    if "{detail}。" in TEMPLATES[template]:
+        # a reason typed with its own full stop must not end the SMS with "。。"
+        detail = detail.rstrip("。.；; ") or "详见书面通知"
+    return TEMPLATES[template].format(name=name, key=key, detail=detail)
 
 
 def notify_applicant(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
-    """Queue the notice in the SMS outbox; without a phone it is a written notice."""
+    """Queue the notice in the SMS outbox; without a mobile phone it is a written notice."""
     template = str(job.params.get("template") or "")
     message = job.params.get("message")
     text = render(template, job.case, None if message is None else str(message),
                   job.business_key or job.instance_id[:8])
     phone = str(job.case.get("applicant_phone") or "")
-    channel = "sms" if phone else "letter"
+    # an SMS needs a mobile; a landline or no phone at all gets a written notice (letter)
+    channel = "sms" if is_valid_cn_mobile(phone) else "letter"
     row = ctx.records.keep("notification", {"channel": channel, "to": phone, "template": template, "message": text})
     out = {"notification_id": row["id"], "channel": channel,
            "sent_on": ctx.now.astimezone(SHANGHAI).date().isoformat()}

@@ -24,9 +24,11 @@ from engine.forms.patterns import compile_pattern
 from engine.forms.validators import (
     is_valid_cn_id_number,
     is_valid_cn_mobile,
+    is_valid_cn_phone,
     is_valid_email,
     normalise_cn_id_number,
     normalise_cn_mobile,
+    normalise_cn_phone,
 )
 
 DEFAULT_MAX_TEXT = 10_000  # a text field without maxLength still may not fill the case store
@@ -158,6 +160,8 @@ def _text_validators(spec: FieldSpec) -> list[Validator]:
         checks.append((is_valid_email, "邮箱地址无效 (invalid e-mail address)"))
     if spec.validation_type == "phone" or spec.format == "cn-mobile":
         checks.append((is_valid_cn_mobile, "手机号码无效 (invalid mobile number)"))
+    if spec.format == "cn-phone":
+        checks.append((is_valid_cn_phone, "电话号码无效：手机号或带区号的固定电话 (invalid phone number)"))
     if spec.format == "cn-id-number":
         checks.append((is_valid_cn_id_number, "公民身份号码无效 (invalid resident ID number)"))
     for predicate, message in checks:
@@ -188,6 +192,8 @@ def _normaliser(spec: FieldSpec) -> Callable[[str], str] | None:
         return normalise_cn_id_number
     if spec.format == "cn-mobile" or spec.validation_type == "phone":
         return normalise_cn_mobile
+    if spec.format == "cn-phone":
+        return normalise_cn_phone
     return None
 
 

@@ -37,7 +37,7 @@ UNSUPPORTED_TYPES = {
     "documentPreview": "document previews are not supported",
 }
 DATETIME_SUBTYPES = frozenset({"date", "time", "datetime"})
-FORMATS = frozenset({"cn-id-number", "cn-mobile"})
+FORMATS = frozenset({"cn-id-number", "cn-mobile", "cn-phone"})
 VALIDATION_TYPES = frozenset({"email", "phone"})
 # case data is flat and read by restricted Python expressions, which forbid `_` names
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")

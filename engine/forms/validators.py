@@ -15,6 +15,8 @@ _ID_CHECK = "10X98765432"
 # [0-9] rather than \d: \d also matches full-width and other Unicode digits
 _ID_SHAPE = re.compile(r"[1-9][0-9]{16}[0-9X]")
 _MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9][0-9]{9})")
+# a fixed line: area code 0 + 2-3 digits, a local number of 7-8 digits, an optional extension
+_LANDLINE = re.compile(r"(?:\(?(0[1-9][0-9]{1,2})\)?[ -]?)([2-9][0-9]{6,7})(?:[ -]?(?:转|ext\.?|-)?([0-9]{1,5}))?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 # China has one time zone and no daylight saving: a fixed offset is exact
@@ -64,6 +66,24 @@ def normalise_cn_mobile(value: str) -> str:
 def is_valid_cn_mobile(value: str) -> bool:
     """Whether `value` is a mainland mobile number `1[3-9]` + 9 digits, optionally after +86."""
     return isinstance(value, str) and _MOBILE.fullmatch(value) is not None
+
+
+def is_valid_cn_phone(value: str) -> bool:
+    """A mainland mobile, or a fixed line with its area code (0510-86123456, (010)12345678 转 123):
+    many elderly applicants have only a landline (format `cn-phone`)."""
+    return is_valid_cn_mobile(value) or (isinstance(value, str) and _LANDLINE.fullmatch(value) is not None)
+
+
+def normalise_cn_phone(value: str) -> str:
+    """A mobile as its 11 digits; a fixed line as AREA-NUMBER[-EXT]; else `value`."""
+    value = value.strip()
+    if is_valid_cn_mobile(value):
+        return normalise_cn_mobile(value)
+    match = _LANDLINE.fullmatch(value)
+    if match is None:
+        return value
+    area, number, ext = match.groups()
+    return f"{area}-{number}" + (f"-{ext}" if ext else "")
 
 
 def is_valid_email(value: str) -> bool:

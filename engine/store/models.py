@@ -103,7 +103,8 @@ class Instance(Base):
     definition: Mapped[Definition] = relationship(lazy="joined")
     # Optimistic concurrency: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (sa.Index("uq_instances_process_business_key", "process_key", "business_key", unique=True),)
+    __table_args__ = (sa.Index("uq_instances_process_business_key", "process_key", "business_key", unique=True),
+                      sa.Index("ix_instances_region_started", "region", "started_at"))
 
 
 class HumanTask(Base):

@@ -95,7 +95,8 @@ def test_X_FORMS_repository_forms_load_and_compile(key):
 def test_X_FORMS_tengzhou_application_helper_needed_only_for_assisted_channels():
     defn = REPO_FORMS.get("tengzhou/application.json")
     base = {"applicant_name": "张三", "applicant_id_number": "370481200002290030",
-            "applicant_phone": "13812345678", "aid_types": ["dibao"], "reason": "失业"}
+            "applicant_phone": "13812345678", "aid_types": ["dibao"], "reason": "失业",
+            "applicant_address": "滕州市荆河街道杏坛社区"}
     assert "helper_name" not in validate_submission(defn, {**base, "channel": "window", "helper_name": "x"})
     with pytest.raises(ValidationFailed) as info:
         validate_submission(defn, {**base, "channel": "grid"})

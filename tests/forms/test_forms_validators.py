@@ -121,3 +121,18 @@ def test_J_SEC_short_values_are_masked_entirely(value):
 def test_J_SEC_a_15_digit_old_id_number_is_still_masked():
     assert mask_id_number("110105491231002") == "110105*****1002"
     assert mask_id_number("123456789012") == "*" * 12
+
+
+def test_J_CH_WINDOW_cn_phone_takes_a_mobile_or_a_fixed_line_with_its_area_code() -> None:
+    """Elderly applicants often have only a landline (issue 11): `cn-phone` accepts it; a number without
+    its area code, or letters, is refused."""
+    from engine.forms.validators import is_valid_cn_phone, normalise_cn_phone
+
+    for good, normal in [("13912345678", "13912345678"), ("+86 13912345678", "13912345678"),
+                         ("0510-86123456", "0510-86123456"), ("(010)62345678", "010-62345678"),
+                         ("0632 5512345", "0632-5512345"), ("0510-86123456-8001", "0510-86123456-8001"),
+                         ("0510-86123456转801", "0510-86123456-801")]:
+        assert is_valid_cn_phone(good), good
+        assert normalise_cn_phone(good) == normal, good
+    for bad in ["8612345", "0510-123", "12345678901", "phone", "0510-0612345", ""]:
+        assert not is_valid_cn_phone(bad), bad

@@ -3,13 +3,10 @@ names a requirement id and tests that exist (the runner itself is `run.py`, not 
 
 from __future__ import annotations
 
-import re
-
 from tests.policy_mutations.run import ROOT, applies, load
+from tests.support.requirements import requirement_ids
 
-_REQUIREMENTS = ROOT.parent / "shared/REQUIREMENTS.md"  # beside the repository on the team's machines
-REQUIREMENT_IDS = set(re.findall(r"^\| ([A-Z]-[A-Z0-9-]+) \|", _REQUIREMENTS.read_text("utf-8"), re.M)
-                      if _REQUIREMENTS.exists() else ())
+REQUIREMENT_IDS = set(requirement_ids())  # docs/REQUIREMENTS.md, the team's digest (tests/support/requirements.py)
 
 
 def _test_exists(node: str) -> bool:
@@ -23,7 +20,7 @@ def test_every_mutation_applies_and_names_a_requirement_and_existing_tests():
     for m in load([]):
         if why := applies(m):
             problems.append(f"{m.source} {m.requirement}: {why}")
-        if REQUIREMENT_IDS and m.requirement not in REQUIREMENT_IDS:
+        if m.requirement not in REQUIREMENT_IDS:
             problems.append(f"{m.source}: unknown requirement id {m.requirement}")
         problems += [f"{m.source} {m.requirement}: no test {node}" for node in m.tests if not _test_exists(node)]
     assert problems == []

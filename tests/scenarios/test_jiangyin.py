@@ -87,15 +87,15 @@ def decide(case: Case, department: str, approved: bool = True, amount: float | N
 # ---------------------------------------------------------------------------- intake
 
 
-def test_J_CH_start_form_checks_id_number_and_mobile(scenario: Scenario) -> None:
-    """5.1 申请人诉求信息录入社会救助相关业务系统 — the intake form refuses a wrong ID number or phone
-    before any case exists (X-FORMS, J-SEC)."""
+def test_J_CH_start_form_checks_id_number_and_phone(scenario: Scenario) -> None:
+    """5.1 申请人诉求信息录入社会救助相关业务系统 — the intake form refuses a wrong ID number or a phone
+    that is neither a mobile nor a fixed line with its area code, before any case exists (X-FORMS, J-SEC)."""
     wrong_check = "0" if cn_id_check_digit(_ID17) != "0" else "1"
     with pytest.raises(ValidationFailed) as bad_id:
         scenario.start(PROCESS, application(applicant_id_number=_ID17 + wrong_check), "JY-BAD-1")
     assert "applicant_id_number" in str(bad_id.value.details)
     with pytest.raises(ValidationFailed) as bad_phone:
-        scenario.start(PROCESS, application(applicant_phone="0510-8612345"), "JY-BAD-2")
+        scenario.start(PROCESS, application(applicant_phone="8612345"), "JY-BAD-2")  # no area code
     assert "applicant_phone" in str(bad_phone.value.details)
 
 
@@ -151,7 +151,8 @@ def test_J_DISPATCH_J_DEPTS_clear_single_department_dispatched_handled_and_fed_b
         scenario: Scenario) -> None:
     """5.3: “对实施主体明确的救助申请，县（市、区）社会救助中心将救助申请派单至相应的县（市、区）主管部门”;
     121号 四1: 民政部门负责最低生活保障、临时救助; 5.4: 主管部门“应告知申请人携带相关材料前往相应地点办理”;
-    5.6 办结汇总; 三(二)3: 办结完成2日内将处理结果反馈救助申请人."""
+    5.6 办结汇总 (J-SUMMARY); 三(二)3: 办结完成2日内将处理结果反馈救助申请人; 6.1.2.2 全程跟踪、电子归档
+    (J-TRACK: registration, handling and archive in the ledger)."""
     case = accepted(scenario, "JY-SINGLE-1", channel="grid", grid_worker="王网格",
                     aid_types=["dibao", "temporary"])
     assert case.data["aid_departments"] == ["civil-affairs", "civil-affairs"]
@@ -202,7 +203,8 @@ def test_J_T2_W_SUPERVISE_dispatch_not_made_within_two_working_days_is_supervise
     [delay] = notices(case, "delay_notice")
     assert delay["element"] == "Service_DelayNoticeDispatch"
 
-    case.complete("Task_SuperviseDispatch", {"supervision_opinion": "请中心当日完成派单"})
+    case.complete("Task_SuperviseDispatch", {"delay_reason": "派单人员外出培训",
+                                             "supervision_opinion": "请中心当日完成派单"})
     assert case.reached("End_DispatchSupervised")
     dispatch(case)
     assert [j["variables"]["department"] for j in case.jobs("department.dispatch")] == ["civil-affairs"]
@@ -239,7 +241,8 @@ def test_J_DISPATCH_unclear_body_goes_to_joint_meeting_which_declines_with_reaso
 def test_J_COOP_several_departments_get_linkage_plan_and_parallel_handling(scenario: Scenario) -> None:
     """5.4: “如涉及两个（含）以上主管部门共同办理的救助事项……由社会救助联席会议办公室牵头，
     明确救助事项的实施主体以及联动救助方案，委托县（市、区）社会救助中心派单至相应部门联动办理”;
-    121号 五1: 政府救助后仍有后续困难的家庭，协调转介……实施补充性救助."""
+    121号 五1: 政府救助后仍有后续困难的家庭，协调转介……实施补充性救助 (J-REFER). The centre summarises
+    every department's result (J-SUMMARY)."""
     case = accepted(scenario, "JY-COOP-1", aid_types=["dibao", "education", "legal"])
     assert case.data["departments"] == ["civil-affairs", "education", "justice"]
     dispatch(case)
@@ -359,7 +362,8 @@ def test_J_T2F_W_SUPERVISE_department_beyond_statutory_limit_is_supervised(scena
     assert case.task("Task_SuperviseHandling")["candidate_groups"] == ["supervisor"]
     [delay] = notices(case, "delay_notice")
     assert delay["element"] == "Service_HandlingDelayNotice"
-    case.complete("Task_SuperviseHandling", {"supervision_opinion": "请人社局三日内办结"})
+    case.complete("Task_SuperviseHandling", {"delay_reason": "部门经办人病假",
+                                             "supervision_opinion": "请人社局三日内办结"})
     assert case.reached("End_HandlingSupervised")
     assert case.open_tasks() == ["Task_DeptDecision"]
     decide(case, "hrss", approved=True, amount=None, decision="同意公益性岗位安置")
@@ -371,11 +375,11 @@ def test_J_T2F_department_decision_withdraws_supervision_still_open(scenario: Sc
     open is withdrawn (the overdue, the supervision and the delay notice stay in the history)."""
     case = accepted(scenario, "JY-LIMIT-2", aid_types=["medical"])
     dispatch(case)
-    case.complete("Task_DeptIntake", as_group="dept:hrss", data={
-        "materials_notice": "请携带住院发票到市人社局", "handling_days": 3, "local_verification": "none"})
+    case.complete("Task_DeptIntake", as_group="dept:medical-security", data={
+        "materials_notice": "请携带住院发票到市医保局", "handling_days": 3, "local_verification": "none"})
     case.advance(working_days=3)
     assert sorted(case.open_tasks()) == ["Task_DeptDecision", "Task_SuperviseHandling"]
-    decide(case, "hrss", approved=True, amount=4200)
+    decide(case, "medical-security", approved=True, amount=4200)
     assert case.open_tasks() == ["Task_Summary"]
     assert case.data["department_results"][0]["amount"] == 4200
     assert len(notices(case, "delay_notice")) == 1
@@ -394,7 +398,8 @@ def test_J_T2F_feedback_not_given_within_two_working_days_of_completion_is_super
     assert sorted(case.open_tasks()) == ["Task_Summary", "Task_SuperviseFeedback"]
     [delay] = notices(case, "delay_notice")
     assert delay["element"] == "Service_DelayNoticeFeedback"
-    case.complete("Task_SuperviseFeedback", {"supervision_opinion": "请中心立即反馈申请人"})
+    case.complete("Task_SuperviseFeedback", {"delay_reason": "汇总人员外出",
+                                             "supervision_opinion": "请中心立即反馈申请人"})
     assert case.reached("End_FeedbackSupervised")
     case.complete("Task_Summary", {"summary": "残联已批准残疾人帮扶每月600元", "refer": "no"})
     assert notices(case, "result")

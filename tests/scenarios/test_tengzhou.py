@@ -40,7 +40,8 @@ def application(id_number: str, name: str, channel: str = "window", aid_types: l
                 **extra: Any) -> dict[str, Any]:
     """What the start form takes: the ID card, a phone for progress notices, the channel, the items."""
     data = {"applicant_name": name, "applicant_id_number": id_number, "applicant_phone": "13806321234",
-            "channel": channel, "aid_types": aid_types or ["dibao"], "reason": "家庭成员患重病，生活困难"}
+            "channel": channel, "aid_types": aid_types or ["dibao"], "reason": "家庭成员患重病，生活困难",
+            "applicant_address": "滕州市荆河街道杏坛社区5号楼1单元"}
     if channel in ("grid", "village"):
         data["helper_name"] = "刘网格员" if channel == "grid" else "陈协理员"
     data.update(extra)
@@ -342,7 +343,9 @@ def test_T_LINK_overdue_household_assessment_is_supervised_and_the_applicant_tol
     assert sorted(case.open_tasks()) == ["Task_Assess", "Task_Supervise"]
     assert case.task("Task_Supervise")["candidate_groups"] == ["supervisor"]
     assert notice(case, "Service_NotifyDelay")["template"] == "delay_notice"
-    case.complete("Task_Supervise", {"supervision_action": "urged",
+    assert notice(case, "Service_NotifyDelay")["message"] == (
+        "您的申请办理已超过规定时限，市社会救助综合服务中心正在督办")
+    case.complete("Task_Supervise", {"supervision_action": "urged", "delay_reason": "评估人员下村入户",
                                      "supervision_opinion": "限当日完成综合评估"})
     assert case.reached("End_Supervised")
     assert case.status == "running"

@@ -216,10 +216,10 @@ def test_W_LEDGER_an_acceptance_entered_after_office_close_of_its_day_is_marked_
 
 
 # ------------------------------------------------------------------ W-URGENT
-def test_W_URGENT_urgent_case_accepted_first_with_supplementary_notice_then_documents_arrive(
+def test_W_URGENT_urgent_case_is_reviewed_and_transferred_while_documents_are_supplemented(
         scenario: Scenario) -> None:
-    """Annex 2 art. 2: 情况紧急的可先行受理，同时出具补证通知书 — accepted and recorded the same day;
-    when the documents arrive the case goes on to review and transfer."""
+    """Annex 2 art. 2: 情况紧急的可先行受理，同时出具补证通知书 — accepted and recorded the same day and
+    reviewed at once (先行受理 speeds the case up); the documents are awaited on a branch of their own."""
     case = start(scenario, "WH-0005", aid_types=["temporary"], main_aid_type="temporary",
                  reason="家中失火，基本生活暂时出现严重困难")
     case.complete("Task_WindowReview", {"review_outcome": "urgent", "accepted_aid_types": ["temporary"],
@@ -228,30 +228,57 @@ def test_W_URGENT_urgent_case_accepted_first_with_supplementary_notice_then_docu
     assert [(e["stage"], e["recorded_on"]) for e in ledger(case)] == [("acceptance", "2026-11-06")]
     assert [n["message"] for n in notices(case, "supplement_required")] == [
         "火灾事故认定书（请于5个工作日内补交）"]
-    assert case.open_tasks() == []
-    case.advance(working_days=3)
-    case.send_message("supplementary_documents", {"materials": ["火灾事故认定书"]})
-    assert case.open_tasks() == ["Task_ReviewRoute"]
-    assert case.data["supplement"] == {"materials": ["火灾事故认定书"]}
+    assert case.open_tasks() == ["Task_ReviewRoute"]  # not held back by the missing document
     assert case.data["lead_department"] == "civil-affairs"
+    case.complete("Task_ReviewRoute", TRANSFER)
+    case.complete("Task_LeaderApprove", AGREE)
+    assert dispatched(case) == ["civil-affairs"]
+    case.send_message("supplementary_documents", {"materials": ["火灾事故认定书"]})
+    assert case.reached("End_SupplementReceived")
+    assert case.open_tasks() == ["Task_DeptIntake"]
     assert not case.reached("End_NoSupplement")
 
 
-def test_W_URGENT_W_REFUSE_supplementary_documents_not_delivered_case_refused_with_notice(
+def test_W_URGENT_late_documents_bring_a_reminder_never_a_refusal(
         scenario: Scenario) -> None:
-    """Annex 2 art. 2 (补证通知书) and Annex 3 art. 2 (《不予受理或不予批准通知书》，告知有关政策规定):
-    an urgent case accepted first whose documents do not arrive by the deadline is refused."""
+    """The seed has no rule that refuses an urgent case whose documents come late: when the
+    补证通知书's days pass the applicant is reminded and the ledger notes it; the case goes on, and
+    documents brought after the reminder are still taken."""
     case = start(scenario, "WH-0006")
     case.complete("Task_WindowReview", {"review_outcome": "urgent", "accepted_aid_types": ["dibao"],
                                         "review_days": 5, "missing_materials": "收入证明",
                                         "supplement_days": 5, "handler_name": "李敏"})
+    case.complete("Task_ReviewRoute", TRANSFER)
+    case.complete("Task_LeaderApprove", AGREE)
     case.advance(working_days=5)
-    assert case.status == "completed"
+    assert case.status == "running"
     assert case.reached("End_NoSupplement")
-    [refusal] = notices(case, "refusal")
-    assert "收入证明" in refusal["message"] and "附件2第二条" in refusal["message"]
-    assert [e["stage"] for e in ledger(case)] == ["acceptance", "archive"]
-    assert dispatched(case) == []
+    assert notices(case, "refusal") == []
+    [reminder] = notices(case, "supplement_reminder")
+    assert reminder["message"] == "收入证明"
+    assert [e["stage"] for e in ledger(case)] == ["acceptance", "review", "supplement_overdue"]
+    assert dispatched(case) == ["civil-affairs"]
+    case.send_message("supplementary_documents", {"materials": ["收入证明"]})  # late, still taken
+    assert case.reached("End_SupplementReceived")
+    departments_handle(case, {"civil-affairs": True})
+    case.complete("Task_WindowFeedback", FEEDBACK)
+    case.complete("Task_PublicPosting", POSTING)
+    assert case.status == "completed" and case.reached("End_Closed")
+
+
+def test_W_URGENT_W_FLOW_closing_the_case_ends_the_wait_for_documents_that_never_came(scenario: Scenario) -> None:
+    """End_Closed terminates: a case handled to its end is closed even if the supplement never came."""
+    case = start(scenario, "WH-0006B")
+    case.complete("Task_WindowReview", {"review_outcome": "urgent", "accepted_aid_types": ["dibao"],
+                                        "review_days": 5, "missing_materials": "收入证明",
+                                        "supplement_days": 5, "handler_name": "李敏"})
+    case.complete("Task_ReviewRoute", TRANSFER)
+    case.complete("Task_LeaderApprove", AGREE)
+    departments_handle(case, {"civil-affairs": True})
+    case.complete("Task_WindowFeedback", FEEDBACK)
+    case.complete("Task_PublicPosting", POSTING)
+    assert case.status == "completed" and case.reached("End_Closed")
+    assert not case.reached("End_SupplementReceived")
 
 
 # ------------------------------------------------------------------ W-REFUSE at review

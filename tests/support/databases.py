@@ -20,6 +20,8 @@ TRUNCATE_ORDER = [
     "hotline_tickets", "seen_signatures", "worker_credentials",
     "calendar_overrides", "calendar_years", "engine_settings",
     "auth_sessions", "login_throttles", "account_events",
+    "case_ratings", "complaints", "public_notices",
+    "process_drafts",
 ]
 
 

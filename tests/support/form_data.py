@@ -63,6 +63,8 @@ def _text(spec: FieldSpec, rng: random.Random) -> str | None:
         return ID_NUMBER
     if spec.format == "cn-mobile" or spec.validation_type == "phone":
         return MOBILE
+    if spec.format == "cn-phone":  # a mobile or a fixed line with its area code
+        return rng.choice([MOBILE, "0510-86123456", "(0632)5512345"])
     if spec.validation_type == "email":
         return "case@example.cn"
     if spec.pattern:

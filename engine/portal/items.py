@@ -1,0 +1,89 @@
+"""The item list (事项清单, J-ITEMS): one JSON file designers edit (workflows/items.json),
+read on each use so that an edit shows without a restart, and checked as it is read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.auth import scope
+from engine.errors import NotFound, ValidationFailed
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent.parent / "workflows" / "items.json"
+ITEM_FIELDS = ("key", "name", "department", "target_group", "process", "aid_content", "policy_basis")
+MATERIAL_FIELDS = ("name", "form", "key_points", "common_problems", "wrong_examples")
+
+
+@dataclass(frozen=True)
+class Office:
+    """Where applications are taken online: a region and the process (variant) it runs."""
+
+    region: str
+    name: str
+    process: str
+    channel: str  # the start form's value meaning "online" in that variant
+
+
+@dataclass(frozen=True)
+class Item:
+    """One aid item with its service guide and the materials applicants bring."""
+
+    key: str
+    name: str
+    department: str
+    target_group: str
+    process: str
+    aid_content: str
+    policy_basis: str
+    materials: list[dict[str, str]]
+    prefill: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ItemList:
+    items: list[Item]
+    offices: list[Office]
+
+    def item(self, key: str) -> Item:
+        """The item `key` (404 naming `item` when there is none)."""
+        for it in self.items:
+            if it.key == key:
+                return it
+        raise NotFound(f"no aid item '{key}'", {"item": key})
+
+    def office(self, region: str) -> Office:
+        """The office of `region` (404 naming `region` when applications are not taken there)."""
+        for office in self.offices:
+            if office.region == region:
+                return office
+        raise NotFound(f"no online office for region '{region}'", {"region": region})
+
+
+def _text(entry: dict[str, Any], name: str, where: str) -> str:
+    value = entry.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed(f"{where}: '{name}' must be a non-empty text", {"fields": {name: [where]}})
+    return value
+
+
+def load(path: Path = DEFAULT_PATH) -> ItemList:
+    """The item list in `path`; a missing field names the item and the field (422)."""
+    raw = json.loads(path.read_text("utf-8"))
+    offices = []
+    for n, o in enumerate(raw.get("offices", [])):
+        where = f"offices[{n}]"
+        offices.append(Office(scope.valid_region(_text(o, "region", where)) or "", _text(o, "name", where),
+                              _text(o, "process", where), _text(o, "channel", where)))
+    items = []
+    for n, it in enumerate(raw.get("items", [])):
+        where = f"items[{n}]"
+        texts = {name: _text(it, name, where) for name in ITEM_FIELDS}
+        materials = [{name: _text(m, name, f"{where}.materials[{i}]") for name in MATERIAL_FIELDS}
+                     for i, m in enumerate(it.get("materials", []))]
+        prefill = it.get("prefill", {})
+        if not isinstance(prefill, dict):
+            raise ValidationFailed(f"{where}: 'prefill' must be an object", {"fields": {"prefill": [where]}})
+        items.append(Item(materials=materials, prefill=prefill, **texts))
+    return ItemList(items, offices)

@@ -1,0 +1,58 @@
+"""What applicants leave on the portal (J-FEEDBACK, W-COMPLAIN, J-PUBLIC): ratings of an
+ended case, complaints for the centre, and the public notices (公示) of approved aid."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.crypto.columns import SealedText
+from engine.store.base import Base, UtcDateTime
+
+
+class CaseRating(Base):
+    """One rating per ended case (好差评, GB/T 39735-2020: five levels; a reason for a bad one)."""
+
+    __tablename__ = "case_ratings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(sa.String(36), unique=True)  # once per case
+    region: Mapped[str | None] = mapped_column(sa.String(40))  # the case's, for scoped statistics
+    score: Mapped[int] = mapped_column()  # 1 (非常不满意) … 5 (非常满意)
+    comment: Mapped[str] = mapped_column(SealedText, default="")  # may name people: sealed
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # A bad rating (1-2) is followed up by the centre by this moment; None for the others.
+    follow_up_due: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (sa.Index("ix_case_ratings_region_score", "region", "score"),)
+
+
+class Complaint(Base):
+    """A complaint about a case, stored for the county centre (no complaint process is deployed)."""
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    region: Mapped[str | None] = mapped_column(sa.String(40))
+    text: Mapped[str] = mapped_column(SealedText)
+    status: Mapped[str] = mapped_column(sa.String(16))  # open|handled
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (sa.Index("ix_complaints_region_status", "region", "status"),)
+
+
+class PublicNotice(Base):
+    """A public notice (公示) of approved aid: only what may be posted (J-PUBLIC, W-NOTICE) —
+    the masked name, household size, item, amount and the posting period; nothing else."""
+
+    __tablename__ = "public_notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    region: Mapped[str | None] = mapped_column(sa.String(40))
+    masked_name: Mapped[str] = mapped_column(sa.String(40))  # 张*, never the full name
+    household_size: Mapped[int | None] = mapped_column()
+    item: Mapped[str] = mapped_column(sa.String(80))
+    amount: Mapped[str | None] = mapped_column(sa.String(40))
+    posted_from: Mapped[dt.date] = mapped_column(sa.Date)
+    posted_until: Mapped[dt.date] = mapped_column(sa.Date)
+    created_by: Mapped[str] = mapped_column(sa.String(80))
+    __table_args__ = (sa.Index("ix_public_notices_until_region", "posted_until", "region"),)

@@ -1,0 +1,68 @@
+"""What the designer pages hand their module and templates (issue 13): the module's texts,
+a simulation as JSON, the rows of a diff; all in the page's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from engine.calendar import SHANGHAI
+from engine.definitions.diff import Change
+from engine.definitions.simulate import Simulation
+from web.i18n import datetime_filter
+
+CHANGES = {"added": _l("新增"), "removed": _l("删除"), "changed": _l("修改")}
+TONES = {"added": "success", "removed": "danger", "changed": "warning"}
+ASPECTS = {"kind": _l("类型"), "name": _l("名称"), "source": _l("起点"), "target": _l("终点"),
+           "condition": _l("条件"), "attributes": _l("属性"), "definition": _l("设置（表单、候选组、定时、脚本等）")}
+OUTCOMES = {"met": _l("按时完成"), "missed": _l("超期（定时已触发）"), "waited": _l("等待到期后继续"),
+            "waiting": _l("未到期（模拟停止时仍在等待）")}
+
+
+def lint_texts() -> dict[str, str]:
+    """The words the designer module shows (status line, lists, buttons)."""
+    return {
+        "checking": gettext("正在检查…"), "ok": gettext("检查通过：可以部署。"),
+        "problems": gettext("发现 %(n)s 处问题。", n="{n}"), "unsaved": gettext("有未保存的修改"),
+        "saving": gettext("正在保存…"), "saved": gettext("草稿已保存（%(t)s）", t="{time}"),
+        "save_failed": gettext("保存失败：%(e)s", e="{error}"), "lint_failed": gettext("检查失败：%(e)s", e="{error}"),
+        "load_failed": gettext("流程图无法打开：%(e)s", e="{error}"), "whole": gettext("整个文件"),
+        "simulating": gettext("正在模拟…"), "sim_failed": gettext("模拟失败：%(e)s", e="{error}"),
+        "sim_invalid": gettext("流程图有问题，无法模拟：请先改正检查列表中的问题。"),
+        "data_invalid": gettext("开始数据必须是 JSON 对象，例如 {\"approved\": \"yes\"}"),
+        "finished": gettext("流程走完。"), "stopped": gettext("流程停在：%(e)s", e="{elements}"),
+        "line": gettext("第 %(n)s 行", n="{line}"),
+        # the properties form (js/designer-properties.js)
+        "select": gettext("在图上选中一个元素，即可在这里修改它的设置。"), "id": gettext("标识"),
+        "name": gettext("名称"), "condition": gettext("连线条件（表达式，例如 approved == 'yes'）"),
+        "default": gettext("默认连线（其他条件都不满足时走这条）"), "no_default": gettext("（无默认连线）"),
+        "form": gettext("表单（formKey，例如 wuhai/registration.json）"),
+        "groups": gettext("候选组（candidateGroups，例如 window）"),
+        "topic": gettext("处理主题（后台程序的 topic）"), "days": gettext("期限：几个工作日后到期"),
+        "timer": gettext("定时表达式（timeDate）"),
+    }
+
+
+def simulation_json(result: Simulation) -> dict[str, Any]:
+    """A simulation for the page: dates in words, outcomes in the page's language."""
+    return {
+        "steps": [{"element": s.element, "name": s.name, "kind": s.kind, "at": s.at.astimezone(SHANGHAI).isoformat(),
+                   "at_text": datetime_filter(s.at)} for s in result.steps],
+        "deadlines": [{"element": d.element, "name": d.name, "attached_to": d.attached_to,
+                       "due_at": d.due_at.astimezone(SHANGHAI).isoformat(), "due_text": datetime_filter(d.due_at),
+                       "outcome": d.outcome,
+                       "outcome_text": str(OUTCOMES[d.outcome])} for d in result.deadlines],
+        "finished": result.finished, "waiting_for": result.waiting_for,
+        "error": ({"message": gettext("运行出错：%(e)s", e=result.error.get("message", "")),
+                   "element": result.error.get("element")} if result.error else None),
+    }
+
+
+def diff_rows(changes: list[Change]) -> list[dict[str, Any]]:
+    """One row per changed element: what, and before → after for each aspect."""
+    return [{"element": c.element, "kind": c.kind, "name": c.name, "change": str(CHANGES[c.change]),
+             "tone": TONES[c.change],
+             "aspects": [{"label": str(ASPECTS[w]), "before": c.before.get(w, ""), "after": c.after.get(w, "")}
+                         for w in c.what]} for c in changes]
