@@ -101,7 +101,7 @@ class CaseTracking:
             latest.setdefault(row.key, row)
         return [d for d in latest.values() if d.start_form_key]
 
-    def start_form(self, key: str) -> tuple[Definition, FormDefinition]:
+    def start_form_of(self, key: str) -> tuple[Definition, FormDefinition]:
         """The version a start of `key` would take now and its start form (404 when the
         process does not exist or is not started from a form)."""
         found = next((d for d in self.startable_definitions() if d.key == key), None)

@@ -86,5 +86,5 @@ def form(definition_id: str, form_key: str) -> Response:
 def start_form(key: str) -> dict[str, Any]:
     """The start form of a process (by key): the form-js schema of the version a start
     (`POST /api/v1/instances` with `definition` = key) takes now (J-CH-WINDOW, X-FORMS)."""
-    definition, form = engine().start_form(key)
+    definition, form = engine().start_form_of(key)
     return {"definition": definition, "form_key": definition.start_form_key, "schema": form.raw}

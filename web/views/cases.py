@@ -85,7 +85,7 @@ def choose() -> str:
 @rule(*STARTERS)
 def new(key: str) -> str:
     """A process's start form, rendered by form-js; the page posts it back as JSON."""
-    definition, form = engine().start_form(key)
+    definition, form = engine().start_form_of(key)
     who = current_principal()
     return render_template("cases/new.html", definition=definition, schema=form.raw, messages=form_messages(),
                            region=who.region, form=StartForm())
