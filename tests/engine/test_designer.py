@@ -28,7 +28,8 @@ def test_X_DESIGN_draft_saved_loaded_and_deployed_as_the_next_version(engine):
     v1 = _deployed(engine, key)
     revised = mini_xml(key).replace('name="审核"', 'name="复核"').encode()
     saved = engine.save_process_draft(key, revised, "designer-a", base_definition_id=v1.id)
-    assert (saved.revision, engine.process_draft(key).xml, engine.process_draft(key).base_definition_id) == (1, revised, v1.id)
+    draft = engine.process_draft(key)
+    assert (saved.revision, draft.xml, draft.base_definition_id) == (1, revised, v1.id)
     engine.save_process_draft(key, revised, "designer-a", revision=1)
     with pytest.raises(Conflict):  # a save over a newer one (another designer's) is refused
         engine.save_process_draft(key, revised, "designer-b", revision=1)
