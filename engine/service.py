@@ -23,6 +23,7 @@ from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
 from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.forms import FormDefinition
+from engine.materials.face import MaterialsFace
 from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
@@ -34,9 +35,9 @@ from engine.store.db import Database
 from engine.store.models import Definition, DeploymentFile, HumanTask, Instance, Job, Timer
 
 
-class Engine(ScopedReads):
+class Engine(ScopedReads, MaterialsFace):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
-    are in engine/reads.py."""
+    are in engine/reads.py, its materials (upload, download, checklist) in engine/materials/face.py."""
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,

@@ -11,10 +11,12 @@ from api.routes import (
     intake,
     job_records,
     jobs,
+    materials,
     messages,
     outbox,
     tasks,
 )
 
 BLUEPRINTS = [auth.blp, deployments.blp, instances.blp, tasks.blp, messages.blp, jobs.blp, job_records.blp,
-              incidents.blp, intake.blp, outbox.blp, calendar.blp, admin_clock.blp, approvals.blp]
+              incidents.blp, intake.blp, outbox.blp, calendar.blp, admin_clock.blp, approvals.blp,
+              materials.blp]

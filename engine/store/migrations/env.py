@@ -3,7 +3,14 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from engine.store import auth_models, calendar_models, models, records, worker_models  # noqa: F401 - register every table
+from engine.store import (  # noqa: F401 - register every table
+    auth_models,
+    calendar_models,
+    material_models,
+    models,
+    records,
+    worker_models,
+)
 from engine.store.base import Base
 
 config = context.config
