@@ -134,5 +134,4 @@ class MaterialsFace:
         data = personal.masked(self.case_data(instance))  # type: ignore[attr-defined]
         missing = [item for item in self.material_checklist(who, instance_id) if not item.provided]
         return {"instance": instance, "process": instance.definition.key, "data": data,
-                "missing": missing, "now": self.clock.now(),  # type: ignore[attr-defined]
-                "in_scope": scope.describe(who)}
+                "missing": missing, "now": self.clock.now()}  # type: ignore[attr-defined]

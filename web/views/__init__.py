@@ -8,7 +8,7 @@ from flask import Blueprint, send_from_directory
 from werkzeug.wrappers import Response
 
 from api.security import FIRST_SIGN_IN, PUBLIC, rule
-from web.views import account, auth, definitions, home, users
+from web.views import account, auth, definitions, home, materials, users
 
 HERE = Path(__file__).resolve().parent.parent
 STATIC = HERE / "static"
@@ -24,6 +24,6 @@ def blueprint() -> Blueprint:
         """The web app's own CSS and JavaScript modules (web/static)."""
         return send_from_directory(STATIC, filename)
 
-    for area in (home.blp, auth.blp, account.blp, users.blp, definitions.blp):
+    for area in (home.blp, auth.blp, account.blp, users.blp, definitions.blp, materials.blp):
         web.register_blueprint(area)
     return web
