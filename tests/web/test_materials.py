@@ -65,7 +65,7 @@ def test_X_STAFF_materials_page_in_the_browser(browser, site, scenario, tmp_path
     page.select_option("#kind", "income_statement")
     page.set_input_files("#file", str(fake))
     tab.submit("button:has-text('上传')")
-    assert page.locator("#file-error").is_visible()
+    assert "伪装文件" in page.locator("#file-error").inner_text()
     assert page.locator(".error-summary").is_visible()
     assert page.locator("table a[download]").count() == 1
     shoot(tab, "materials-error")

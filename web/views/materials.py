@@ -77,6 +77,8 @@ def upload(instance_id: str) -> Response | tuple[str, int]:
     except ValidationFailed as err:
         fields = {name: [str(UPLOAD_MESSAGES.get(m, m)) for m in messages]
                   for name, messages in (err.details.get("fields") or {}).items()}
+        if any(m.startswith("named ") for m in fields.get("file", [])):  # named as one type, another inside
+            fields["file"] = [_("文件名所示类型与文件内容不符（伪装文件），未保存")]
         if "file" in fields and err.details.get("max_bytes"):
             fields["file"] = [_("文件超过 %(n)d MB 上限", n=err.details["max_bytes"] // (1024 * 1024))]
         form.apply_engine_errors(ValidationFailed(err.message, {"fields": fields}))
