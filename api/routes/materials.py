@@ -5,7 +5,9 @@ access-log entry of a download are the engine's (engine/materials/face.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Response
 from flask_smorest import Blueprint
@@ -18,6 +20,7 @@ from api.routes.common import engine
 from api.schemas import ErrorBody
 from api.security import STAFF, current_principal, rule
 
+F = TypeVar("F", bound=Callable[..., Any])
 blp = Blueprint("materials", __name__, url_prefix="/api/v1/instances",
                 description="Materials of a case: typed uploads, checklist, downloads")
 # Who may add a material: those who take and handle applications (leaders and supervisors read).
@@ -81,8 +84,19 @@ def list_materials(instance_id: str) -> dict[str, Any]:
             "log": engine().material_log_for(who, instance_id)}
 
 
+def scope_first(view: F) -> F:
+    """Refuse a case outside the caller's scope before the upload is parsed: a stranger
+    learns nothing from how their request was malformed (403 before any 422)."""
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        engine().instance_for(current_principal(), kwargs["instance_id"])
+        return view(*args, **kwargs)
+    return checked  # type: ignore[return-value]
+
+
 @blp.route("/<instance_id>/materials", methods=["POST"])
 @rule(*UPLOADERS)
+@scope_first
 @blp.arguments(UploadForm, location="form")
 @blp.arguments(UploadFile, location="files")
 @blp.response(201, MaterialOut)

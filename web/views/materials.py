@@ -67,6 +67,7 @@ def page(instance_id: str) -> tuple[str, int]:
 @rule(*UPLOADERS)
 def upload(instance_id: str) -> Response | tuple[str, int]:
     """Upload one material; a refused file is shown on its field and nothing is stored."""
+    engine().instance_for(current_principal(), instance_id)  # a stranger's request: 403 before any field error
     form = UploadForm()
     file = form.file.data
     try:
