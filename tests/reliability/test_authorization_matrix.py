@@ -188,7 +188,7 @@ SCOPE_ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/instances/<instance_id>/cancel"): Row(lambda c: f"/api/v1/instances/{c.id}/cancel",
                                                             lambda c: [("centre", '"status":"cancelled"')],
                                                             body=lambda c: {"reason": "矩阵测试"}, order=8),
-    # Materials and notices (insiders upload and download in tests/api/test_materials_api.py, tests/web/test_materials.py).
+    # Materials and notices (insiders: tests/api/test_materials_api.py, tests/web/test_materials.py).
     ("GET", "/api/v1/instances/<instance_id>/materials"): Row(lambda c: f"/api/v1/instances/{c.id}/materials",
                                                               lambda c: [(a, '"key":"id_card"') for a in READERS]),
     ("POST", "/api/v1/instances/<instance_id>/materials"): Row(lambda c: f"/api/v1/instances/{c.id}/materials",
