@@ -25,6 +25,7 @@ from engine.definitions.bundle import BundleFile, read_paths
 from engine.designer import Designer
 from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.forms import FormDefinition
+from engine.materials.face import MaterialsFace
 from engine.portal.service import PortalService
 from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
@@ -39,10 +40,11 @@ from engine.store.models import Definition, DeploymentFile, HumanTask, Instance,
 from engine.worklist import WorkList
 
 
-class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer):
+class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer, MaterialsFace):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py, the work list and drafts in engine/worklist.py, saved views in
-    engine/saved_views.py."""
+    engine/saved_views.py, the audit in engine/audit/reads.py, the portal in engine/portal/,
+    the designer in engine/designer.py, materials in engine/materials/face.py."""
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
