@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.require_secret(),
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        MAX_CONTENT_LENGTH=max(MAX_UPLOAD_BYTES, settings.max_material_bytes + 1024 * 1024),
         API_TITLE="社会救助“一门受理、协同办理” API",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
@@ -54,7 +54,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.json.ensure_ascii = False
     app.extensions["relief_settings"] = settings
-    app.extensions["relief_engine"] = engine or make_engine(settings)
+    app.extensions["relief_engine"] = engine = engine or make_engine(settings)
+    # Uploaded materials: where they are kept, how large one may be, the checklist (RELIEF_FILES_DIR, …).
+    assert settings.files_dir is not None
+    engine.configure_materials(settings.files_dir, settings.max_material_bytes, settings.materials_checklist)
     api = errors.ReliefApi(app)
     app.extensions["relief_api"] = api
     openapi.register_converters(api)

@@ -37,6 +37,10 @@ class Settings:
     ratelimit_storage: str = "memory://"  # Flask-Limiter storage; the lockout itself is in the database
     portal_rate: str = "20 per minute"  # POSTs to the public portal (apply, progress, rating) per address
     max_instances: int = 1000  # ceiling of one multi-instance activity's instances
+    files_dir: Path | None = None  # uploaded materials, by SHA-256; None: var_dir / "files"
+    max_material_bytes: int = 10 * 1024 * 1024  # one uploaded material at most
+    materials_checklist: Path = field(default_factory=lambda: ROOT / "materials" / "checklist.json")
+    notices_root: Path = field(default_factory=lambda: ROOT / "notices")  # the county's notice templates
     # Data keys sealing personal data at rest (engine.crypto): RELIEF_DATA_KEY or
     # RELIEF_DATA_KEY_FILE; outside production generated into var/data_keys.
     keyring: Keyring | None = None
@@ -45,7 +49,8 @@ class Settings:
     def from_env(cls, **overrides: object) -> Settings:
         """RELIEF_DATABASE_URL, RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_DATA_KEY(_FILE), RELIEF_VAR_DIR,
         RELIEF_FORMS_ROOT, RELIEF_OFFICE_CLOSE, RELIEF_DEFAULT_REGION, RELIEF_COOKIE_SECURE, RELIEF_TRUSTED_PROXIES,
-        RELIEF_LOGIN_RATE, RELIEF_RATELIMIT_STORAGE, RELIEF_PORTAL_RATE, RELIEF_MAX_INSTANCES."""
+        RELIEF_LOGIN_RATE, RELIEF_RATELIMIT_STORAGE, RELIEF_PORTAL_RATE, RELIEF_MAX_INSTANCES,
+        RELIEF_FILES_DIR, RELIEF_MAX_MATERIAL_BYTES, RELIEF_MATERIALS_CHECKLIST, RELIEF_NOTICES_ROOT."""
         s = cls()
         s.var_dir = Path(os.environ.get("RELIEF_VAR_DIR", s.var_dir))
         s.mode = os.environ.get("RELIEF_MODE", s.mode)
@@ -66,10 +71,17 @@ class Settings:
         if not ceiling.isdigit() or int(ceiling) < 1:
             raise ConfigurationError(f"RELIEF_MAX_INSTANCES must be a whole number of at least 1, not '{ceiling}'")
         s.max_instances = int(ceiling)
+        if files := os.environ.get("RELIEF_FILES_DIR"):
+            s.files_dir = Path(files)
+        s.max_material_bytes = _int_env("RELIEF_MAX_MATERIAL_BYTES", s.max_material_bytes)
+        s.materials_checklist = Path(os.environ.get("RELIEF_MATERIALS_CHECKLIST", s.materials_checklist))
+        s.notices_root = Path(os.environ.get("RELIEF_NOTICES_ROOT", s.notices_root))
         for key, value in overrides.items():
             setattr(s, key, value)
         if s.mode not in MODES:
             raise ConfigurationError(f"RELIEF_MODE must be one of {', '.join(MODES)}, not '{s.mode}'")
+        if s.files_dir is None:
+            s.files_dir = s.var_dir / "files"
         if not s.database_url:
             s.var_dir.mkdir(parents=True, exist_ok=True)
             s.database_url = f"sqlite:///{s.var_dir / 'relief.sqlite'}"

@@ -41,24 +41,24 @@ class Designer:
     known_topics: Collection[str] | None
 
     # drafts -------------------------------------------------------------------------
-    def save_draft(self, key: str, xml: bytes, actor: str, base_definition_id: int | None = None,
+    def save_process_draft(self, key: str, xml: bytes, actor: str, base_definition_id: int | None = None,
                    revision: int | None = None) -> ProcessDraft:
         """Save the draft of process `key` (well-formed BPMN holding that process; not yet
         checked further: a draft may be unfinished). 409 when `revision` is stale."""
         with self.db.session() as s:
             return drafts.save(s, key, xml, actor, self.clock.now(), base_definition_id, revision)
 
-    def draft(self, key: str) -> ProcessDraft | None:
+    def process_draft(self, key: str) -> ProcessDraft | None:
         """The saved draft of `key`, if any."""
         with self.db.reading() as s:
             return s.get(ProcessDraft, drafts.check_key(key))
 
-    def drafts(self) -> list[ProcessDraft]:
+    def process_drafts(self) -> list[ProcessDraft]:
         """Every saved draft, by key."""
         with self.db.reading() as s:
             return list(s.scalars(sa.select(ProcessDraft).order_by(ProcessDraft.key)))
 
-    def discard_draft(self, key: str) -> None:
+    def discard_process_draft(self, key: str) -> None:
         """Delete the draft of `key` (404 when there is none)."""
         with self.db.session() as s:
             s.delete(drafts.get(s, key))

@@ -25,6 +25,7 @@ from engine.definitions.bundle import BundleFile, read_paths
 from engine.designer import Designer
 from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.forms import FormDefinition
+from engine.materials.face import MaterialsFace
 from engine.portal.service import PortalService
 from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
@@ -40,10 +41,12 @@ from engine.tracking import CaseTracking
 from engine.worklist import WorkList
 
 
-class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer, CaseTracking):
+class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer, MaterialsFace, CaseTracking):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py, the work list and drafts in engine/worklist.py, saved views in
-    engine/saved_views.py, the case pages' reads (start forms, case_track, …) in engine/tracking.py."""
+    engine/saved_views.py, the audit in engine/audit/reads.py, the portal in engine/portal/,
+    the designer in engine/designer.py, materials in engine/materials/face.py, the case pages' reads
+    (start forms, case_track, …) in engine/tracking.py."""
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,

@@ -12,6 +12,7 @@ from api.routes import (
     intake,
     job_records,
     jobs,
+    materials,
     messages,
     outbox,
     tasks,
@@ -19,4 +20,4 @@ from api.routes import (
 
 BLUEPRINTS = [auth.blp, deployments.blp, instances.blp, tasks.blp, messages.blp, jobs.blp, job_records.blp,
               incidents.blp, intake.blp, outbox.blp, calendar.blp, admin_clock.blp, approvals.blp,
-              audit.blp]
+              audit.blp, materials.blp]

@@ -27,16 +27,17 @@ def test_X_DESIGN_draft_saved_loaded_and_deployed_as_the_next_version(engine):
     key = unique_key("draft")
     v1 = _deployed(engine, key)
     revised = mini_xml(key).replace('name="审核"', 'name="复核"').encode()
-    saved = engine.save_draft(key, revised, "designer-a", base_definition_id=v1.id)
-    assert (saved.revision, engine.draft(key).xml, engine.draft(key).base_definition_id) == (1, revised, v1.id)
-    engine.save_draft(key, revised, "designer-a", revision=1)
+    saved = engine.save_process_draft(key, revised, "designer-a", base_definition_id=v1.id)
+    draft = engine.process_draft(key)
+    assert (saved.revision, draft.xml, draft.base_definition_id) == (1, revised, v1.id)
+    engine.save_process_draft(key, revised, "designer-a", revision=1)
     with pytest.raises(Conflict):  # a save over a newer one (another designer's) is refused
-        engine.save_draft(key, revised, "designer-b", revision=1)
+        engine.save_process_draft(key, revised, "designer-b", revision=1)
 
     [v2] = engine.deploy_draft(key, "designer-a").definitions
     assert (v2.key, v2.version, v2.deployed_by) == (key, v1.version + 1, "designer-a")
     assert engine.definition_diagram(v2) == revised
-    assert engine.draft(key) is None  # deployed: the draft is gone
+    assert engine.process_draft(key) is None  # deployed: the draft is gone
     assert [d.version for d in engine.process_versions(key)] == [2, 1]
     with pytest.raises(NotFound):
         engine.deploy_draft(key, "designer-a")
@@ -45,8 +46,8 @@ def test_X_DESIGN_draft_saved_loaded_and_deployed_as_the_next_version(engine):
 def test_X_DESIGN_a_deployed_diagram_saved_unchanged_redeploys_as_the_same_version(engine):
     key = unique_key("same")
     v1 = _deployed(engine, key)
-    engine.save_draft(key, engine.definition_diagram(v1), "designer-a", base_definition_id=v1.id)
-    assert engine.lint_draft(key, engine.draft(key).xml) == []
+    engine.save_process_draft(key, engine.definition_diagram(v1), "designer-a", base_definition_id=v1.id)
+    assert engine.lint_draft(key, engine.process_draft(key).xml) == []
     [again] = engine.deploy_draft(key, "designer-a").definitions
     assert (again.id, again.version) == (v1.id, 1)
 
@@ -54,17 +55,17 @@ def test_X_DESIGN_a_deployed_diagram_saved_unchanged_redeploys_as_the_same_versi
 def test_X_DESIGN_drafts_refuse_what_is_no_diagram_of_their_process(engine):
     key = unique_key("bad")
     with pytest.raises(ValidationFailed) as wrong:
-        engine.save_draft(key, mini_xml("other_process").encode(), "designer-a")
+        engine.save_process_draft(key, mini_xml("other_process").encode(), "designer-a")
     assert "xml" in wrong.value.details["fields"]
     with pytest.raises(ValidationFailed) as bad_key:
-        engine.save_draft("1 no", mini_xml(key).encode(), "designer-a")
+        engine.save_process_draft("1 no", mini_xml(key).encode(), "designer-a")
     assert "key" in bad_key.value.details["fields"]
     hostile = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
     with pytest.raises(DefinitionInvalid):
-        engine.save_draft(key, hostile, "designer-a")
+        engine.save_process_draft(key, hostile, "designer-a")
     with pytest.raises(ValidationFailed):
-        engine.save_draft(key, b"<a>" + b" " * (6 * 1024 * 1024) + b"</a>", "designer-a")
-    assert engine.draft(key) is None
+        engine.save_process_draft(key, b"<a>" + b" " * (6 * 1024 * 1024) + b"</a>", "designer-a")
+    assert engine.process_draft(key) is None
 
 
 def test_X_DESIGN_lint_names_the_flow_whose_condition_imports(engine):
@@ -73,7 +74,7 @@ def test_X_DESIGN_lint_names_the_flow_whose_condition_imports(engine):
     broken = mini_xml(key).replace("approved == 'yes'", "__import__('os').system('id')").encode()
     problems = engine.lint_draft(key, broken)
     assert any(p["element"] == "Flow_Yes" and "__import__" in p["message"] for p in problems), problems
-    assert engine.draft(key) is None  # linting stores nothing
+    assert engine.process_draft(key) is None  # linting stores nothing
 
 
 def test_X_DESIGN_diff_of_two_versions_names_changed_added_and_removed_elements(engine):
@@ -138,7 +139,7 @@ def test_X_DESIGN_every_deployed_diagram_opens_saves_lints_clean_and_redeploys_a
     assert {"wuhai_one_door", "jiangyin_one_door", "tengzhou_one_door", "common_department_handling"} <= set(latest)
     for key, definition in sorted(latest.items()):
         xml = engine.definition_diagram(definition)
-        engine.save_draft(key, xml, "designer-a", base_definition_id=definition.id)
+        engine.save_process_draft(key, xml, "designer-a", base_definition_id=definition.id)
         assert engine.lint_draft(key, xml) == [], key
         redeployed = {d.key: d for d in engine.deploy_draft(key, "designer-a").definitions}
         assert redeployed[key].id == definition.id, key  # the same version: nothing changed

@@ -212,6 +212,20 @@ SCOPE_ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/audit/cases/<instance_id>/reveal"): Row(lambda c: f"/audit/cases/{c.id}/reveal",
                                                        lambda c: [("auditor", ID_NUMBER)],
                                                        body=lambda c: {"reason": "矩阵测试"}),
+    # Materials and notices (insiders: tests/api/test_materials_api.py, tests/web/test_materials.py).
+    ("GET", "/api/v1/instances/<instance_id>/materials"): Row(lambda c: f"/api/v1/instances/{c.id}/materials",
+                                                              lambda c: [(a, '"key":"id_card"') for a in READERS]),
+    ("POST", "/api/v1/instances/<instance_id>/materials"): Row(lambda c: f"/api/v1/instances/{c.id}/materials",
+                                                               lambda c: []),
+    ("GET", "/api/v1/instances/<instance_id>/materials/<material_id>"): Row(
+        lambda c: f"/api/v1/instances/{c.id}/materials/{c.id}", lambda c: []),
+    ("GET", "/cases/<instance_id>/materials"): Row(lambda c: f"/cases/{c.id}/materials",
+                                                   lambda c: [(a, "申请人居民身份证") for a in READERS]),
+    ("POST", "/cases/<instance_id>/materials"): Row(lambda c: f"/cases/{c.id}/materials", lambda c: []),
+    ("GET", "/cases/<instance_id>/materials/<material_id>"): Row(lambda c: f"/cases/{c.id}/materials/{c.id}",
+                                                                 lambda c: []),
+    ("GET", "/cases/<instance_id>/notices/<kind>.pdf"): Row(lambda c: f"/cases/{c.id}/notices/receipt.pdf",
+                                                            lambda c: [("window", "%PDF-")]),
     # The case pages (web/views/cases.py): the page, the applicant in full, comments.
     ("GET", "/cases/<instance_id>"): Row(lambda c: f"/cases/{c.id}", lambda c: [(a, c.key) for a in READERS]),
     ("POST", "/cases/<instance_id>/reveal"): Row(lambda c: f"/cases/{c.id}/reveal",

@@ -54,6 +54,7 @@ SEMANTIC = {
     "POST /api/v1/intake/hotline": "the ticket must fill the start form (ID number check digit)",
     "GET /api/v1/calendar/add-working-days": "the deadline must fall on or before 9999-12-31",
     "POST /api/v1/admin/clock/advance": "the clock moves at most 3660 days from the wall clock in all",
+    "POST /api/v1/instances/{instance_id}/materials": "the file must be a PDF, JPEG or PNG by content, of a known kind",
 }
 
 

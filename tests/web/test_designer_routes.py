@@ -68,7 +68,7 @@ def test_X_DESIGN_a_new_process_starts_as_a_draft_with_one_start_event(engine, l
     made = live.call("POST", "/designer/new", as_="designer", data={"key": key, "name": "临时救助"},
                      allow_redirects=False)
     assert made.status_code == 302 and made.headers["Location"].endswith(f"/designer/{key}")
-    draft = engine.draft(key)
+    draft = engine.process_draft(key)
     assert draft is not None and b'name="\xe4\xb8\xb4\xe6\x97\xb6\xe6\x95\x91\xe5\x8a\xa9"' in draft.xml
     assert live.call("GET", f"/designer/{key}", as_="designer").status_code == 200
     again = live.call("POST", "/designer/new", as_="designer", data={"key": key, "name": "x"})
@@ -78,7 +78,7 @@ def test_X_DESIGN_a_new_process_starts_as_a_draft_with_one_start_event(engine, l
     lint = live.call("POST", f"/designer/{key}/lint", as_="designer", json={"xml": draft.xml.decode()})
     assert lint.json() == {"problems": []}  # a start event alone passes the deploy checks
     discarded = live.call("POST", f"/designer/{key}/discard", as_="designer", allow_redirects=False)
-    assert discarded.status_code == 302 and engine.draft(key) is None
+    assert discarded.status_code == 302 and engine.process_draft(key) is None
     assert live.call("GET", f"/designer/{key}", as_="designer").status_code == 404
 
 

@@ -95,7 +95,7 @@ def _processes() -> list[dict[str, Any]]:
     latest: dict[str, Any] = {}
     for d in engine().definitions():
         latest[d.key] = d  # ordered by key, version: the last is the newest
-    drafts = {d.key: d for d in engine().drafts()}
+    drafts = {d.key: d for d in engine().process_drafts()}
     return [{"key": k, "latest": latest.get(k), "draft": drafts.get(k)} for k in sorted(set(latest) | set(drafts))]
 
 
@@ -106,11 +106,11 @@ def new() -> ResponseReturnValue:
     form = NewProcessForm()
     if form.validate_on_submit():
         key = form.key.data.strip()
-        if engine().process_versions(key) or engine().draft(key) is not None:
+        if engine().process_versions(key) or engine().process_draft(key) is not None:
             form.key.errors.append(gettext("已有此标识的流程或草稿，请打开它或换一个标识"))
         else:
             xml = NEW_PROCESS.format(key=key, name=quoteattr(form.name.data.strip()), start=quoteattr(gettext("开始")))
-            engine().save_draft(key, xml.encode(), current_principal().username)
+            engine().save_process_draft(key, xml.encode(), current_principal().username)
             return redirect(url_for("web.designer.edit", key=key))
     return render_template("designer/index.html", rows=_processes(), form=form), 422
 
@@ -120,7 +120,7 @@ def new() -> ResponseReturnValue:
 def edit(key: str) -> str:
     """The modeler on the draft of `key`, or on its latest version when there is no draft."""
     check_key(key)
-    draft = engine().draft(key)
+    draft = engine().process_draft(key)
     versions = engine().process_versions(key)
     if draft is None and not versions:
         raise NotFound(f"no process or draft '{key}'", {"process": key})
@@ -145,7 +145,7 @@ def save(key: str) -> ResponseReturnValue:
     for name, value in (("revision", revision), ("base", base)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ValidationFailed(f"{name} must be a whole number", {"fields": {name: ["a whole number"]}})
-    draft = engine().save_draft(check_key(key), _xml(body), current_principal().username, base, revision)
+    draft = engine().save_process_draft(check_key(key), _xml(body), current_principal().username, base, revision)
     return jsonify({"revision": draft.revision, "saved_at": draft.updated_at.isoformat()})
 
 
@@ -210,7 +210,7 @@ def deploy(key: str) -> ResponseReturnValue:
 @rule("designer")
 def discard(key: str) -> ResponseReturnValue:
     """Throw the draft away (the deployed versions stay)."""
-    engine().discard_draft(check_key(key))
+    engine().discard_process_draft(check_key(key))
     flash(gettext("草稿已删除。"), "success")
     return redirect(url_for("web.designer.index"))
 
@@ -226,7 +226,7 @@ def versions(key: str) -> str:
     target = startable[0] if startable else None
     cases = [(d, c) for d in rows if target is not None and d.version < target.version
              for c in engine().running_cases(d)]
-    return render_template("designer/versions.html", key=key, versions=rows, draft=engine().draft(key),
+    return render_template("designer/versions.html", key=key, versions=rows, draft=engine().process_draft(key),
                            target=target, cases=cases)
 
 

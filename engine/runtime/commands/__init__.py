@@ -18,6 +18,7 @@ from engine.runtime.commands.jobs import (
     TakeBackJobs,
     ThrowBpmnError,
 )
+from engine.runtime.commands.materials import UploadMaterial
 from engine.runtime.commands.recompute_deadlines import RecomputeDeadlines
 from engine.runtime.commands.records import KeepRecord, MarkNotificationSent, QueueHotlineStatus, ReadForJob
 from engine.runtime.commands.start_instance import StartInstance
@@ -50,4 +51,5 @@ __all__ = [
     "TakeBackJobs",
     "ThrowBpmnError",
     "UnclaimTask",
+    "UploadMaterial",
 ]

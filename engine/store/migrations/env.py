@@ -7,6 +7,7 @@ from engine.store import (  # noqa: F401 - register every table
     auth_models,
     calendar_models,
     designer_models,
+    material_models,
     models,
     portal_models,
     records,

@@ -1,7 +1,7 @@
 """process designer: drafts saved on the server (issue 13)
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-07 08:00:00
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import engine.store.base
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
