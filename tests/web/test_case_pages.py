@@ -26,7 +26,7 @@ def _fill_application(page) -> None:
     expect(page.get_by_label("最低生活保障")).to_be_checked()
     page.get_by_label("申请人姓名").fill("张秀英")
     page.get_by_label("公民身份号码").fill(BAD_ID)
-    page.get_by_label("手机号码").fill("13912345678")
+    page.get_by_label("联系电话", exact=False).fill("13912345678")
     page.get_by_label("居住地址").fill("江阴市澄江街道人民路8号")
     page.get_by_label("申请事由（困难情况）").fill("丈夫去世，本人患病无收入")
 
