@@ -168,7 +168,7 @@ class CaseTracking:
             now = bool(task.state & current_states)
             if done:
                 completed.add(element)
-            elif now:
+            elif now and element not in diagram.attached:  # a boundary event waits with its step; not a step
                 current.add(element)
             parent = _reached_from(task)
             if (done or now) and parent is not None and (parent, element) in diagram.flows:
