@@ -55,6 +55,12 @@ class DefinitionOut(Schema):
     approved_at = fields.DateTime(allow_none=True)
 
 
+class StartFormOut(Schema):
+    definition = fields.Nested(DefinitionOut, metadata={"description": "the version a start takes now"})
+    form_key = fields.String(metadata={"description": "the start form's key, e.g. jiangyin/application.json"})
+    schema = fields.Dict(metadata={"description": "the form-js schema, as deployed"})
+
+
 class DeploymentOut(Schema):
     deployment_id = fields.Integer()
     created = fields.Boolean(metadata={"description": "false when identical content was deployed before"})

@@ -37,14 +37,16 @@ from engine.scripting import Limits, command_budget
 from engine.store import migrate
 from engine.store.db import Database
 from engine.store.models import Definition, DeploymentFile, HumanTask, Instance, Job, Timer
+from engine.tracking import CaseTracking
 from engine.worklist import WorkList
 
 
-class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer, MaterialsFace):
+class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer, MaterialsFace, CaseTracking):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py, the work list and drafts in engine/worklist.py, saved views in
     engine/saved_views.py, the audit in engine/audit/reads.py, the portal in engine/portal/,
-    the designer in engine/designer.py, materials in engine/materials/face.py."""
+    the designer in engine/designer.py, materials in engine/materials/face.py, the case pages' reads
+    (start forms, case_track, …) in engine/tracking.py."""
 
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
@@ -172,6 +174,10 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
 
     def complete(self, task_id: str, data: dict[str, Any], who: Principal) -> HumanTask:
         return self.executor.run(cmd.CompleteTask(task_id, who, data), who.username)
+
+    def add_comment(self, instance_id: str, text: str, who: Principal) -> Any:
+        """A comment on a case `who` may see (stored, and in the case's audit chain)."""
+        return self.executor.run(cmd.AddComment(instance_id, text, who), who.username)
 
     def correlate(self, message: str, business_key: str, payload: dict[str, Any], who: Principal) -> Instance:
         """Deliver a message from `who`, if the waiting element's rule names them (engine/auth/senders.py)."""

@@ -45,6 +45,9 @@ AREAS: list[Area] = [
          in_header=False),
     Area("web.designer.index", _l("流程设计"),
          _l("在浏览器中编辑流程图，边改边检查，模拟工作日期限，部署新版本，比较版本差异。"), ("designer",)),
+    Area("web.cases.index", _l("案件"), _l("查看本区划的案件：办理进度、期限、办理记录和短信、台账、派单记录。"),
+         ("clerk", "dispatcher", "caseworker", "leader", "supervisor", "auditor")),
+    Area("web.cases.choose", _l("受理申请"), _l("选择救助流程，填写申请表，受理新的案件。"), ("clerk", "dispatcher")),
 ]
 
 

@@ -77,3 +77,14 @@ def form(definition_id: str, form_key: str) -> Response:
     """One form (form-js JSON) as deployed with a definition version."""
     found = engine().definition_form(definition_by_id(definition_id), form_key)
     return jsonify(found.raw)
+
+
+@blp.route("/definitions/<key>/start-form", methods=["GET"])
+@rule("clerk", "dispatcher", "applicant")
+@blp.response(200, schemas.StartFormOut)
+@blp.alt_response(404, schema=schemas.ErrorBody, description="no such process, or it has no start form")
+def start_form(key: str) -> dict[str, Any]:
+    """The start form of a process (by key): the form-js schema of the version a start
+    (`POST /api/v1/instances` with `definition` = key) takes now (J-CH-WINDOW, X-FORMS)."""
+    definition, form = engine().start_form_of(key)
+    return {"definition": definition, "form_key": definition.start_form_key, "schema": form.raw}

@@ -100,3 +100,15 @@ def fill_lookup_hashes(session: Session, _context: object, _instances: object) -
         if type(row) in (HouseholdMember, AidGrant) and row.id_hash is None:
             keyring = keyring or session_keyring(session)
             row.id_hash = lookup_hash(keyring.primary, "id_number", row.id_number)
+
+
+class CaseComment(Base):
+    """A staff member's comment on a case (issue 10): kept here for the case page and, like
+    every command, in the case's audit chain (`add_comment`)."""
+
+    __tablename__ = "case_comments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(sa.ForeignKey("instances.id"), index=True)
+    author: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    text: Mapped[str] = mapped_column(SealedText)  # sealed when it holds an ID, mobile or card number

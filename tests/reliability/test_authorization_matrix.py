@@ -226,6 +226,13 @@ SCOPE_ROWS: dict[tuple[str, str], Row] = {
                                                                  lambda c: []),
     ("GET", "/cases/<instance_id>/notices/<kind>.pdf"): Row(lambda c: f"/cases/{c.id}/notices/receipt.pdf",
                                                             lambda c: [("window", "%PDF-")]),
+    # The case pages (web/views/cases.py): the page, the applicant in full, comments.
+    ("GET", "/cases/<instance_id>"): Row(lambda c: f"/cases/{c.id}", lambda c: [(a, c.key) for a in READERS]),
+    ("POST", "/cases/<instance_id>/reveal"): Row(lambda c: f"/cases/{c.id}/reveal",
+                                                 lambda c: [(a, ID_NUMBER) for a in ("window", "dept-civil-affairs")]),
+    ("POST", "/cases/<instance_id>/comments"): Row(lambda c: f"/cases/{c.id}/comments",
+                                                   lambda c: [("centre", "矩阵测试意见")],
+                                                   body=lambda c: {"text": "矩阵测试意见"}, order=7),
 }
 
 

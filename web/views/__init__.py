@@ -8,7 +8,20 @@ from flask import Blueprint, send_from_directory
 from werkzeug.wrappers import Response
 
 from api.security import FIRST_SIGN_IN, PUBLIC, rule
-from web.views import account, audit, auth, dashboard, definitions, designer, home, materials, portal, tasks, users
+from web.views import (
+    account,
+    audit,
+    auth,
+    cases,
+    dashboard,
+    definitions,
+    designer,
+    home,
+    materials,
+    portal,
+    tasks,
+    users,
+)
 
 HERE = Path(__file__).resolve().parent.parent
 STATIC = HERE / "static"
@@ -25,6 +38,6 @@ def blueprint() -> Blueprint:
         return send_from_directory(STATIC, filename)
 
     for area in (home.blp, auth.blp, account.blp, users.blp, definitions.blp, tasks.blp, audit.blp,
-                 portal.blp, dashboard.blp, designer.blp, materials.blp):
+                 portal.blp, dashboard.blp, designer.blp, materials.blp, cases.blp):
         web.register_blueprint(area)
     return web

@@ -2,6 +2,7 @@
 
 from engine.runtime.commands.cancel_instance import CancelInstance
 from engine.runtime.commands.claim_task import ClaimTask, HandOverTask, UnclaimTask
+from engine.runtime.commands.comments import AddComment
 from engine.runtime.commands.complete_task import CompleteTask
 from engine.runtime.commands.correlate_message import CorrelateMessage
 from engine.runtime.commands.fire_next_timer import FireNextDueTimers
@@ -24,6 +25,7 @@ from engine.runtime.commands.start_instance import StartInstance
 from engine.runtime.commands.timer_incidents import RecordTimerFailure, RetryTimerIncident
 
 __all__ = [
+    "AddComment",
     "CancelInstance",
     "ClaimTask",
     "CompleteJob",
