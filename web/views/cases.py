@@ -22,6 +22,7 @@ from web.formjs import form_messages
 from web.forms import Form
 from web.pages import PAGE_SIZE, Page, engine, page_offset
 from web.timeline import timeline
+from web.views import materials
 
 blp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -161,7 +162,7 @@ def _case_page(instance_id: str, reveal: bool, comment_form: CommentForm | None 
                            comment_form=comment_form or CommentForm(formdata=None),
                            can_comment=who.has_role(*STAFF),
                            events=timeline(engine().case_events(who, instance_id), track.names),
-                           **_labels())
+                           **materials.panel(who, instance_id), **_labels())
 
 
 def _labels() -> dict[str, Any]:

@@ -5,6 +5,8 @@ itself is the macro `materials_panel` (templates/cases/_materials.html) for the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -17,6 +19,7 @@ from api.attachments import attachment
 from api.notices import KINDS, render_pdf
 from api.routes.materials import UPLOADERS
 from api.security import STAFF, current_principal, rule
+from engine.auth import Principal
 from engine.errors import ValidationFailed
 from engine.materials.checklist import OTHER
 from web.forms import Form
@@ -41,16 +44,24 @@ def _labelled(item_label: str, item_label_en: str) -> str:
     return item_label_en if str(get_locale()) == "en" else item_label
 
 
+def panel(who: Principal, instance_id: str) -> dict[str, Any]:
+    """What `materials_panel` shows of a case (its materials, checklist and their names in
+    the page's language): for this page and the case page."""
+    materials = engine().materials_for(who, instance_id)
+    checklist = engine().material_checklist(who, instance_id, materials)
+    labels = {key: _labelled(*pair) for key, pair in engine().material_checklist_file().labels().items()}
+    return {"materials": materials, "checklist": checklist, "labels": labels}
+
+
 def _page(instance_id: str, form: UploadForm | None = None, status: int = 200) -> tuple[str, int]:
     who = current_principal()
     case = engine().instance_for(who, instance_id)
-    materials = engine().materials_for(who, instance_id)
-    checklist = engine().material_checklist(who, instance_id, materials)
+    shown = panel(who, instance_id)
     form = form or UploadForm()
-    form.kind.choices = [(i.key, _labelled(i.label, i.label_en)) for i in checklist] + [(OTHER, _("其他材料"))]
-    labels = {key: _labelled(*pair) for key, pair in engine().material_checklist_file().labels().items()}
-    return render_template("materials/page.html", case=case, materials=materials, checklist=checklist,
-                           log=engine().material_log_for(who, instance_id), form=form, labels=labels,
+    form.kind.choices = ([(i.key, _labelled(i.label, i.label_en)) for i in shown["checklist"]]
+                         + [(OTHER, _("其他材料"))])
+    return render_template("materials/page.html", case=case, **shown,
+                           log=engine().material_log_for(who, instance_id), form=form,
                            may_upload=who.has_role(*UPLOADERS), may_print=who.has_role(*NOTICE_ROLES),
                            max_mb=engine().materials_config.max_bytes // (1024 * 1024),
                            notices=KINDS), status

@@ -1,7 +1,7 @@
 """case comments: staff comments on a case, shown in its timeline (issue 10)
 
 Revision ID: 0012
-Revises: 0016
+Revises: 0011
 Create Date: 2026-12-07 08:00:00
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import engine.store.base
 
 revision = "0012"
-down_revision = "0016"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
