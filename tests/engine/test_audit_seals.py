@@ -116,3 +116,16 @@ def test_X_AUDIT_nightly_run_seals_verifies_every_case_and_keeps_the_result(scen
     latest = engine.latest_audit_run()
     assert latest.id == run.id and latest.failed == 1
     assert open_case.id not in str(latest.failures)
+
+
+def test_X_AUDIT_the_scheduler_seals_and_verifies_nightly(scenario: Scenario) -> None:
+    from engine.timers.scheduler import NIGHTLY_AUDIT_HOUR, TimerScheduler
+
+    engine = scenario.engine
+    jiangyin_case(scenario, "JY-SEAL-3")
+    scheduler = TimerScheduler(engine, watch_seconds=3600, sweep_seconds=3600, name="test-scheduler")
+    job = scheduler._scheduler.get_job("nightly-audit")
+    assert str(job.trigger.fields[5]) == str(NIGHTLY_AUDIT_HOUR) and str(job.trigger.timezone) == "Asia/Shanghai"
+    scheduler._nightly_audit()  # what the cron trigger calls
+    run = engine.latest_audit_run()
+    assert run.actor == "test-scheduler" and run.failed == 0 and run.checked >= 1
