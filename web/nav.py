@@ -45,6 +45,11 @@ AREAS: list[Area] = [
          in_header=False),
     Area("web.designer.index", _l("流程设计"),
          _l("在浏览器中编辑流程图，边改边检查，模拟工作日期限，部署新版本，比较版本差异。"), ("designer",)),
+    Area("web.audit.access_log", _l("访问日志"), _l("谁在何时查看了哪个案件的历史或完整个人信息，以及原因。"),
+         ("auditor",), in_header=False),
+    Area("web.audit.verification_run", _l("夜间核验"),
+         _l("每晚封存案件链头并以重新执行核验全部案件：最近一次的结果和未通过的案件。"), ("supervisor", "auditor"),
+         in_header=False),
 ]
 
 

@@ -34,6 +34,19 @@ class AccessEntry:
     resource: str
     fields: list[str]
 
+    @property
+    def what(self) -> str:
+        """The resource without its case id ("audit:reveal", "history", …): short enough for a phone."""
+        head = self.resource.split(f":{self.instance_id}", 1)[0] if self.instance_id else self.resource
+        return head
+
+    @property
+    def reason(self) -> str:
+        """The reason given when personal data was revealed ("" for other reads)."""
+        if self.instance_id and self.resource.startswith(f"audit:reveal:{self.instance_id}:"):
+            return self.resource.removeprefix(f"audit:reveal:{self.instance_id}:")
+        return ""
+
 
 class AuditChecks:
     """Mixed into `Engine` (it provides db, clock, replay_cases, log_access)."""
@@ -77,6 +90,21 @@ class AuditChecks:
         with self.db.reading() as s:
             return s.scalars(sa.select(AuditRun).order_by(AuditRun.started_at.desc(), AuditRun.id.desc())
                              .limit(1)).first()
+
+    def audit_run_for(self, who: Principal) -> tuple[AuditRun | None, list[dict[str, Any]]]:
+        """The newest verification run and its failures on the cases `who` may see (a seal's
+        own failure, naming no case, is shown to all)."""
+        run = self.latest_audit_run()
+        if run is None:
+            return None, []
+        named = {f["instance_id"] for f in run.failures if f.get("instance_id")}
+        with self.db.reading() as s:
+            visible = set(s.scalars(sa.select(Instance.id).where(Instance.id.in_(named), scope.instance_clause(who))))
+        # A deleted case has no row left to scope by: its line is the whole evidence, shown to all.
+        with self.db.reading() as s:
+            existing = set(s.scalars(sa.select(Instance.id).where(Instance.id.in_(named))))
+        return run, [f for f in run.failures
+                     if not f.get("instance_id") or f["instance_id"] in visible or f["instance_id"] not in existing]
 
     def access_log_for(self, who: Principal, user: str | None = None, business_key: str | None = None,
                        since: dt.date | None = None, until: dt.date | None = None, limit: int = 50,
