@@ -36,9 +36,9 @@ class AccessEntry:
 
     @property
     def what(self) -> str:
-        """The resource without its case id ("audit:reveal", "history", …): short enough for a phone."""
-        head = self.resource.split(f":{self.instance_id}", 1)[0] if self.instance_id else self.resource
-        return head
+        """The kind of read without ids ("audit:reveal", "history", "task", …)."""
+        parts = self.resource.split(":")
+        return ":".join(parts[:2]) if parts[0] == "audit" else parts[0]
 
     @property
     def reason(self) -> str:

@@ -65,3 +65,6 @@ def test_J_SEC_access_log_by_user_case_and_period(scenario: Scenario, cli_env) -
     assert total == 0
     rows, total = engine.access_log_for(AUDITOR, since=today, until=today, limit=2, offset=2)
     assert total == 3 and [r.resource for r in rows] == [f"audit:replay:{case.id}"]  # the oldest, newest first
+    newest, _ = engine.access_log_for(AUDITOR)
+    assert [(r.what, r.reason) for r in newest] == [
+        ("case", ""), ("audit:reveal", "核对申请人身份证号"), ("audit:replay", "")]

@@ -19,10 +19,10 @@ def test_J_SEC_access_log_page_filters_by_user_case_and_period(scenario, live): 
     engine = scenario.engine
     case = jiangyin_case(scenario, "JY-LOG-1")
     engine.audit_replay_for(AUDITOR, case.id, reveal="核对申请人身份证号")
-    engine.log_access("clerk-zhou", f"case:{case.id}", case.id, ["id_number"])
+    engine.log_access("clerk-zhou", f"history:{case.id}", case.id, ["id_number"])
     page = live.call("GET", "/audit/access-log", as_="auditor")
     assert page.status_code == 200 and "核对申请人身份证号" in page.text and "clerk-zhou" in page.text
-    assert "JY-LOG-1" in page.text and "audit:reveal" in page.text
+    assert "JY-LOG-1" in page.text and "审计回放，显示完整个人信息" in page.text and "案件详情" not in page.text
     mine = live.call("GET", "/audit/access-log?user=clerk-zhou&business_key=LOG-1", as_="auditor")
     assert "clerk-zhou" in mine.text and "核对申请人身份证号" not in mine.text
     future = live.call("GET", "/audit/access-log?since=2099-01-01", as_="auditor")

@@ -35,6 +35,14 @@ COMMANDS = {
 }
 
 
+# What an access-log entry says was read (AccessEntry.what), in the page's language.
+READS = {
+    "audit:reveal": _l("审计回放，显示完整个人信息"), "audit:replay": _l("审计回放"),
+    "audit:export": _l("导出审计文件"), "history": _l("案件历史"), "instance": _l("案件详情"),
+    "task": _l("任务表单"), "job": _l("系统作业读取"),
+}
+
+
 class SearchForm(Form):
     business_key = StringField(_l("业务编号"), validators=[Optional(), Length(max=120)],
                                description=_l("输入编号的全部或一部分"))
@@ -96,8 +104,8 @@ def access_log() -> ResponseReturnValue:
         current_principal(), (_valid(form, "user") or "").strip() or None,
         (_valid(form, "business_key") or "").strip() or None, _valid(form, "since"), _valid(form, "until"),
         PAGE_SIZE, page_offset())
-    return render_template("audit/access_log.html", form=form, page=Page(rows, total, page_offset())), \
-        400 if form.errors else 200
+    return render_template("audit/access_log.html", form=form, page=Page(rows, total, page_offset()),
+                           reads=READS), 400 if form.errors else 200
 
 
 @blp.get("/verification")
