@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,29 +73,41 @@ def _sealed_hashes(session: Session, pairs: list[tuple[str, int]]) -> dict[tuple
     return found
 
 
+def _seals(session: Session, newest_first: bool = False) -> Iterator[AuditSeal]:
+    """Each seal, one at a time (a year of nightly seals over many cases is too big to hold at once)."""
+    order = AuditSeal.seq.desc() if newest_first else AuditSeal.seq
+    for seal_id in list(session.scalars(sa.select(AuditSeal.id).order_by(order))):
+        row = session.get(AuditSeal, seal_id)
+        yield row
+        session.expunge(row)
+
+
 def check_seals(session: Session) -> list[str]:
     """Every seal checked: its own chain, then each sealed case head against the events now.
-    One line per problem, naming the seal and the case (a case once, at the oldest seal it
-    contradicts); empty when all holds."""
+    One line per problem, naming the seal and the case; empty when all holds.
+
+    Each case is checked against the newest seal that holds it: that is its strongest bound
+    (the highest sealed seq), and the events before it are bound to it by the case's own hash
+    chain (verify_chain, which `verify --all` runs on every case). A case absent from newer
+    seals was deleted after the newest one that holds it."""
     problems: list[str] = []
-    named: set[str] = set()
-    heads = {h[0]: h[1] for h in current_heads(session)}
     prev = GENESIS
-    for expected, row in enumerate(session.scalars(sa.select(AuditSeal).order_by(AuditSeal.seq)), start=1):
-        name = f"seal {row.seq} of {row.sealed_at.astimezone(dt.UTC).isoformat()}"
+    for expected, row in enumerate(_seals(session), start=1):
         if row.seq != expected:
             problems.append(f"FAILED seal {expected}: missing (found seal {row.seq} next)")
-        if row.prev_hash != prev or row.digest != heads_digest(row.heads) or \
-                row.hash != seal_hash(row.prev_hash, row.seq, row.sealed_at, row.cases, row.digest) or \
-                row.cases != len(row.heads):
-            problems.append(f"FAILED {name}: the seal itself was changed (its hash does not match)")
+        if row.prev_hash != prev or row.cases != len(row.heads) or row.digest != heads_digest(row.heads) or \
+                row.hash != seal_hash(row.prev_hash, row.seq, row.sealed_at, row.cases, row.digest):
+            problems.append(f"FAILED {_name(row)}: the seal itself was changed (its hash does not match)")
         prev = row.hash
-        stored = _sealed_hashes(session, [(case, seq) for case, seq, _ in row.heads])
-        for case, seq, digest in row.heads:
+    heads = {h[0]: h[1] for h in current_heads(session)}
+    checked: set[str] = set()
+    for row in _seals(session, newest_first=True):
+        name = _name(row)
+        todo = [(case, seq, digest) for case, seq, digest in row.heads if case not in checked]
+        checked.update(case for case, _, _ in todo)
+        stored = _sealed_hashes(session, [(case, seq) for case, seq, _ in todo])
+        for case, seq, digest in todo:
             now = heads.get(case)
-            if case in named:
-                continue
-            named.add(case)
             if now is None:
                 problems.append(f"FAILED {case}: the case was deleted after {name} (sealed at event {seq})")
             elif now < seq:
@@ -102,6 +115,8 @@ def check_seals(session: Session) -> list[str]:
                                 f"(ends at event {now})")
             elif stored.get((case, seq)) != digest:
                 problems.append(f"FAILED {case}: event {seq} differs from its hash in {name}")
-            else:
-                named.discard(case)  # this seal holds: a later one may still find the case changed
     return problems
+
+
+def _name(row: AuditSeal) -> str:
+    return f"seal {row.seq} of {row.sealed_at.astimezone(dt.UTC).isoformat()}"

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from engine.audit.log import _EVENTS
 from engine.service import Engine
-from engine.store.models import AuditSeal
+from engine.store.models import AuditSeal, Instance
 from tests.engine.test_audit_replay import jiangyin_case
 from tests.scenarios import test_jiangyin as jy
 from tests.support.scenario import Scenario
@@ -22,6 +22,12 @@ def _two_cases(scenario: Scenario) -> tuple:
     done = jiangyin_case(scenario, "JY-SEAL-1")
     open_case = jy.accepted(scenario, "JY-SEAL-2")
     return done, open_case
+
+
+def _instances(engine: Engine) -> int:
+    """How many cases there are (the seals also hold the chain of deployments, "definitions")."""
+    with engine.db.session() as s:
+        return s.scalar(sa.select(sa.func.count()).select_from(Instance))
 
 
 def _delete_case(engine: Engine, instance_id: str) -> None:
@@ -59,6 +65,8 @@ def test_X_AUDIT_whole_case_deleted_after_a_seal_is_named(scenario: Scenario) ->
     problems = engine.audit_seal_problems()
     assert len(problems) == 1 and problems[0].startswith(f"FAILED {done.id}: the case was deleted after seal 1")
     assert open_case.id not in problems[0]
+    engine.seal_audit("test")  # a newer seal without the case still leaves the older one to name it
+    assert engine.audit_seal_problems() == problems
 
 
 def test_X_AUDIT_newest_events_truncated_below_the_sealed_seq_are_named(scenario: Scenario) -> None:
@@ -105,14 +113,15 @@ def test_X_AUDIT_nightly_run_seals_verifies_every_case_and_keeps_the_result(scen
     assert engine.latest_audit_run() is None
     seen: list[int] = []
     run = engine.nightly_audit("scheduler", progress=seen.append)
-    cases = len(engine.seal_audit("count").heads)
+    engine.seal_audit("count")
+    cases = _instances(engine)
     assert (run.checked, run.failed, run.failures) == (cases, 0, []) and seen == list(range(1, cases + 1))
     with engine.db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(AuditSeal)) == 2
     _delete_case(engine, done.id)
     run = engine.nightly_audit("scheduler")
     assert (run.checked, run.failed) == (cases - 1, 1)
-    assert run.failures[0]["instance_id"] == done.id and "deleted after seal 1" in run.failures[0]["line"]
+    assert run.failures[0]["instance_id"] == done.id and "deleted after seal 2" in run.failures[0]["line"]
     latest = engine.latest_audit_run()
     assert latest.id == run.id and latest.failed == 1
     assert open_case.id not in str(latest.failures)
@@ -129,3 +138,21 @@ def test_X_AUDIT_the_scheduler_seals_and_verifies_nightly(scenario: Scenario) ->
     scheduler._nightly_audit()  # what the cron trigger calls
     run = engine.latest_audit_run()
     assert run.actor == "test-scheduler" and run.failed == 0 and run.checked >= 1
+
+
+def test_X_AUDIT_a_case_that_cannot_run_again_is_a_failure_not_the_end_of_the_night(scenario: Scenario,
+                                                                                    monkeypatch) -> None:
+    engine = scenario.engine
+    done, open_case = _two_cases(scenario)
+    real = engine.replay_case
+
+    def broken(instance_id: str):  # noqa: ANN202 - the engine's own method, broken for one case
+        if instance_id == done.id:
+            raise RuntimeError("definition file unreadable")
+        return real(instance_id)
+
+    monkeypatch.setattr(engine, "replay_case", broken)
+    run = engine.nightly_audit("test")
+    assert run.failed == 1 and run.checked == _instances(engine)
+    assert run.failures == [{"instance_id": done.id, "line": f"FAILED {done.id}: could not be re-executed "
+                                                             "(RuntimeError: definition file unreadable)"}]
