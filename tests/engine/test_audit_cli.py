@@ -68,3 +68,16 @@ def test_J_SEC_access_log_by_user_case_and_period(scenario: Scenario, cli_env) -
     newest, _ = engine.access_log_for(AUDITOR)
     assert [(r.what, r.reason) for r in newest] == [
         ("case", ""), ("audit:reveal", "核对申请人身份证号"), ("audit:replay", "")]
+
+
+def test_X_AUDIT_verify_all_progress_is_live_on_a_terminal_and_sparse_in_a_log(capsys, monkeypatch) -> None:
+    import sys
+
+    from api.cli_audit import PROGRESS_EVERY, _progress
+
+    for n in range(1, PROGRESS_EVERY + 2):
+        _progress(n)
+    assert capsys.readouterr().err == f"… {PROGRESS_EVERY} case(s) verified\n"  # a log: one line per 100
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    _progress(7)
+    assert capsys.readouterr().err == "\r7 case(s) verified …"  # a terminal: the counter in place
