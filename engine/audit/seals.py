@@ -73,48 +73,49 @@ def _sealed_hashes(session: Session, pairs: list[tuple[str, int]]) -> dict[tuple
     return found
 
 
-def _seals(session: Session, newest_first: bool = False) -> Iterator[AuditSeal]:
-    """Each seal, one at a time (a year of nightly seals over many cases is too big to hold at once)."""
-    order = AuditSeal.seq.desc() if newest_first else AuditSeal.seq
-    for seal_id in list(session.scalars(sa.select(AuditSeal.id).order_by(order))):
+def _seals(session: Session) -> Iterator[AuditSeal]:
+    """Each seal, oldest first, one at a time (a year of nightly seals over many cases is too
+    big to hold at once)."""
+    for seal_id in list(session.scalars(sa.select(AuditSeal.id).order_by(AuditSeal.seq))):
         row = session.get(AuditSeal, seal_id)
         yield row
         session.expunge(row)
 
 
 def check_seals(session: Session) -> list[str]:
-    """Every seal checked: its own chain, then each sealed case head against the events now.
-    One line per problem, naming the seal and the case; empty when all holds.
+    """Every seal checked: its own chain, then each case head it holds against the events now.
+    One line per problem, naming the seal and the case (a case once, at the oldest seal it
+    contradicts); empty when all holds.
 
-    Each case is checked against the newest seal that holds it: that is its strongest bound
-    (the highest sealed seq), and the events before it are bound to it by the case's own hash
-    chain (verify_chain, which `verify --all` runs on every case). A case absent from newer
-    seals was deleted after the newest one that holds it."""
+    Every seal, not only the newest: a seal made after a case was cut short or rewritten holds
+    the changed head, and only the seals before it still know the true one. (The cost grows
+    with seals × cases; one (instance, seq) lookup per sealed head, in chunks.)"""
     problems: list[str] = []
+    heads = {h[0]: h[1] for h in current_heads(session)}
+    reported: set[str] = set()
     prev = GENESIS
     for expected, row in enumerate(_seals(session), start=1):
+        name = _name(row)
         if row.seq != expected:
             problems.append(f"FAILED seal {expected}: missing (found seal {row.seq} next)")
         if row.prev_hash != prev or row.cases != len(row.heads) or row.digest != heads_digest(row.heads) or \
                 row.hash != seal_hash(row.prev_hash, row.seq, row.sealed_at, row.cases, row.digest):
-            problems.append(f"FAILED {_name(row)}: the seal itself was changed (its hash does not match)")
+            problems.append(f"FAILED {name}: the seal itself was changed (its hash does not match)")
         prev = row.hash
-    heads = {h[0]: h[1] for h in current_heads(session)}
-    checked: set[str] = set()
-    for row in _seals(session, newest_first=True):
-        name = _name(row)
-        todo = [(case, seq, digest) for case, seq, digest in row.heads if case not in checked]
-        checked.update(case for case, _, _ in todo)
+        todo = [(case, seq, digest) for case, seq, digest in row.heads if case not in reported]
         stored = _sealed_hashes(session, [(case, seq) for case, seq, _ in todo])
         for case, seq, digest in todo:
             now = heads.get(case)
             if now is None:
-                problems.append(f"FAILED {case}: the case was deleted after {name} (sealed at event {seq})")
+                problem = f"FAILED {case}: the case was deleted after {name} (sealed at event {seq})"
             elif now < seq:
-                problems.append(f"FAILED {case}: events {now + 1}-{seq} were cut off after {name} "
-                                f"(ends at event {now})")
+                problem = f"FAILED {case}: events {now + 1}-{seq} were cut off after {name} (ends at event {now})"
             elif stored.get((case, seq)) != digest:
-                problems.append(f"FAILED {case}: event {seq} differs from its hash in {name}")
+                problem = f"FAILED {case}: event {seq} differs from its hash in {name}"
+            else:
+                continue
+            problems.append(problem)
+            reported.add(case)
     return problems
 
 

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from api.demo import DEMO_PASSWORD
+from engine.audit.log import _EVENTS
 from engine.store.models import AccessLog
 from tests.scenarios.test_jiangyin import APPLICANT_ID, accepted, dispatch
 from tests.web.conftest import shoot
@@ -128,4 +129,14 @@ def test_J_SEC_auditor_filters_the_access_log_in_the_browser(browser, site, scen
     tab.go("/audit/verification")
     tab.page.wait_for_selector("text=全部通过")
     check(tab, "audit-verification")
+
+    # The newest event cut off after the seal: the next night names the case.
+    last = len(case.history())
+    with scenario.engine.db.session() as s:
+        s.execute(_EVENTS.delete().where(_EVENTS.c.instance_id == case.id, _EVENTS.c.seq == last))
+    scenario.engine.nightly_audit("test")
+    tab.go("/audit/verification")
+    tab.page.wait_for_selector("text=有未通过项")
+    assert f"FAILED {case.id}: events {last}-{last} were cut off after seal 1" in tab.page.content()
+    check(tab, "audit-verification-failed")
     assert tab.problems == []
