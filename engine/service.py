@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.audit.checks import AuditChecks
 from engine.audit.reads import AuditReads
 from engine.auth import Principal, scope
 from engine.auth.directory import UserDirectory
@@ -41,7 +42,8 @@ from engine.tracking import CaseTracking
 from engine.worklist import WorkList
 
 
-class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer, MaterialsFace, CaseTracking):
+class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer, MaterialsFace, CaseTracking,
+             AuditChecks):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py, the work list and drafts in engine/worklist.py, saved views in
     engine/saved_views.py, the audit in engine/audit/reads.py, the portal in engine/portal/,

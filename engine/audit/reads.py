@@ -81,10 +81,30 @@ class AuditReads:
             return export_case(s, instance_id, exported_by, self.clock.now())
 
     def audit_cases_for(self, who: Principal, business_key: str | None = None, limit: int = 50,
-                        offset: int = 0) -> tuple[list[Instance], int]:
-        """The cases `who` may replay whose business key contains `business_key`, newest
-        first, and how many in all; the search is logged."""
+                        offset: int = 0, *, process_key: str | None = None, started_from: dt.date | None = None,
+                        started_until: dt.date | None = None,
+                        verification: str | None = None) -> tuple[list[Instance], int]:
+        """The cases `who` may replay whose business key contains `business_key`, of one
+        variant (`process_key`), started in a period (Shanghai days, both ends included),
+        and by the newest nightly run's verdict (`verification`: "failed", or "passed":
+        checked by it and not failed), newest first, and how many in all; the search is logged."""
         where = [scope.instance_clause(who)]
+        if process_key:
+            where.append(Instance.process_key == process_key)
+        if started_from is not None:
+            where.append(Instance.started_at >= dt.datetime.combine(started_from, dt.time(), SHANGHAI))
+        if started_until is not None:
+            where.append(Instance.started_at < dt.datetime.combine(started_until + dt.timedelta(days=1), dt.time(),
+                                                                   SHANGHAI))
+        if verification in ("failed", "passed"):
+            run = self.latest_audit_run()
+            failed = {f["instance_id"] for f in run.failures if f.get("instance_id")} if run else set()
+            if verification == "failed":
+                where.append(Instance.id.in_(failed))
+            elif run is None:
+                where.append(sa.false())
+            else:
+                where += [Instance.started_at <= run.started_at, Instance.id.not_in(failed)]
         if business_key:
             escaped = business_key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             where.append(Instance.business_key.like(f"%{escaped}%", escape="\\"))

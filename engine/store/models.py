@@ -239,6 +239,39 @@ class AuditEvent(Base):
     __table_args__ = (sa.UniqueConstraint("instance_id", "seq", name="uq_audit_instance_seq"),)
 
 
+class AuditSeal(Base):
+    """A sealed checkpoint of the global chain over case heads (X-AUDIT): every case's
+    (id, last seq, last hash) at `sealed_at`, chained to the previous seal, so that a case
+    deleted whole or truncated below its sealed seq is found and named."""
+
+    __tablename__ = "audit_seals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # 1, 2, 3 …: unique, so two seals made at once cannot both follow the same one.
+    seq: Mapped[int] = mapped_column(unique=True)
+    sealed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(sa.String(80))
+    cases: Mapped[int] = mapped_column()
+    # [[instance_id, seq, hash], …] ordered by instance id; `digest` is their SHA-256.
+    heads: Mapped[list[list[Any]]] = mapped_column(sa.JSON, default=list)
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AuditRun(Base):
+    """One scheduled (nightly) verification of every case: what it checked and found."""
+
+    __tablename__ = "audit_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    finished_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(sa.String(80))
+    checked: Mapped[int] = mapped_column()
+    failed: Mapped[int] = mapped_column()
+    # The first lines that failed (cases and seals), at most RUN_LINES of them.
+    failures: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+
+
 class AccessLog(Base):
     """Each view of a full personal record (DESIGN rule 8, J-SEC); kept apart from the
     instance's audit chain so reading never contends with commands."""

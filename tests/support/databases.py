@@ -22,6 +22,7 @@ TRUNCATE_ORDER = [
     "auth_sessions", "login_throttles", "account_events",
     "case_ratings", "complaints", "public_notices",
     "process_drafts",
+    "access_log", "audit_seals", "audit_runs",
 ]
 
 

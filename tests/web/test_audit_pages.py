@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from api.demo import DEMO_PASSWORD
+from engine.audit.log import _EVENTS
 from engine.store.models import AccessLog
 from tests.scenarios.test_jiangyin import APPLICANT_ID, accepted, dispatch
 from tests.web.conftest import shoot
@@ -101,3 +102,41 @@ def test_X_AUDIT_J_SEC_another_regions_auditor_gets_nothing_of_the_case(browser,
     assert tab.page.locator("a:has-text('JY-REPLAY-2')").count() == 0
     assert tab.go(f"/audit/cases/{case.id}").status == 403
     assert tab.page.request.get(f"{site.base}/audit/cases/{case.id}/export.zip").status == 403
+
+
+def test_J_SEC_auditor_filters_the_access_log_in_the_browser(browser, site, scenario):
+    """The access-log page (who saw whose data, when, why) and the nightly verification page."""
+    from engine.auth import Principal
+
+    case = accepted(scenario, "JY-ACCESS-1")
+    auditor = Principal(username="auditor", roles=("auditor",), region="320281")
+    scenario.engine.audit_replay_for(auditor, case.id, reveal="核对申请人身份证号")
+    scenario.engine.log_access("clerk-zhou", f"history:{case.id}", case.id, ["id_number", "phone"])
+    scenario.engine.nightly_audit("test")
+
+    tab = browser.page()
+    tab.sign_in("auditor")
+    tab.go("/audit/access-log")
+    rows = tab.page.locator("table tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == 2 and "核对申请人身份证号" in tab.page.content()
+    check(tab, "audit-access-log")
+    tab.page.fill("#user", "clerk-zhou")
+    tab.page.fill("#business_key", "ACCESS-1")
+    tab.submit("form[role=search] button")
+    tab.page.wait_for_selector("text=id_number、phone")
+    assert rows.count() == 1 and "user=clerk-zhou" in tab.page.url
+    tab.go("/audit/verification")
+    tab.page.wait_for_selector("text=全部通过")
+    check(tab, "audit-verification")
+
+    # The newest event cut off after the seal: the next night names the case.
+    last = len(case.history())
+    with scenario.engine.db.session() as s:
+        s.execute(_EVENTS.delete().where(_EVENTS.c.instance_id == case.id, _EVENTS.c.seq == last))
+    scenario.engine.nightly_audit("test")
+    tab.go("/audit/verification")
+    tab.page.wait_for_selector("text=有未通过项")
+    assert f"FAILED {case.id}: events {last}-{last} were cut off after seal 1" in tab.page.content()
+    check(tab, "audit-verification-failed")
+    assert tab.problems == []

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from api.routes.audit import verification
@@ -35,9 +35,35 @@ COMMANDS = {
 }
 
 
+# What an access-log entry says was read (AccessEntry.what), in the page's language.
+READS = {
+    "audit:reveal": _l("审计回放，显示完整个人信息"), "audit:replay": _l("审计回放"),
+    "audit:export": _l("导出审计文件"), "history": _l("案件历史"), "instance": _l("案件详情"),
+    "task": _l("任务表单"), "job": _l("系统作业读取"),
+}
+
+
 class SearchForm(Form):
     business_key = StringField(_l("业务编号"), validators=[Optional(), Length(max=120)],
                                description=_l("输入编号的全部或一部分"))
+    variant = SelectField(_l("流程"), validators=[Optional()], validate_choice=False)
+    started_from = DateField(_l("受理日期自"), validators=[Optional()])
+    started_until = DateField(_l("受理日期至"), validators=[Optional()])
+    verification = SelectField(_l("最近一次夜间核验"), validators=[Optional()], choices=[
+        SelectChoice("", _l("全部")), SelectChoice("failed", _l("未通过")), SelectChoice("passed", _l("已通过"))])
+
+
+class AccessLogForm(Form):
+    user = StringField(_l("用户名"), validators=[Optional(), Length(max=80)])
+    business_key = StringField(_l("业务编号"), validators=[Optional(), Length(max=120)],
+                               description=_l("输入编号的全部或一部分"))
+    since = DateField(_l("日期自"), validators=[Optional()])
+    until = DateField(_l("日期至"), validators=[Optional()])
+
+
+def _valid(form: Form, name: str) -> Any:
+    """A filter's value, None when empty or invalid (the page then says which field, with 400)."""
+    return None if name in form.errors else (getattr(form, name).data or None)
 
 
 class RevealForm(Form):
@@ -49,13 +75,45 @@ class RevealForm(Form):
 
 @blp.get("/cases")
 @rule("auditor")
-def cases() -> str:
+def cases() -> ResponseReturnValue:
     """The cases of the auditor's region, newest first; search by business key."""
+    from web.views.tasks import _process_names as process_names
+
     form = SearchForm(request.args)
+    form.variant.choices = [SelectChoice("", _l("全部流程")), *(
+        SelectChoice(k, v) for k, v in process_names().items())]
     form.validate()
-    key = (form.business_key.data or "").strip() if not form.errors else ""
-    rows, total = engine().audit_cases_for(current_principal(), key or None, PAGE_SIZE, page_offset())
-    return render_template("audit/cases.html", form=form, page=Page(rows, total, page_offset()))
+    key = (_valid(form, "business_key") or "").strip()
+    who = current_principal()
+    rows, total = engine().audit_cases_for(
+        who, key or None, PAGE_SIZE, page_offset(), process_key=_valid(form, "variant"),
+        started_from=_valid(form, "started_from"), started_until=_valid(form, "started_until"),
+        verification=_valid(form, "verification"))
+    run, failures = engine().audit_run_for(who)
+    return render_template("audit/cases.html", form=form, page=Page(rows, total, page_offset()), run=run,
+                           failures=failures), 400 if form.errors else 200
+
+
+@blp.get("/access-log")
+@rule("auditor")
+def access_log() -> ResponseReturnValue:
+    """Who saw whose data, when and why, on the cases of the auditor's region (J-SEC)."""
+    form = AccessLogForm(request.args)
+    form.validate()
+    rows, total = engine().access_log_for(
+        current_principal(), (_valid(form, "user") or "").strip() or None,
+        (_valid(form, "business_key") or "").strip() or None, _valid(form, "since"), _valid(form, "until"),
+        PAGE_SIZE, page_offset())
+    return render_template("audit/access_log.html", form=form, page=Page(rows, total, page_offset()),
+                           reads=READS), 400 if form.errors else 200
+
+
+@blp.get("/verification")
+@rule("supervisor", "auditor")
+def verification_run() -> str:
+    """The newest nightly verification: when, how many cases, which failed (of the viewer's region)."""
+    run, failures = engine().audit_run_for(current_principal())
+    return render_template("audit/verification.html", run=run, failures=failures)
 
 
 def _page(instance_id: str, reveal: str | None = None, form: RevealForm | None = None,
