@@ -136,8 +136,11 @@ def axe(tab: Tab) -> list[str]:
 
 
 def overflowing(tab: Tab) -> list[str]:
-    """Elements wider than the page (cut off or scrolling sideways at phone width)."""
-    return tab.page.evaluate("""() => {
+    """Elements wider than the page (cut off or scrolling sideways at phone width). Measured
+    after two animation frames: a viewport change reaches the page's resize handlers (charts
+    that redraw at the new width) in the next frame, not before `set_viewport_size` returns."""
+    return tab.page.evaluate("""async () => {
+        await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
         const width = document.documentElement.clientWidth, out = [];
         for (const el of document.querySelectorAll('body *')) {
             const r = el.getBoundingClientRect();
