@@ -31,7 +31,8 @@ def test_X_AUDIT_cli_verifies_exports_and_names_a_tampered_step(tmp_path):
     assert ok.stdout.startswith(f"OK {case_id}: ") and ok.stdout.count("\n") == 1
 
     every = relief(tmp_path, "audit", "verify", "--all", "--since", "2020-01-01")
-    assert (every.returncode, every.stdout) == (0, "1 case(s) verified by re-execution, 0 failed\n")
+    assert (every.returncode, every.stdout) == (
+        0, "1 case(s) verified by re-execution, 0 failed; seals checked against the case heads, 0 problem(s)\n")
     assert relief(tmp_path, "audit", "verify", "--all", "--since", "2999-01-01").stdout.startswith("0 case(s)")
 
     out = tmp_path / "case.zip"
@@ -51,7 +52,8 @@ def test_X_AUDIT_cli_verifies_exports_and_names_a_tampered_step(tmp_path):
     every = relief(tmp_path, "audit", "verify", "--all")
     assert every.returncode == 1
     assert every.stderr.splitlines() == [f"FAILED {case_id}: hash chain broken at step {seq} (hash mismatch)",
-                                         "1 case(s) verified by re-execution, 1 failed"]
+                                         "1 case(s) verified by re-execution, 1 failed; "
+                                         "seals checked against the case heads, 0 problem(s)"]
     bad = relief(tmp_path, "audit", "verify", case_id)
     assert bad.returncode == 1 and bad.stdout == ""
     assert bad.stderr == f"FAILED {case_id}: hash chain broken at step {seq} (hash mismatch)\n"
