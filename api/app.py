@@ -8,7 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import web
-from api import errors, headers, inputs, openapi, security, sessions, sign_in_limit
+from api import errors, headers, inputs, openapi, read_routing, security, sessions, sign_in_limit
 from api.routes import BLUEPRINTS
 from api.settings import ConfigurationError, Settings
 from engine.clock import Clock, SharedClock
@@ -31,7 +31,8 @@ def make_engine(settings: Settings, known_topics: list[str] | None = None) -> En
             from None
     return Engine(settings.database_url, clock=clock, forms_root=settings.forms_root, known_topics=known_topics,
                   office_close=office_close, default_region=settings.default_region,
-                  limits=Limits(max_instances=settings.max_instances), keyring=settings.keyring)
+                  limits=Limits(max_instances=settings.max_instances), keyring=settings.keyring,
+                  read_url=settings.database_read_url or None)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     inputs.install(app)  # before the authentication check: bad input never reaches a parser
     security.install(app)
     headers.install(app)
+    read_routing.install(app, engine, settings.read_your_writes_seconds)
     web.register(app)  # the staff web app: `/` is its sign-in or home page
     sign_in_limit.install(app, settings, ["auth.token", web.SIGN_IN_ENDPOINT])
     portal.limit(app, settings)  # the public portal's POSTs, per address

@@ -21,6 +21,8 @@ class ConfigurationError(ValueError):
 @dataclass
 class Settings:
     database_url: str = ""
+    database_read_url: str = ""  # a PostgreSQL read replica for GET requests (docs/deploy.md)
+    read_your_writes_seconds: int = 10  # after a write, that caller's reads stay on the primary this long
     mode: str = "production"
     secret_key: str = ""
     workflows_root: Path = field(default_factory=lambda: ROOT / "workflows")
@@ -47,7 +49,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """RELIEF_DATABASE_URL, RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_DATA_KEY(_FILE), RELIEF_VAR_DIR,
+        """RELIEF_DATABASE_URL, RELIEF_DATABASE_READ_URL, RELIEF_READ_YOUR_WRITES_SECONDS,
+        RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_DATA_KEY(_FILE), RELIEF_VAR_DIR,
         RELIEF_FORMS_ROOT, RELIEF_OFFICE_CLOSE, RELIEF_DEFAULT_REGION, RELIEF_COOKIE_SECURE, RELIEF_TRUSTED_PROXIES,
         RELIEF_LOGIN_RATE, RELIEF_RATELIMIT_STORAGE, RELIEF_PORTAL_RATE, RELIEF_MAX_INSTANCES,
         RELIEF_FILES_DIR, RELIEF_MAX_MATERIAL_BYTES, RELIEF_MATERIALS_CHECKLIST, RELIEF_NOTICES_ROOT."""
@@ -55,6 +58,8 @@ class Settings:
         s.var_dir = Path(os.environ.get("RELIEF_VAR_DIR", s.var_dir))
         s.mode = os.environ.get("RELIEF_MODE", s.mode)
         s.database_url = os.environ.get("RELIEF_DATABASE_URL", "")
+        s.database_read_url = os.environ.get("RELIEF_DATABASE_READ_URL", "")
+        s.read_your_writes_seconds = _int_env("RELIEF_READ_YOUR_WRITES_SECONDS", s.read_your_writes_seconds)
         s.secret_key = os.environ.get("RELIEF_SECRET_KEY", "")
         s.forms_root = Path(os.environ.get("RELIEF_FORMS_ROOT", s.forms_root))
         s.office_close = os.environ.get("RELIEF_OFFICE_CLOSE", s.office_close)

@@ -53,9 +53,10 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
                  default_region: str | None = None, limits: Limits | None = None,
-                 keyring: Keyring | None = None) -> None:
+                 keyring: Keyring | None = None, read_url: str | None = None) -> None:
         # The data keys that seal personal data at rest: given, or RELIEF_DATA_KEY(_FILE).
-        self.db = Database(database_url, keyring or keys.from_environment())
+        # `read_url`: a PostgreSQL read replica for the pages' reads (Database.replica_reads).
+        self.db = Database(database_url, keyring or keys.from_environment(), read_url=read_url)
         self.clock = clock or Clock()
         self.specs = repository.SpecCache()
         # The clock's offset (demo/test) and the calendar's overrides live in the database.

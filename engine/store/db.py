@@ -5,6 +5,7 @@ from __future__ import annotations
 import select
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,10 @@ from engine.store.records import fill_lookup_hashes
 # PostgreSQL pools: the writer's as before, and as much again for readers, which have a pool
 # of their own (see `make_pg_reader`): a process may hold up to twice 30 connections.
 PG_POOL = {"pool_size": 10, "max_overflow": 20}
+# Whether `reading()` may go to the read replica in this context. Off unless a caller opts
+# in (`replica_reads`): the web layer does for the GET requests of callers who wrote nothing
+# in the last moments; the scheduler, the workers and the CLI always read the primary.
+_REPLICA_OK: ContextVar[bool] = ContextVar("relief_replica_reads", default=False)
 
 
 def normalise_url(url: str) -> str:
@@ -118,7 +123,7 @@ class Database:
     sealed columns use (`engine.crypto.columns`): None only for a database whose sealed
     columns are never touched (schema tools); such a use fails loudly."""
 
-    def __init__(self, url: str, keyring: Keyring | None = None) -> None:
+    def __init__(self, url: str, keyring: Keyring | None = None, read_url: str | None = None) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -129,6 +134,11 @@ class Database:
         elif not in_memory:
             self._reader = make_sqlite_reader(self.url)
         self._read_sessions = sessionmaker(self._reader or self.engine, expire_on_commit=False)
+        # A PostgreSQL read replica (RELIEF_DATABASE_READ_URL): the same read-only pool, elsewhere.
+        self._replica: sa.Engine | None = None
+        if read_url and not self.is_sqlite:
+            self._replica = make_pg_reader(normalise_url(read_url))
+            self._replica_sessions = sessionmaker(self._replica, expire_on_commit=False)
         sa.event.listen(self.sessions, "before_flush", fill_lookup_hashes)
         self.keyring: Keyring | None = None
         if keyring is not None:
@@ -138,7 +148,7 @@ class Database:
         """Seal with `keyring` from now on (its primary key), opening with any of its keys.
         The keyring hangs on each engine's dialect, the one thing a column type sees."""
         self.keyring = keyring
-        for engine in {self.engine, self.read_engine}:
+        for engine in {self.engine, self.read_engine, self._replica} - {None}:
             setattr(engine.dialect, DIALECT_ATTR, keyring)
 
     @property
@@ -151,6 +161,21 @@ class Database:
         query-only reader (the writer itself for an in-memory database)."""
         return self._reader or self.engine
 
+    @property
+    def has_replica(self) -> bool:
+        """Whether reads may go to a replica (RELIEF_DATABASE_READ_URL is set)."""
+        return self._replica is not None
+
+    @contextmanager
+    def replica_reads(self) -> Iterator[None]:
+        """Let `reading()` use the replica inside this block, until this context writes: after a
+        commit, its reads go to the primary again (the caller reads its own writes)."""
+        token = _REPLICA_OK.set(self._replica is not None)
+        try:
+            yield
+        finally:
+            _REPLICA_OK.reset(token)
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
@@ -161,15 +186,20 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+        if _REPLICA_OK.get():
+            _REPLICA_OK.set(False)  # a replica may not have this commit yet
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A read-only session: on SQLite it does not wait for writers; on PostgreSQL each of
-        its statements is a read-only transaction of its own (autocommit); never commits."""
-        with self._read_sessions() as s:  # closing returns the connection, ending its transaction
+        its statements is a read-only transaction of its own (autocommit); never commits.
+        Inside `replica_reads`, from the replica when one is configured."""
+        factory = self._replica_sessions if _REPLICA_OK.get() else self._read_sessions
+        with factory() as s:  # closing returns the connection, ending its transaction
             yield s
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self._reader is not None:
-            self._reader.dispose()
+        for reader in (self._reader, self._replica):
+            if reader is not None:
+                reader.dispose()
