@@ -175,8 +175,16 @@ def deploy_all(engine: Engine, workflows_root: Path, actor: str, require_approva
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-background", is_flag=True, help="do not run the scheduler and workers in this process")
-def serve(host: str, port: int, no_background: bool) -> None:
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="serve with this many gunicorn processes (PostgreSQL only; no scheduler or workers inside: "
+                   "run `relief scheduler` and `relief worker` beside them, docs/deploy.md)")
+def serve(host: str, port: int, no_background: bool, processes: int) -> None:
     """Serve the API; the scheduler and the workers run in-process unless told not to."""
+    if processes > 1:
+        from api import wsgi_server
+
+        wsgi_server.serve(Settings.from_env(), host, port, processes)  # a ConfigurationError: one line
+        return
     settings, engine = _engine()
     _serve(settings, engine, host, port, background=not no_background)
 
