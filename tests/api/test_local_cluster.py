@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from engine.store.models import Job, Timer
@@ -94,7 +93,8 @@ def test_the_parts_of_a_cluster_carry_a_case_each_part_once(cluster, engine):
     advanced = subprocess.run([sys.executable, "-m", "api.cli", "clock", "advance", "5d"], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=60)
     assert advanced.returncode == 0, advanced.stderr
-    _until(lambda: _task(client, "supervisor", late["id"], "督办"), 90, "the scheduler process did not fire the deadline")
+    _until(lambda: _task(client, "supervisor", late["id"], "督办"), 90,
+           "the scheduler process did not fire the deadline")
 
     with engine.db.reading() as s:
         jobs = s.execute(sa.select(Job.state, Job.lock_owner).where(Job.instance_id == approved["id"])).all()
