@@ -36,7 +36,7 @@ AREAS: list[Area] = [
          ("clerk", "dispatcher", "caseworker", "leader", "supervisor", "auditor")),
     Area("web.cases.choose", _l("受理申请"), _l("选择救助流程，填写申请表，受理新的案件。"), ("clerk", "dispatcher")),
     Area("web.dashboard.index", _l("统计分析"), _l("本辖区受理量、各环节在办与用时、按期完成率、超期和申请人评价。"),
-         ("leader", "supervisor", "dispatcher")),
+         ("leader", "supervisor", "dispatcher", "caseworker")),
     Area("web.audit.cases", _l("审计"), _l("逐步回放案件经过，以重新执行验证其历史，导出可离线核验的审计文件。"),
          ("auditor",)),
     Area("web.audit.access_log", _l("访问日志"), _l("谁在何时查看了哪个案件的历史或完整个人信息，以及原因。"),

@@ -14,7 +14,7 @@ from engine.auth import Principal, scope
 from engine.definitions import approval
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.forms import FormDefinition
-from engine.portal import items, progress, stats
+from engine.portal import items, progress, stats, stats_breakdowns
 from engine.portal.masking import mask_name
 from engine.store.models import Definition, HumanTask, Instance
 from engine.store.portal_models import CaseRating, Complaint, PublicNotice
@@ -188,8 +188,15 @@ class PortalService:
         return rows
 
     # statistics (J-DATA, W-STATS) --------------------------------------------------------
-    def dashboard(self, who: Principal, since: dt.date) -> dict[str, Any]:
-        """The dashboard's figures for the cases of `who`'s region started since `since`."""
-        # An administrator sees every region; anyone else their own (a missing region: none).
+    def dashboard(self, who: Principal, since: dt.date, until: dt.date | None = None) -> dict[str, Any]:
+        """The dashboard's figures for the cases `who` may see started from `since` (before
+        `until`): the charts of engine/portal/stats.py and the breakdowns by hour, weekday,
+        region and department (engine/portal/stats_breakdowns.py)."""
+        now = self.clock.now()
+        calendar = self.calendar.current()
         with self.db.reading() as s:
-            return stats.figures(s, who.region, who.is_admin, since, self.clock.now())
+            result = stats.figures(s, who, since, now, until)
+            result.update(stats_breakdowns.breakdowns(
+                s, who, stats.midnight(since), stats.midnight(until) if until else None, now,
+                lambda after, through: calendar.working_days_between(after, through, who.region)))
+        return result

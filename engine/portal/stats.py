@@ -10,15 +10,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.auth import scope
+from engine.auth import Principal, scope
 from engine.store.models import HumanTask, Instance, TaskCandidate
 from engine.store.portal_models import CaseRating, Complaint
 
 SHANGHAI_HOURS = 8
 
 
-def _in_region(column: Any, region: str | None, admin: bool) -> sa.ColumnElement[bool]:
-    return sa.true() if admin else scope.region_clause(column, region)
+def _in_scope(column: Any, who: Principal) -> sa.ColumnElement[bool]:
+    """SQL: `column` (a case's id) names a case `who` may see: the one scope rule, so that
+    department staff count only the cases dispatched to their department."""
+    return sa.true() if who.is_admin else column.in_(sa.select(Instance.id).where(scope.instance_clause(who)))
 
 
 def _month(session: Session, column: Any) -> Any:
@@ -35,17 +37,25 @@ def _days(session: Session, start: Any, end: Any) -> Any:
     return sa.func.julianday(end) - sa.func.julianday(start)
 
 
-def _since(day: dt.date) -> dt.datetime:
+def midnight(day: dt.date) -> dt.datetime:
     """Midnight of `day` in Asia/Shanghai, as an aware moment."""
     return dt.datetime.combine(day, dt.time(), dt.timezone(dt.timedelta(hours=SHANGHAI_HOURS)))
 
 
-def figures(session: Session, region: str | None, admin: bool, since: dt.date, now: dt.datetime) -> dict[str, Any]:
-    """Every chart's data: cases by month and channel, backlog by stage, on-time rate and
+def _between(column: Any, start: dt.datetime, end: dt.datetime | None) -> sa.ColumnElement[bool]:
+    return sa.and_(column >= start, column < end) if end is not None else column >= start
+
+
+def figures(session: Session, who: Principal, since: dt.date, now: dt.datetime,
+            until: dt.date | None = None) -> dict[str, Any]:
+    """Every chart's data for the cases `who` may see started from `since` (up to, not
+    including, `until`): cases by month and channel, backlog by stage, on-time rate and
     average days per stage of completed steps, overdue steps by group, ratings."""
-    start = _since(since)
-    cases = sa.and_(_in_region(Instance.region, region, admin), Instance.started_at >= start)
-    tasks = sa.and_(_in_region(HumanTask.region, region, admin), HumanTask.created_at >= start)
+    start, end = midnight(since), (midnight(until) if until else None)
+    cases = sa.and_(scope.instance_clause(who), _between(Instance.started_at, start, end))
+    region_tasks = sa.true() if who.is_admin else scope.region_clause(HumanTask.region, who.region)
+    own_tasks = _in_scope(HumanTask.instance_id, who) if scope.is_department_staff(who) else sa.true()
+    tasks = sa.and_(region_tasks, own_tasks, _between(HumanTask.created_at, start, end))
     month = _month(session, Instance.started_at).label("month")
     by_month = session.execute(sa.select(month, Instance.channel, sa.func.count()).where(cases)
                                .group_by(month, Instance.channel).order_by(month)).all()
@@ -64,11 +74,11 @@ def figures(session: Session, region: str | None, admin: bool, since: dt.date, n
         sa.select(TaskCandidate.group, sa.func.count()).join(HumanTask, HumanTask.id == TaskCandidate.task_id)
         .where(tasks, HumanTask.state == "open", HumanTask.due_at.is_not(None), HumanTask.due_at < now)
         .group_by(TaskCandidate.group).order_by(sa.func.count().desc(), TaskCandidate.group)).all()
-    rated = sa.and_(_in_region(CaseRating.region, region, admin), CaseRating.created_at >= start)
+    rated = sa.and_(_in_scope(CaseRating.instance_id, who), _between(CaseRating.created_at, start, end))
     ratings = dict(session.execute(sa.select(CaseRating.score, sa.func.count()).where(rated)
                                    .group_by(CaseRating.score)).all())
     complaints = session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(
-        _in_region(Complaint.region, region, admin), Complaint.status == "open", Complaint.created_at >= start))
+        _in_scope(Complaint.instance_id, who), Complaint.status == "open", _between(Complaint.created_at, start, end)))
     months = sorted({m for m, _, _ in by_month})
     channels: dict[str, list[int]] = {}
     for m, channel, count in by_month:
@@ -76,6 +86,7 @@ def figures(session: Session, region: str | None, admin: bool, since: dt.date, n
     total_done, total_on_time = on_time[0] or 0, on_time[1] or 0
     return {
         "since": since.isoformat(),
+        "until": until.isoformat() if until else None,
         "cases": sum(by_status.values()),
         "by_status": by_status,
         "months": months,

@@ -154,6 +154,8 @@ def test_J_DATA_dashboard_draws_every_chart_from_the_regions_counts(browser, sit
     assert sum(o["open"] for o in figures["overdue"]) == overdue > 0
     assert sum(d["completed"] for d in figures["durations"]) == done == 4
     assert figures["ratings"] == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}
-    for chart in ("months", "backlog", "on_time", "durations", "overdue", "ratings"):
+    assert sum(figures["by_hour"]) == sum(figures["by_weekday"]) == cases
+    for chart in ("months", "backlog", "on_time", "durations", "overdue", "ratings", "departments", "department_days",
+                  "by_hour", "by_weekday", "by_region"):
         expect(tab.page.locator(f'[data-chart="{chart}"] svg')).to_be_attached()
     check(tab, "dashboard-leader")

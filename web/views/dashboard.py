@@ -18,12 +18,23 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from api.security import current_principal, rule
 from engine.errors import Conflict, ValidationFailed
+from web.dashboard_report import department_names, month_bounds, recent_months, render_pdf
 from web.forms import Form
 from web.pages import engine
 
 blp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-ROLES = ("leader", "supervisor", "dispatcher")
+# Department staff see their department's cases (engine/portal/stats.py applies the scope rule).
+ROLES = ("leader", "supervisor", "dispatcher", "caseworker")
 PERIODS = (3, 6, 12, 24)  # months back the period filter offers
+
+
+def _today() -> dt.date:
+    return engine().clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+
+
+def report_months() -> list[str]:
+    """The months whose report may be printed: the last twelve, newest first."""
+    return recent_months(_today())
 
 
 def _since() -> tuple[int, dt.date]:
@@ -33,7 +44,7 @@ def _since() -> tuple[int, dt.date]:
         raise ValidationFailed(f"months must be one of {', '.join(map(str, PERIODS))}",
                                {"fields": {"months": [f"one of {PERIODS}"]}})
     months = int(raw)
-    today = engine().clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    today = _today()
     month_index = today.year * 12 + today.month - 1 - (months - 1)  # this month counts as one
     return months, dt.date(month_index // 12, month_index % 12 + 1, 1)
 
@@ -44,7 +55,8 @@ def index() -> str:
     """The charts (drawn by js/dashboard.js from data.json) and the period filter."""
     months, since = _since()
     return render_template("dashboard/index.html", months=months, since=since, periods=PERIODS,
-                           region=current_principal().region)
+                           region=current_principal().region, departments=department_names(),
+                           report_months=report_months())
 
 
 @blp.get("/data.json")
@@ -69,6 +81,12 @@ def csv_rows(figures: dict) -> list[list[object]]:
     rows += [["overdue_by_group", o["group"], "open", o["open"]] for o in figures["overdue"]]
     rows += [["ratings", score, "count", n] for score, n in figures["ratings"].items()]
     rows.append(["complaints", "open", "count", figures["complaints_open"]])
+    rows += [["cases_by_hour", f"{hour:02d}", "cases", n] for hour, n in enumerate(figures["by_hour"])]
+    rows += [["cases_by_weekday", day, "cases", n] for day, n in enumerate(figures["by_weekday"], start=1)]
+    rows += [["cases_by_region", r["region"], "cases", r["cases"]] for r in figures["by_region"]]
+    for d in figures["departments"]:
+        rows += [["departments", d["department"], key, d[key]]
+                 for key in ("dispatched", "open", "overdue", "completed", "on_time", "on_time_rate", "working_days")]
     return rows
 
 
@@ -82,6 +100,21 @@ def data_csv() -> ResponseReturnValue:
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=relief-statistics-{since.isoformat()}.csv",
         "Cache-Control": "no-store"})
+
+
+@blp.get("/report.pdf")
+@rule(*ROLES)
+def report() -> ResponseReturnValue:
+    """The monthly report of the caller's scope as PDF (`?month=YYYY-MM`, one of the last twelve)."""
+    month = request.args.get("month", "")
+    if month not in report_months():
+        raise ValidationFailed("month must be one of the last twelve months, as YYYY-MM",
+                               {"fields": {"month": [f"one of {', '.join(report_months())}"]}})
+    first, following = month_bounds(month)
+    who = current_principal()
+    pdf = render_pdf(engine().dashboard(who, first, following), month, who.region, engine().clock.now())
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=relief-report-{month}.pdf", "Cache-Control": "no-store"})
 
 
 class NoticeForm(Form):

@@ -26,6 +26,7 @@ function empty(text) {
 
 function options(figures, labels) {
   const channelNames = Object.keys(figures.channels);
+  const departmentNames = figures.departments.map((d) => labels.departments[d.department] || d.department);
   const all = {
     months: bar(figures.months, channelNames.map((c) => ({
       name: labels.channels[c] || c, stack: "cases", data: figures.channels[c] }))),
@@ -40,11 +41,24 @@ function options(figures, labels) {
     durations: bar(figures.durations.map((d) => d.stage), [{ name: labels.days, data: figures.durations.map((d) => d.days) }], true),
     overdue: bar(figures.overdue.map((o) => labels.groups[o.group] || o.group.replace(/^dept:/, "")), [{ name: labels.overdue, data: figures.overdue.map((o) => o.open) }], true),
     ratings: bar(labels.scores, [{ name: labels.ratings, data: [1, 2, 3, 4, 5].map((s) => figures.ratings[String(s)]) }]),
+    departments: bar(departmentNames, [
+      { name: labels.dispatched, data: figures.departments.map((d) => d.dispatched) },
+      { name: labels.open, data: figures.departments.map((d) => d.open) },
+      { name: labels.overdue, data: figures.departments.map((d) => d.overdue) }], true),
+    department_days: bar(departmentNames, [{ name: labels.workingDays,
+      data: figures.departments.map((d) => d.working_days ?? 0) }], true),
+    by_hour: bar(figures.by_hour.map((_, h) => `${String(h).padStart(2, "0")}:00`), [{ name: labels.cases, data: figures.by_hour }]),
+    by_weekday: bar(labels.weekdays, [{ name: labels.cases, data: figures.by_weekday }]),
+    by_region: bar(figures.by_region.map((r) => r.region), [{ name: labels.cases, data: figures.by_region.map((r) => r.cases) }], true),
   };
+  all.by_hour.xAxis.axisLabel.interval = "auto"; // 24 hours do not fit a phone's width one by one
   const counts = {
     months: figures.months.length, backlog: figures.backlog.length, on_time: figures.on_time.completed,
     durations: figures.durations.length, overdue: figures.overdue.length,
     ratings: Object.values(figures.ratings).reduce((a, b) => a + b, 0),
+    departments: figures.departments.length,
+    department_days: figures.departments.filter((d) => d.working_days !== null).length,
+    by_hour: figures.cases, by_weekday: figures.cases, by_region: figures.by_region.length,
   };
   for (const name of Object.keys(all)) if (!counts[name]) all[name] = empty(labels.none);
   return all;
