@@ -38,10 +38,15 @@ async function start() {
   }));
   const live = viewers.filter(Boolean);
   if (live.length !== 2) return;
+  // Both start on the view that fits the larger of the two drawings, then move together.
+  const boxes = live.map((v) => v.get("canvas").zoom("fit-viewport") && v.get("canvas").viewbox());
+  const wide = boxes[0].inner.width * boxes[0].inner.height >= boxes[1].inner.width * boxes[1].inner.height ? 0 : 1;
+  const { x, y, width, height } = boxes[wide];
+  live[1 - wide].get("canvas").viewbox({ x, y, width, height });
   let syncing = false;
   live.forEach((viewer, i) => {
     const other = live[1 - i];
-    viewer.on("canvas.viewbox.changed", ({ viewbox }) => {
+    viewer.on("canvas.viewbox.changing", ({ viewbox }) => {
       if (syncing) return;
       syncing = true;
       other.get("canvas").viewbox({ x: viewbox.x, y: viewbox.y, width: viewbox.width, height: viewbox.height });

@@ -6,7 +6,7 @@
 // Data: readData("file-data") = {name, kind: "dmn"|"form", content, revision, urls: {draft, lint}, texts}.
 import { api } from "./api.js";
 import { readData } from "./data.js";
-import { formPaletteModule, translateModule, translatePaletteGroups } from "./modeler-i18n.js";
+import { translateFormFields, translateModule, translatePalette } from "./modeler-i18n.js";
 
 const LINT_DELAY_MS = 800;
 
@@ -33,16 +33,15 @@ async function dmnEditor(container, content, onChange) {
 
 /** The form editor: open, read back, listen for changes. */
 async function formEditor(container, content, onChange) {
-  const editor = new window.FormEditor.FormEditor({
-    container, additionalModules: [translateModule, formPaletteModule],
-  });
+  translateFormFields(window.FormEditor.FormEditor);
+  const editor = new window.FormEditor.FormEditor({ container, additionalModules: [translateModule] });
   await editor.importSchema(JSON.parse(content));
-  translatePaletteGroups(container);
+  translatePalette(container);
   editor.on("changed", onChange);
   return {
     instance: editor,
     read: async () => `${JSON.stringify(editor.saveSchema(), null, 2)}\n`,
-    load: async (text) => { await editor.importSchema(JSON.parse(text)); translatePaletteGroups(container); },
+    load: async (text) => { await editor.importSchema(JSON.parse(text)); },
   };
 }
 

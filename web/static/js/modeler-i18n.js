@@ -64,7 +64,17 @@ const ZH = {
   "Add Output Left": "在左侧添加输出", "Add Output Right": "在右侧添加输出", "Remove Output": "删除输出",
   "Create decision": "添加决策", "Create input data": "添加输入数据",
   "Create knowledge source": "添加知识来源", "Create business knowledge model": "添加业务知识模型",
-  "View drd": "查看决策需求图", "Open decision table": "打开决策表",
+  "View drd": "查看决策需求图", "View DRD": "查看决策需求图", "Open decision table": "打开决策表",
+  "When": "当", "And": "且", "Then": "则", "Hit policy:": "命中策略：", "Hit policy": "命中策略",
+  "Unique": "唯一", "First": "第一条", "Priority": "优先级", "Any": "任一", "Collect": "汇总",
+  "Rule order": "规则顺序", "Output order": "输出顺序", "Add rule above": "在上方添加规则",
+  "Add rule below": "在下方添加规则", "Input label: ": "输入名称：", "Input expression: ": "输入表达式：",
+  "Input label": "输入名称", "Input values": "输入取值", "Output values": "输出取值", "Output label": "输出名称",
+  "Output name": "输出变量名", "Input type": "输入类型", "Output type": "输出类型", "Element name": "元素名称",
+  "Name": "名称", "Value": "值", "Kind": "种类", "Result": "结果", "Variable name": "变量名",
+  "Append decision": "接着添加决策", "Append input data": "接着添加输入数据",
+  "Append knowledge source": "接着添加知识来源", "Append business knowledge model": "接着添加业务知识模型",
+  "Create knowledge model": "添加业务知识模型",
 };
 // The form-js editor's palette (its field labels; the palette does not call translate).
 const FORM_FIELDS = {
@@ -93,25 +103,38 @@ export function translate(template, replacements) {
 /** A bpmn.io module overriding `translate` (bpmn-js, dmn-js, form-js). */
 export const translateModule = { translate: ["value", translate] };
 
-/** The form-js editor's palette in the page's language: its field types' labels. */
-export const formPaletteModule = {
-  __init__: ["reliefPaletteLabels"],
-  reliefPaletteLabels: ["type", class {
-    static $inject = ["formFields"];
-    constructor(formFields) {
-      if (!chinese()) return;
-      for (const [type, label] of Object.entries(FORM_FIELDS)) {
-        const field = formFields.get(type);
-        if (field && field.config) field.config = { ...field.config, label };
+/** The form-js editor's field labels in the page's language. Its palette reads them once,
+ * while the editor is being built, from its field types (shared by every editor of the
+ * page): a first editor, never shown, gives access to them before the real one is built. */
+export function translateFormFields(FormEditor) {
+  if (!chinese()) return;
+  const probe = new FormEditor({ container: document.createElement("div") });
+  const formFields = probe.get("formFields");
+  for (const [type, label] of Object.entries(FORM_FIELDS)) {
+    const field = formFields.get(type);
+    // the palette shows `name` (or `label`, for custom fields)
+    if (field && field.config) field.config = { ...field.config, label, name: label };
+  }
+  probe.destroy();
+}
+
+const PALETTE_TEXTS = { ...GROUPS, Components: "组件" };
+
+/** The palette's headings (written by the editor without translate) in Chinese, kept so
+ * when the palette draws them again (a search). Only the text nodes' data is changed:
+ * the editor's renderer keeps its nodes. */
+export function translatePalette(root) {
+  if (!chinese()) return;
+  const apply = () => {
+    for (const el of root.querySelectorAll(".fjs-palette-group-title, .fjs-palette-header")) {
+      for (const node of el.childNodes) {
+        const text = node.nodeType === Node.TEXT_NODE ? node.data.trim() : "";
+        if (PALETTE_TEXTS[text]) node.data = PALETTE_TEXTS[text];
       }
     }
-  }],
-};
-
-/** The palette's group titles (rendered by the editor without translate) in Chinese. */
-export function translatePaletteGroups(root) {
-  if (!chinese()) return;
-  for (const el of root.querySelectorAll(".fjs-palette-group-title")) {
-    if (GROUPS[el.textContent.trim()]) el.textContent = GROUPS[el.textContent.trim()];
-  }
+    const search = root.querySelector(".fjs-palette-search");
+    if (search && search.placeholder === "Search components") search.placeholder = "搜索组件";
+  };
+  apply();
+  new MutationObserver(apply).observe(root, { childList: true, subtree: true });
 }
