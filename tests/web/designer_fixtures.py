@@ -32,8 +32,9 @@ def routed_xml(key: str) -> str:
     xml = mini_xml(key).replace("mini/review.json", f"{key}/review.json")
     return re.sub(r'<bpmn:userTask id="Task_Supervise"(.*?)<bpmn:extensionElements>.*?</bpmn:extensionElements>(.*?)'
                   r"</bpmn:userTask>",
-                  rf'<bpmn:businessRuleTask id="Task_Supervise"\1<bpmn:extensionElements><spiffworkflow:calledDecisionId>'
-                  rf"{key}_route</spiffworkflow:calledDecisionId></bpmn:extensionElements>\2</bpmn:businessRuleTask>",
+                  rf'<bpmn:businessRuleTask id="Task_Supervise"\1<bpmn:extensionElements>'
+                  rf"<spiffworkflow:calledDecisionId>{key}_route</spiffworkflow:calledDecisionId>"
+                  r"</bpmn:extensionElements>\2</bpmn:businessRuleTask>",
                   xml, flags=re.S)
 
 

@@ -58,7 +58,8 @@ def _with_added_task(key: str) -> str:
                       f'<spiffworkflow:property name="candidateGroups" value="county-centre" />'
                       f'</spiffworkflow:properties></bpmn:extensionElements><bpmn:incoming>Flow_3</bpmn:incoming>'
                       f'<bpmn:outgoing>Flow_4</bpmn:outgoing></bpmn:userTask>')
-    xml = xml.replace('<dc:Bounds x="582" y="100" width="36" height="36" />', '<dc:Bounds x="732" y="100" width="36" height="36" />')
+    xml = xml.replace('<dc:Bounds x="582" y="100" width="36" height="36" />',
+                      '<dc:Bounds x="732" y="100" width="36" height="36" />')
     xml = xml.replace('<bpmndi:BPMNEdge id="Flow_3_di" bpmnElement="Flow_3"><di:waypoint x="530" y="118" />'
                       '<di:waypoint x="582" y="118" /></bpmndi:BPMNEdge>',
                       '<bpmndi:BPMNShape id="Task_Check_di" bpmnElement="Task_Check"><dc:Bounds x="580" y="78" '
@@ -85,6 +86,16 @@ def test_X_DESIGN_bpmn_palette_in_chinese_and_side_by_side_diff_marks_the_added_
       m.get('selection').select(m.get('elementRegistry').get('Task_Review')); }""")
     page.wait_for_selector(".djs-context-pad .entry[title='删除'], .djs-context-pad .entry[aria-label='删除']")
     shoot(tab, "designer-palette-zh")
+    try:  # the same palette in English when the page is in English
+        tab.submit("button[name=locale][value=en]")
+        page.wait_for_selector("[data-module=designer][data-lint=ok]")
+        assert page.locator(".djs-palette .entry[aria-label='Create task']").count() == 1
+        tab.go(f"/designer/files/edit/{key}/review.json")
+        page.wait_for_selector("[data-module=designer-file][data-ready=true]")
+        assert "Text field" in page.locator(".fjs-palette").inner_text()
+    finally:
+        engine.users.set_preferences("designer", locale="zh_CN", large_font=False)
+        tab.go(f"/designer/{key}")
 
     engine.save_process_draft(key, _with_added_task(key).encode(), "designer")
     engine.deploy_draft(key, "designer")
