@@ -63,6 +63,7 @@ def test_X_DESIGN_table_draft_lint_deploy_only_the_changed_file_and_diff(engine,
 
     diff = live.call("GET", f"/designer/{key}/diff?old=1&new=2", as_="designer")
     assert diff.status_code == 200 and "Rule_yes" in diff.text and "centre" in diff.text
+    assert f"/designer/{key}/versions/2/download" in live.call("GET", f"/designer/{key}/versions", as_="designer").text
     bpmn = live.call("GET", f"/designer/{key}/versions/2/download", as_="designer")
     assert bpmn.status_code == 200 and bpmn.content == routed_xml(key).encode()
     assert live.call("GET", f"/designer/{key}/versions/7/download", as_="designer").status_code == 404
