@@ -149,4 +149,10 @@ def test_X_DESIGN_form_editor_palette_in_chinese_edits_saves_and_shows_the_edit_
     tab.go(f"/designer/files/edit/{key}/review.json")
     page.wait_for_selector("[data-module=designer-file][data-ready=true][data-lint=ok]")
     assert page.evaluate(FORM_KEYS)[-1] == "remark"
+    # Try it out as staff will see it: the required conclusion is asked for, the new field is there.
+    page.click("[data-action=try]")
+    page.wait_for_selector("[data-playground][data-ready=true] [data-try-form] .fjs-form")
+    assert page.locator("[data-try-form] label:has-text('备注')").count() == 1
+    page.click("[data-playground] [data-action=check]")
+    assert "1 处需要修改" in page.locator("[data-try-result]").inner_text()
     check_editor(tab, "designer-form")

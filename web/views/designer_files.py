@@ -19,6 +19,7 @@ from api.security import current_principal, rule
 from engine.definitions.drafts import check_key
 from engine.errors import Conflict, DefinitionInvalid, NotFound, ValidationFailed
 from web.designer_data import file_texts
+from web.formjs import form_messages
 from web.forms import Form
 from web.lint_messages import problems_for_page
 from web.pages import engine
@@ -89,7 +90,7 @@ def new_file() -> ResponseReturnValue:
 def edit_file(name: str) -> str:
     """The dmn-js modeler on a table, or the form-js editor on a form (draft or deployed)."""
     found = engine().design_file(name)
-    return render_template("designer/file.html", file=found, data={
+    return render_template("designer/file.html", file=found, messages=form_messages(), data={
         "name": found.name, "kind": found.kind, "content": found.content.decode("utf-8", errors="replace"),
         "revision": found.draft.revision if found.draft else None,
         "urls": {"draft": url_for("web.designer_files.save_file", name=found.name),

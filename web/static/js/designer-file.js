@@ -6,6 +6,7 @@
 // Data: readData("file-data") = {name, kind: "dmn"|"form", content, revision, urls: {draft, lint}, texts}.
 import { api } from "./api.js";
 import { readData } from "./data.js";
+import { renderForm } from "./form-viewer.js";
 import { translateFormFields, translateModule, translatePalette } from "./modeler-i18n.js";
 
 const LINT_DELAY_MS = 800;
@@ -43,6 +44,29 @@ async function formEditor(container, content, onChange) {
     read: async () => `${JSON.stringify(editor.saveSchema(), null, 2)}\n`,
     load: async (text) => { await editor.importSchema(JSON.parse(text)); },
   };
+}
+
+/** The form as staff will see it, filled in and checked here (the form-js viewer with
+ * this app's messages, as on the form preview page); nothing is sent. */
+function tryOut(section, schema) {
+  const result = section.querySelector("[data-try-result]");
+  const output = section.querySelector("[data-try-output]");
+  const check = section.querySelector('[data-action="check"]');
+  let form = null;
+  section.querySelector('[data-action="try"]').addEventListener("click", async () => {
+    if (form) form.destroy();
+    result.textContent = "";
+    output.textContent = "";
+    form = await renderForm(section.querySelector("[data-try-form]"), schema(), {}, readData("form-messages"));
+    check.disabled = false;
+    section.dataset.ready = "true";
+  });
+  check.addEventListener("click", () => {
+    const { data, errors } = form.submit();
+    const count = Object.keys(errors).length;
+    result.textContent = count ? result.dataset.errors.replace("{n}", count) : result.dataset.ok;
+    output.textContent = JSON.stringify(data, null, 2);
+  });
 }
 
 async function start(root) {
@@ -147,6 +171,8 @@ async function start(root) {
   window.addEventListener("beforeunload", (e) => { if (dirty) e.preventDefault(); });
   setDirty(false);
   status.textContent = "";
+  const playground = root.querySelector("[data-playground]");
+  if (playground) tryOut(playground, () => editor.instance.saveSchema());
   root.dataset.ready = "true";
   root.editor = editor.instance; // for the browser tests and power users
   lint();
