@@ -83,14 +83,16 @@ def check_content(name: str, kind: str, content: bytes) -> None:
 
 
 def deployed(session: Session, name: str | None = None) -> dict[str, DeploymentFile]:
-    """The newest deployed content of each table and form (or of `name` only), by name."""
-    query = sa.select(DeploymentFile).where(DeploymentFile.kind.in_(("dmn", "form")))
+    """The newest deployed content of each table and form (or of `name` only), by name:
+    one row per name (every deployment stores its files again, so most are repeats)."""
+    newest = sa.select(DeploymentFile.name, sa.func.max(DeploymentFile.deployment_id).label("deployment_id")) \
+        .where(DeploymentFile.kind.in_(("dmn", "form"))).group_by(DeploymentFile.name)
     if name is not None:
-        query = query.where(DeploymentFile.name == name)
-    out: dict[str, DeploymentFile] = {}
-    for row in session.scalars(query.order_by(DeploymentFile.deployment_id.desc())):
-        out.setdefault(row.name, row)
-    return out
+        newest = newest.where(DeploymentFile.name == name)
+    newest = newest.subquery()
+    rows = session.scalars(sa.select(DeploymentFile).join(newest, sa.and_(
+        DeploymentFile.name == newest.c.name, DeploymentFile.deployment_id == newest.c.deployment_id)))
+    return {row.name: row for row in rows}
 
 
 def dependents(session: Session, name: str) -> list[Definition]:
