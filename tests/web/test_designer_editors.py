@@ -120,6 +120,8 @@ def test_X_DESIGN_table_editor_edits_saves_and_shows_the_edit_after_a_reload(bro
     page = tab.page
     page.wait_for_selector("[data-module=designer-file][data-ready=true][data-lint=ok]")
     assert page.locator(".tjs-container, .dmn-decision-table-container").count() >= 1
+    table = page.locator("[data-editor]").inner_text()
+    assert "命中策略" in table and "查看决策需求图" in table and "Hit policy" not in table
     check_editor(tab, "designer-table")
     page.evaluate(EDIT_CELL)
     page.wait_for_selector("[data-module=designer-file][data-dirty=true]")

@@ -17,7 +17,11 @@ function fill(text, values) {
 
 /** The table editor: open, read back, listen for changes. */
 async function dmnEditor(container, content, onChange) {
-  const modeler = new window.DmnJS({ container, common: { additionalModules: [translateModule] } });
+  // dmn-js takes each view's modules from that view's options (not from `common`)
+  const views = ["drd", "decisionTable", "literalExpression", "boxedExpression"];
+  const modeler = new window.DmnJS({
+    container, ...Object.fromEntries(views.map((view) => [view, { additionalModules: [translateModule] }])),
+  });
   await modeler.importXML(content);
   const watch = () => {
     const viewer = modeler.getActiveViewer();

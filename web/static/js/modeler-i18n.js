@@ -75,6 +75,13 @@ const ZH = {
   "Append decision": "接着添加决策", "Append input data": "接着添加输入数据",
   "Append knowledge source": "接着添加知识来源", "Append business knowledge model": "接着添加业务知识模型",
   "Create knowledge model": "添加业务知识模型",
+  "Copy rule": "复制规则", "Cut rule": "剪切规则", "Paste rule above": "粘贴到上方", "Paste rule below": "粘贴到下方",
+  "Remove rule": "删除规则", "Add cell description": "添加单元格说明", "Add input column left": "在左侧添加输入列",
+  "Add input column right": "在右侧添加输入列", "Add output column left": "在左侧添加输出列",
+  "Add output column right": "在右侧添加输出列", "Copy input column": "复制输入列", "Copy output column": "复制输出列",
+  "Paste input column left": "粘贴输入列到左侧", "Paste input column right": "粘贴输入列到右侧",
+  "Remove input column": "删除输入列", "Remove output column": "删除输出列", "Decision name": "决策名称",
+  "Decision name: ": "决策名称：", "Add input": "添加输入", "Add output": "添加输出",
 };
 // The form-js editor's palette (its field labels; the palette does not call translate).
 const FORM_FIELDS = {
