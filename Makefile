@@ -10,6 +10,7 @@ ASSETS := api/static/vendor/.copied
 SWAGGER := node_modules/swagger-ui-dist
 BPMNJS := node_modules/bpmn-js/dist
 FORMJS := node_modules/@bpmn-io/form-js/dist
+DMNJS := node_modules/dmn-js/dist
 ECHARTS := node_modules/echarts/dist
 # The web app's English catalog, compiled from its .po (the .mo is built, never committed).
 CATALOG := web/translations/en/LC_MESSAGES/messages
@@ -21,7 +22,9 @@ POT := web/translations/messages.pot
 # bpmn-js is the modeler designers edit our diagrams in (tests/ui draws every diagram with
 # it); its CSS loads the bpmn-font from the assets folder beside it, so that goes whole.
 # The staff pages use the bpmn-js navigated viewer (read-only diagrams) and the form-js
-# viewer with its CSS (forms rendered from forms/). axe-core (a dev dependency) is read
+# viewer with its CSS (forms rendered from forms/). The designer edits routing tables in the
+# dmn-js modeler (its CSS loads the dmn-font beside it) and forms in the form-js editor and
+# playground (issue 13). axe-core (a dev dependency) is read
 # by the browser tests straight from node_modules, never served.
 $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
@@ -34,6 +37,11 @@ $(ASSETS): package.json package-lock.json
 	cp -R $(BPMNJS)/assets api/static/vendor/bpmn-js/
 	mkdir -p api/static/vendor/form-js
 	cp $(FORMJS)/form-viewer.umd.js $(FORMJS)/assets/form-js.css api/static/vendor/form-js/
+	cp $(FORMJS)/form-editor.umd.js $(FORMJS)/form-playground.umd.js $(FORMJS)/assets/form-js-editor.css \
+		$(FORMJS)/assets/form-js-playground.css api/static/vendor/form-js/
+	mkdir -p api/static/vendor/dmn-js
+	cp $(DMNJS)/dmn-modeler.production.min.js $(DMNJS)/dmn-navigated-viewer.production.min.js api/static/vendor/dmn-js/
+	cp -R $(DMNJS)/assets api/static/vendor/dmn-js/
 	mkdir -p api/static/vendor/echarts
 	cp $(ECHARTS)/echarts.min.js api/static/vendor/echarts/
 	touch $(ASSETS)

@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from engine.calendar.active import case_region, using
-from engine.definitions import drafts, repository
+from engine.definitions import drafts, file_drafts, repository
+from engine.definitions.bundle import BundleFile
 from engine.definitions.diff import Change, diff_xml
+from engine.definitions.lint import form_keys
 from engine.definitions.simulate import Simulation, simulate
+from engine.definitions.xml_safety import parse_xml
 from engine.errors import DefinitionInvalid, NotFound
 from engine.runtime.commands.migrate_instance import MigrateInstance
 from engine.scripting import command_budget
@@ -54,9 +57,10 @@ class Designer:
             return s.get(ProcessDraft, drafts.check_key(key))
 
     def process_drafts(self) -> list[ProcessDraft]:
-        """Every saved draft, by key."""
+        """Every saved draft of a process, by key (not those of tables and forms: file_drafts.py)."""
         with self.db.reading() as s:
-            return list(s.scalars(sa.select(ProcessDraft).order_by(ProcessDraft.key)))
+            return list(s.scalars(sa.select(ProcessDraft).where(~ProcessDraft.key.startswith(file_drafts.PREFIX))
+                                  .order_by(ProcessDraft.key)))
 
     def discard_process_draft(self, key: str) -> None:
         """Delete the draft of `key` (404 when there is none)."""
@@ -67,7 +71,14 @@ class Designer:
         with self.db.reading() as s:
             draft = s.get(ProcessDraft, drafts.check_key(key))
             base = s.get(Definition, draft.base_definition_id) if draft and draft.base_definition_id else None
-            return drafts.bundle(s, key, xml, base or drafts.latest(s, key))
+            files = drafts.bundle(s, key, xml, base or drafts.latest(s, key))
+        # A table or form saved as a draft in the designer goes with the diagram that uses it
+        # (a new user task's new form); the rest as deployed.
+        names = {k for f in files if f.kind == "bpmn" for k in form_keys(parse_xml(f.content, f.name))}
+        names |= {f.name for f in files if f.kind == "dmn"}
+        saved = self.file_drafts_for(names)  # type: ignore[attr-defined]
+        out = [BundleFile(f.name, f.kind, saved.pop(f.name)) if f.name in saved else f for f in files]
+        return out + [BundleFile(n, "form", c) for n, c in sorted(saved.items())]
 
     def lint_draft(self, key: str, xml: bytes) -> list[dict]:
         """Every problem the deploy command would refuse `xml` (the draft of `key`) for, with

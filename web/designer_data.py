@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.calendar import SHANGHAI
 from engine.definitions.diff import Change
+from engine.definitions.file_diff import FileChange
 from engine.definitions.simulate import Simulation
 from web.i18n import datetime_filter
 
@@ -66,3 +67,22 @@ def diff_rows(changes: list[Change]) -> list[dict[str, Any]]:
              "tone": TONES[c.change],
              "aspects": [{"label": str(ASPECTS[w]), "before": c.before.get(w, ""), "after": c.after.get(w, "")}
                          for w in c.what]} for c in changes]
+
+
+PARTS = {"rule": _l("规则"), "input": _l("输入列"), "output": _l("输出列"), "field": _l("字段"), "file": _l("整个文件")}
+
+
+def file_texts() -> dict[str, str]:
+    """The words the table and form editors' module shows."""
+    return {k: lint_texts()[k] for k in ("checking", "ok", "problems", "unsaved", "saving", "saved", "save_failed",
+                                         "lint_failed", "whole", "line")} | {
+        "load_failed": gettext("文件无法打开：%(e)s", e="{error}"),
+        "upload_wrong": gettext("请上传 %(ext)s 文件", ext="{ext}"),
+    }
+
+
+def file_diff_rows(changes: list[FileChange]) -> list[dict[str, Any]]:
+    """One row per rule, column or field of a table or form that differs."""
+    return [{"file": c.file, "part": str(PARTS.get(c.part, c.part)), "ident": c.ident, "label": c.label,
+             "change": str(CHANGES[c.change]), "tone": TONES[c.change], "before": c.before, "after": c.after}
+            for c in changes]

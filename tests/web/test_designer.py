@@ -111,8 +111,11 @@ def test_X_DESIGN_designer_marks_a_broken_condition_simulates_saves_deploys_and_
     assert "已迁移 1 个案件到第 2 版" in page.locator("main").inner_text()
     assert engine.process_version(key, 2).id == _definition_of(engine, waiting.id)
     tab.submit("button:has-text('比较')")
-    page.wait_for_selector("[data-module=diff-viewer][data-ready=true]")
-    assert page.locator(".djs-element.diff-changed[data-element-id=Task_Review]").count() == 1
+    page.wait_for_selector("[data-module=diff-viewer][data-side=new][data-ready=true]")
+    page.wait_for_selector("[data-module=diff-viewer][data-side=old][data-ready=true]")
+    # side by side: the renamed task is marked on both versions' diagrams
+    assert page.locator("[data-side=new] .djs-element.diff-changed[data-element-id=Task_Review]").count() == 1
+    assert page.locator("[data-side=old] .djs-element.diff-changed[data-element-id=Task_Review]").count() == 1
     check(tab, "designer-diff")
 
 

@@ -24,7 +24,7 @@ from api.security import current_principal, rule
 from engine.calendar import SHANGHAI
 from engine.definitions.drafts import KEY, check_key
 from engine.errors import Conflict, DefinitionInvalid, Forbidden, NotFound, ReliefError, ValidationFailed
-from web.designer_data import diff_rows, lint_texts, simulation_json
+from web.designer_data import diff_rows, file_diff_rows, lint_texts, simulation_json
 from web.forms import Form
 from web.lint_messages import problems_for_page
 from web.pages import engine
@@ -293,4 +293,5 @@ def diff(key: str) -> str:
     old, new = (engine().process_version(check_key(key), n) for n in numbers)
     changes = engine().diff_versions(old, new)
     return render_template("designer/diff.html", key=key, old=old, new=new, rows=diff_rows(changes),
-                           marks={c.element: c.change for c in changes})
+                           marks={c.element: c.change for c in changes},
+                           files=file_diff_rows(engine().diff_version_files(old, new)))

@@ -8,6 +8,7 @@
 import { api } from "./api.js";
 import { readData } from "./data.js";
 import { attachProperties } from "./designer-properties.js";
+import { translateModule } from "./modeler-i18n.js";
 
 const LINT_DELAY_MS = 800; // after the last change: one check per pause in editing
 
@@ -38,7 +39,9 @@ async function start(root) {
   const lintStatus = root.querySelector("[data-lint-status]");
   const lintList = root.querySelector("[data-lint-list]");
   const deployButton = document.querySelector('[data-action="deploy"]');
-  const modeler = new window.BpmnJS({ container: root.querySelector(".designer__canvas") });
+  const modeler = new window.BpmnJS({
+    container: root.querySelector(".designer__canvas"), additionalModules: [translateModule],
+  });
   const canvas = modeler.get("canvas");
   const registry = modeler.get("elementRegistry");
   const overlays = modeler.get("overlays");
