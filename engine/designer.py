@@ -14,6 +14,8 @@ import sqlalchemy as sa
 
 from engine.calendar.active import case_region, using
 from engine.definitions import drafts, repository
+from engine.definitions.bundle import BundleFile
+from engine.definitions.drafts import check_key
 from engine.definitions.diff import Change, diff_xml
 from engine.definitions.simulate import Simulation, simulate
 from engine.errors import DefinitionInvalid, NotFound
@@ -107,6 +109,13 @@ class Designer:
         if found is None:
             raise NotFound(f"no deployed definition '{key}:{version}'", {"definition": f"{key}:{version}"})
         return found
+
+    def version_files(self, key: str, version: int) -> list[BundleFile]:
+        """The files of version `version` of `key` (its diagram, called processes, tables and
+        forms) as deployed: `relief deploy` of them gives the same version (same hash)."""
+        definition = self.process_version(check_key(key), version)
+        with self.db.reading() as s:
+            return repository.version_files(s, definition)
 
     def diff_versions(self, old: Definition, new: Definition) -> list[Change]:
         """Elements added, removed and changed from `old` to `new` (their process's diagram)."""

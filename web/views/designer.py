@@ -8,12 +8,14 @@ The page's module calls the JSON routes below with the session cookie and the CS
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -22,6 +24,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 from api.security import current_principal, rule
 from engine.calendar import SHANGHAI
+from engine.definitions.bundle import FORMS_DIR
 from engine.definitions.drafts import KEY, check_key
 from engine.errors import Conflict, DefinitionInvalid, Forbidden, NotFound, ReliefError, ValidationFailed
 from web.designer_data import diff_rows, lint_texts, simulation_json
@@ -278,6 +281,22 @@ def _approval_refusal(err: ReliefError) -> str:
     if isinstance(err, Forbidden):
         return gettext("部署此版本的人不能批准它，须由另一位设计人员或管理员批准。")
     return gettext("此版本不需要批准，或已经批准过。")
+
+
+@blp.get("/<key>/versions/<version>/download")
+@rule("designer")
+def download(key: str, version: str) -> ResponseReturnValue:
+    """Version `version`'s files as a zip: the diagrams and tables at the top, the forms
+    under forms/ by form key; `relief deploy` of the unpacked folder gives that same version."""
+    if not version.isdigit() or len(version) > 9:
+        raise NotFound(f"no deployed definition '{key}:{version}'", {"definition": f"{key}:{version}"})
+    files = engine().version_files(check_key(key), int(version))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for f in files:
+            archive.writestr(f"{FORMS_DIR}/{f.name}" if f.kind == "form" else f.name, f.content)
+    return Response(buffer.getvalue(), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{key}-v{int(version)}.zip"'})
 
 
 @blp.get("/<key>/diff")
