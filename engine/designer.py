@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from engine.audit import append_event
 from engine.calendar.active import case_region, using
-from engine.definitions import drafts, repository
+from engine.definitions import approval, drafts, repository
 from engine.definitions.bundle import BundleFile
-from engine.definitions.drafts import check_key
 from engine.definitions.diff import Change, diff_xml
-from engine.definitions.simulate import Simulation, simulate
-from engine.errors import DefinitionInvalid, NotFound
+from engine.definitions.drafts import check_key
+from engine.definitions.simulate import Message, Simulation, simulate
+from engine.errors import Conflict, DefinitionInvalid, NotFound
 from engine.runtime.commands.migrate_instance import MigrateInstance
 from engine.scripting import command_budget
 from engine.store.designer_models import ProcessDraft
@@ -82,13 +83,26 @@ class Designer:
             return drafts.problems_of(err)
         return []
 
-    def deploy_draft(self, key: str, actor: str) -> repository.DeployResult:
+    def deploy_draft(self, key: str, actor: str, confirm_failing: bool = False) -> repository.DeployResult:
         """Deploy the saved draft of `key` with the deployed files it refers to, through the
         one deploy command (its checks, versions and second-person approval); the draft is
-        deleted once deployed."""
+        deleted once deployed. Every saved scenario of `key` runs on the draft first: when
+        one fails, 409 naming them unless `confirm_failing`, and a deploy so confirmed is
+        an event of the definitions' audit chain naming the failing scenarios."""
         with self.db.reading() as s:
             xml = drafts.get(s, key).xml
+        failing = [r for r in self.run_scenarios(key, xml) if not r.passed]
+        if failing and not confirm_failing:
+            raise Conflict(f"{len(failing)} saved scenario(s) of {key} fail on this draft: "
+                           f"{', '.join(r.name for r in failing)}; confirm to deploy anyway",
+                           {"process": key, "scenarios": [{"name": r.name, "failures": r.failures} for r in failing]})
         result = self.deploy(self._draft_files(key, xml), actor)
+        if failing:
+            with self.db.session() as s:
+                append_event(s, approval.CHAIN, "deploy_with_failing_scenarios", actor, self.clock.now(),
+                             {"process": key, "deployment": result.deployment_id,
+                              "versions": [approval.label(d) for d in result.definitions if d.key == key],
+                              "scenarios": {r.name: r.failures for r in failing}}, [])
         with self.db.session() as s:
             draft = s.get(ProcessDraft, key)
             if draft is not None and draft.xml == xml:  # not saved again meanwhile
@@ -136,13 +150,14 @@ class Designer:
 
     # simulation ---------------------------------------------------------------------
     def simulate_draft(self, key: str, xml: bytes, data: dict[str, Any], start: dt.datetime,
-                       late: Collection[str] = (), task_data: dict[str, dict[str, Any]] | None = None
-                       ) -> Simulation:
+                       late: Collection[str] = (), task_data: dict[str, dict[str, Any]] | None = None,
+                       messages: list[Message] | None = None) -> Simulation:
         """Run `xml` (a draft of `key`, passing the deploy checks) in memory from `start` on
-        `data`, deadlines on this database's working-day calendar; nothing is stored.
+        `data` (and the scenario's `messages` when it waits for them), deadlines on this
+        database's working-day calendar; nothing is stored.
         DefinitionInvalid (422 with the problems) when the draft would not deploy."""
         files = self._draft_files(key, xml)
         region = data.get("region") if isinstance(data.get("region"), str) else None
         with command_budget(self.executor.limits), using(self.calendar), case_region(region):
             bundle, _ = repository.check_files(files, self.forms_root, self.known_topics)
-            return simulate(bundle.processes[key], data, start, late, task_data)
+            return simulate(bundle.processes[key], data, start, late, task_data, messages)
