@@ -3,6 +3,8 @@ a simulation as JSON, the rows of a diff; all in the page's language."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Any
 
 from flask_babel import gettext
@@ -55,9 +57,60 @@ def simulation_json(result: Simulation) -> dict[str, Any]:
                        "outcome": d.outcome,
                        "outcome_text": str(OUTCOMES[d.outcome])} for d in result.deadlines],
         "finished": result.finished, "waiting_for": result.waiting_for,
+        "messages": [{"name": m.name, "element": m.element,
+                      "delivered_at": m.delivered_at.astimezone(SHANGHAI).isoformat() if m.delivered_at else None,
+                      "delivered_text": datetime_filter(m.delivered_at) if m.delivered_at else gettext("未送达")}
+                     for m in result.messages],
         "error": ({"message": gettext("运行出错：%(e)s", e=result.error.get("message", "")),
                    "element": result.error.get("element")} if result.error else None),
     }
+
+
+def _outcome(value: Any) -> str:
+    return str(OUTCOMES.get(value, value)) if isinstance(value, str) else str(value)
+
+
+def _moment(value: Any) -> str:
+    try:
+        return datetime_filter(dt.datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def failure_text(f: dict[str, Any]) -> str:
+    """One difference between a scenario's expected outcome and its run, in words."""
+    check, element, want, got = f.get("check"), f.get("element") or "", f.get("expected"), f.get("actual")
+    stopped = "、".join(f.get("waiting_for") or []) or "—"
+    if check == "end":
+        return gettext("应到达结束事件 %(w)s，实际：%(g)s", w=want, g=got or gettext("未走完，停在 %(s)s", s=stopped))
+    if check == "finished":
+        return gettext("应走完流程") if want else gettext("不应走完流程（应停在等待）")
+    if check == "path":
+        return gettext("未按顺序经过 %(e)s", e=element)
+    if check == "deadline":
+        return gettext("没有到达定时事件 %(e)s", e=element)
+    if check == "deadline_outcome":
+        return gettext("%(e)s 的期限应为“%(w)s”，实际“%(g)s”", e=element, w=_outcome(want), g=_outcome(got))
+    if check == "deadline_due":
+        return gettext("%(e)s 应于 %(w)s 到期，实际 %(g)s", e=element, w=_moment(want), g=_moment(got))
+    if check == "error":
+        return gettext("运行出错（%(e)s）：%(g)s", e=element or "—", g=got)
+    return gettext("场景无效：%(g)s", g=got)
+
+
+def scenario_rows(saved: list[Any], results: list[Any]) -> list[dict[str, Any]]:
+    """One row per saved scenario with its result on the diagram run (`not_run` when the
+    diagram could not run) and its differences in words."""
+    by_name = {r.name: r for r in results}
+    rows = []
+    for row in saved:
+        result = by_name.get(row.name)
+        state = "not_run" if result is None else ("passed" if result.passed else "failed")
+        rows.append({"name": row.name, "updated_by": row.updated_by, "updated_at": row.updated_at,
+                     "scenario": json.dumps(row.scenario, ensure_ascii=False),
+                     "expected": json.dumps(row.expected, ensure_ascii=False), "result": state,
+                     "failures": [failure_text(f) for f in result.failures] if result else []})
+    return rows
 
 
 def diff_rows(changes: list[Change]) -> list[dict[str, Any]]:

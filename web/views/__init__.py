@@ -16,6 +16,7 @@ from web.views import (
     dashboard,
     definitions,
     designer,
+    designer_scenarios,
     home,
     materials,
     portal,
@@ -38,6 +39,6 @@ def blueprint() -> Blueprint:
         return send_from_directory(STATIC, filename)
 
     for area in (home.blp, auth.blp, account.blp, users.blp, definitions.blp, tasks.blp, audit.blp,
-                 portal.blp, dashboard.blp, designer.blp, materials.blp, cases.blp):
+                 portal.blp, dashboard.blp, designer.blp, materials.blp, cases.blp, designer_scenarios.blp):
         web.register_blueprint(area)
     return web

@@ -26,6 +26,7 @@ from api.security import current_principal, rule
 from engine.calendar import SHANGHAI
 from engine.definitions.bundle import FORMS_DIR
 from engine.definitions.drafts import KEY, check_key
+from engine.definitions.scenarios import parse_scenario
 from engine.errors import Conflict, DefinitionInvalid, Forbidden, NotFound, ReliefError, ValidationFailed
 from web.designer_data import diff_rows, lint_texts, simulation_json
 from web.forms import Form
@@ -169,7 +170,8 @@ def lint(key: str) -> ResponseReturnValue:
 @rule("designer")
 @json_errors
 def simulation(key: str) -> ResponseReturnValue:
-    """Run the XML posted in memory (JSON {xml, data, start, late}); nothing is stored."""
+    """Run the XML posted in memory (JSON {xml, data, start, late, task_data, messages}, as
+    in a saved scenario: engine/definitions/scenarios.py); nothing is stored."""
     body = _body()
     xml = _xml(body)
     data, late = body.get("data", {}), body.get("late", [])
@@ -182,8 +184,11 @@ def simulation(key: str) -> ResponseReturnValue:
     except ValueError:
         raise ValidationFailed("start must be a date and time", {"fields": {"start": ["YYYY-MM-DDTHH:MM"]}}) from None
     start = start if start.tzinfo else start.replace(tzinfo=SHANGHAI)
+    task_data, messages = body.get("task_data", {}), body.get("messages", [])
+    scenario = parse_scenario({"start": start.isoformat(), "task_data": task_data, "messages": messages})
     try:
-        result = engine().simulate_draft(check_key(key), xml, data, start, late)
+        result = engine().simulate_draft(check_key(key), xml, data, start, late, scenario.task_data,
+                                         scenario.messages)
     except DefinitionInvalid as err:
         return jsonify({"problems": problems_for_page(err.details.get("problems") or [])}), 422
     return jsonify(simulation_json(result))
@@ -193,8 +198,15 @@ def simulation(key: str) -> ResponseReturnValue:
 @rule("designer")
 def deploy(key: str) -> ResponseReturnValue:
     """Deploy the saved draft through the deploy command (its checks and approval)."""
+    confirm = request.form.get("confirm_failing") == "yes"
     try:
-        result = engine().deploy_draft(check_key(key), current_principal().username)
+        result = engine().deploy_draft(check_key(key), current_principal().username, confirm_failing=confirm)
+    except Conflict as err:  # a saved scenario fails on the draft: the deploy dialog says which
+        if "scenarios" not in err.details:
+            raise
+        flash(gettext("未部署：%(n)d 个保存的场景在此草稿上未通过。确认后才能部署。", n=len(err.details["scenarios"])),
+              "error")
+        return redirect(url_for("web.designer_scenarios.deploy_check", key=key))
     except DefinitionInvalid as err:
         problems = problems_for_page(err.details.get("problems") or [])
         flash(gettext("未部署：%(n)d 处问题，第一处：%(m)s", n=len(problems),
