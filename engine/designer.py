@@ -20,7 +20,7 @@ from engine.definitions.diff import Change, diff_xml
 from engine.definitions.drafts import check_key
 from engine.definitions.simulate import Message, Simulation, simulate
 from engine.errors import Conflict, DefinitionInvalid, NotFound
-from engine.runtime.commands.migrate_instance import MigrateInstance
+from engine.runtime.commands.migrate_instance import MigrateInstance, MigrationPlan
 from engine.scripting import command_budget
 from engine.store.designer_models import ProcessDraft
 from engine.store.models import Definition, Instance
@@ -135,11 +135,21 @@ class Designer:
         """Elements added, removed and changed from `old` to `new` (their process's diagram)."""
         return diff_xml(self.definition_diagram(old), self.definition_diagram(new))
 
-    def migrate_case(self, instance_id: str, version: int, actor: str, process_key: str | None = None) -> Instance:
+    def migrate_case(self, instance_id: str, version: int, actor: str, process_key: str | None = None,
+                     mapping: dict[str, str] | None = None) -> Instance:
         """Move running case `instance_id` to `version` of its process, when every element it
-        has reached or predicted is there as it is (409 naming those that are not); its
-        open tasks, jobs and timers stay (engine/runtime/commands/migrate_instance.py)."""
-        return self.executor.run(MigrateInstance(instance_id, version, process_key), actor)
+        has reached or predicted is there as it is, or under the id `mapping` gives it (old
+        id → new id); 409 naming those that are not and why, 422 for a mapping that names no
+        such elements. Its open tasks, jobs and timers stay (migrate_instance.py); the move,
+        with the mapping, is an event of the case's audit chain."""
+        return self.executor.run(MigrateInstance(instance_id, version, process_key, mapping), actor)
+
+    def preview_migration(self, instance_id: str, version: int, actor: str, process_key: str | None = None,
+                          mapping: dict[str, str] | None = None) -> MigrationPlan:
+        """What `migrate_case` would do, changing nothing: whether the case moves, what it
+        waits at (old id → new id) and what stands in the way (element, completed / active /
+        predicted, missing / different kind)."""
+        return self.executor.run(MigrateInstance(instance_id, version, process_key, mapping, preview=True), actor)
 
     def running_cases(self, definition: Definition, limit: int = 200) -> list[Instance]:
         """Running cases of one version, oldest first (those a migration may move)."""
