@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from flask_babel import gettext
@@ -13,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from engine.calendar import SHANGHAI
 from engine.definitions.diff import Change
 from engine.definitions.simulate import Simulation
+from engine.errors import ValidationFailed
 from web.i18n import datetime_filter
 
 CHANGES = {"added": _l("新增"), "removed": _l("删除"), "changed": _l("修改")}
@@ -119,3 +121,31 @@ def diff_rows(changes: list[Change]) -> list[dict[str, Any]]:
              "tone": TONES[c.change],
              "aspects": [{"label": str(ASPECTS[w]), "before": c.before.get(w, ""), "after": c.after.get(w, "")}
                          for w in c.what]} for c in changes]
+
+
+MAPPING_LINE = re.compile(r"^\s*([^=\s→>-][^=\s→>]*)\s*(?:=|->|→)\s*([^=\s→>]+)\s*$")
+STATES = {"completed": _l("已完成的"), "active": _l("正在办理或等待的"), "predicted": _l("将要经过的")}
+REASONS = {"missing": _l("在新版本中不存在，也没有映射"), "different kind": _l("在新版本中是另一种元素"),
+           "called process missing": _l("所调用的子流程在新版本中不存在"),
+           "internal step missing": _l("在新版本中不存在")}
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """The element mapping of the migrate form: one `old id = new id` (or `->`, `→`) a
+    line; 422 naming the line that is neither."""
+    mapping: dict[str, str] = {}
+    for number, line in enumerate(text.replace("，", "\n").replace(",", "\n").splitlines()[:200], start=1):
+        if not line.strip():
+            continue
+        match = MAPPING_LINE.match(line)
+        if match is None:
+            raise ValidationFailed(f"mapping line {number}: write old id = new id",
+                                   {"fields": {"mapping": [f"line {number}: old id = new id"]}})
+        mapping[match.group(1)] = match.group(2)
+    return mapping
+
+
+def obstacle_texts(obstacles: list[dict[str, Any]]) -> list[str]:
+    """Why a case cannot move, one text per element: which, its part in the case, and why."""
+    return [gettext("%(e)s（%(s)s元素%(r)s）", e=o.get("element"), s=STATES.get(o.get("state", ""), ""),
+                    r=REASONS.get(o.get("reason", ""), o.get("reason", ""))) for o in obstacles]

@@ -28,7 +28,7 @@ from engine.definitions.bundle import FORMS_DIR
 from engine.definitions.drafts import KEY, check_key
 from engine.definitions.scenarios import parse_scenario
 from engine.errors import Conflict, DefinitionInvalid, Forbidden, NotFound, ReliefError, ValidationFailed
-from web.designer_data import diff_rows, lint_texts, simulation_json
+from web.designer_data import diff_rows, lint_texts, obstacle_texts, parse_mapping, simulation_json
 from web.forms import Form
 from web.lint_messages import problems_for_page
 from web.pages import engine
@@ -248,22 +248,36 @@ def versions(key: str) -> str:
 @blp.post("/<key>/migrate")
 @rule("designer")
 def migrate(key: str) -> ResponseReturnValue:
-    """Move the chosen running cases to the version named, each only if it is safe."""
+    """Move the chosen running cases to the version named, each only if it is safe, with the
+    element mapping given (one `old id = new id` a line); `action=preview` shows what would
+    move and why not, changing nothing."""
     version = request.form.get("version", "")
     ids = request.form.getlist("case")[:MAX_MIGRATE]
     if not version.isdigit() or len(version) > 9:
         raise ValidationFailed("version must be a version number", {"fields": {"version": ["a version number"]}})
+    mapping = parse_mapping(request.form.get("mapping", ""))
     if not ids:
         flash(gettext("请先选择要迁移的案件。"), "warning")
         return redirect(url_for("web.designer.versions", key=key))
+    user = current_principal().username
+    if request.form.get("action") == "preview":
+        plans, errors = [], []
+        for case_id in ids:
+            try:
+                plans.append(engine().preview_migration(case_id, int(version), user, check_key(key), mapping))
+            except (Conflict, NotFound) as err:
+                errors.append(gettext("%(c)s：%(r)s", c=case_id[:8], r=err.message))
+        return render_template("designer/migrate_preview.html", key=key, version=int(version), plans=plans,
+                               errors=errors, mapping_text=", ".join(f"{a} = {b}" for a, b in mapping.items()),
+                               reasons={p.instance: obstacle_texts(p.obstacles) for p in plans})
     moved, refused = 0, []
     for case_id in ids:
         try:
-            engine().migrate_case(case_id, int(version), current_principal().username, check_key(key))
+            engine().migrate_case(case_id, int(version), user, check_key(key), mapping)
             moved += 1
         except (Conflict, NotFound) as err:
             obstacles = err.details.get("obstacles") or []
-            refused.append(gettext("%(c)s：%(r)s", c=case_id[:8], r="、".join(o["element"] for o in obstacles)
+            refused.append(gettext("%(c)s：%(r)s", c=case_id[:8], r="、".join(obstacle_texts(obstacles))
                                    or err.message))
     if moved:
         flash(gettext("已迁移 %(n)d 个案件到第 %(v)s 版。", n=moved, v=version), "success")
