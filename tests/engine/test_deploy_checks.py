@@ -18,6 +18,7 @@ from engine.store.models import Definition, Deployment
 from tests.support import diagrams as d
 from tests.support.hostile import ELEMENT, SITES
 
+ROOT_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 ESCAPE = "__import__('os').system('touch /tmp/relief-canary')"
 
 
@@ -207,3 +208,14 @@ def test_issue13_a_diagram_from_another_tool_with_several_unsupported_elements_n
         assert named and says in named[0]["message"] and named[0]["line"], (element, problems)
     linted = engine.lint_draft(key, xml.encode())
     assert {p["element"] for p in linted} >= set(expected)
+
+
+def test_issue13_a_gateway_without_default_and_a_flow_without_condition_is_named_on_the_gateway(engine):
+    """X-DESIGN live lint: the designer's marker goes on the gateway that lacks its default
+    (and on the flow without a condition), not only on the flow SpiffWorkflow's parser names."""
+    xml = (ROOT_WORKFLOWS / "wuhai" / "wuhai_one_door.bpmn").read_text("utf-8").replace(
+        ' default="Flow_Outcome_Complete"', "")
+    problems = engine.lint_draft("wuhai_one_door", xml.encode())
+    assert {p["element"] for p in problems} == {"Gateway_ReviewOutcome", "Flow_Outcome_Complete"}, problems
+    [on_gateway] = [p for p in problems if p["element"] == "Gateway_ReviewOutcome"]
+    assert on_gateway["message"] == "gateway has no default flow and flow Flow_Outcome_Complete has no condition"
