@@ -136,7 +136,7 @@ def edit(key: str) -> str:
         "revision": draft.revision if draft else None, "base": base,
         "urls": {"draft": url_for("web.designer.save", key=key), "lint": url_for("web.designer.lint", key=key),
                  "simulate": url_for("web.designer.simulation", key=key)},
-        "texts": lint_texts()}, start=start.strftime("%Y-%m-%dT%H:%M"))
+        "texts": lint_texts()}, start=start.strftime("%Y-%m-%dT%H:%M"), scenario_count=len(engine().scenarios(key)))
 
 
 @blp.post("/<key>/draft")
