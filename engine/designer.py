@@ -12,15 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from engine.audit import append_event
 from engine.calendar.active import case_region, using
-from engine.definitions import drafts, file_drafts, repository
+from engine.definitions import approval, drafts, file_drafts, repository
 from engine.definitions.bundle import BundleFile
 from engine.definitions.diff import Change, diff_xml
+from engine.definitions.drafts import check_key
 from engine.definitions.lint import form_keys
-from engine.definitions.simulate import Simulation, simulate
+from engine.definitions.simulate import Message, Simulation, simulate
 from engine.definitions.xml_safety import parse_xml
-from engine.errors import DefinitionInvalid, NotFound
-from engine.runtime.commands.migrate_instance import MigrateInstance
+from engine.errors import Conflict, DefinitionInvalid, NotFound
+from engine.runtime.commands.migrate_instance import MigrateInstance, MigrationPlan
 from engine.scripting import command_budget
 from engine.store.designer_models import ProcessDraft
 from engine.store.models import Definition, Instance
@@ -91,13 +93,26 @@ class Designer:
             return drafts.problems_of(err)
         return []
 
-    def deploy_draft(self, key: str, actor: str) -> repository.DeployResult:
+    def deploy_draft(self, key: str, actor: str, confirm_failing: bool = False) -> repository.DeployResult:
         """Deploy the saved draft of `key` with the deployed files it refers to, through the
         one deploy command (its checks, versions and second-person approval); the draft is
-        deleted once deployed."""
+        deleted once deployed. Every saved scenario of `key` runs on the draft first: when
+        one fails, 409 naming them unless `confirm_failing`, and a deploy so confirmed is
+        an event of the definitions' audit chain naming the failing scenarios."""
         with self.db.reading() as s:
             xml = drafts.get(s, key).xml
+        failing = [r for r in self.run_scenarios(key, xml) if not r.passed]
+        if failing and not confirm_failing:
+            raise Conflict(f"{len(failing)} saved scenario(s) of {key} fail on this draft: "
+                           f"{', '.join(r.name for r in failing)}; confirm to deploy anyway",
+                           {"process": key, "scenarios": [{"name": r.name, "failures": r.failures} for r in failing]})
         result = self.deploy(self._draft_files(key, xml), actor)
+        if failing:
+            with self.db.session() as s:
+                append_event(s, approval.CHAIN, "deploy_with_failing_scenarios", actor, self.clock.now(),
+                             {"process": key, "deployment": result.deployment_id,
+                              "versions": [approval.label(d) for d in result.definitions if d.key == key],
+                              "scenarios": {r.name: r.failures for r in failing}}, [])
         with self.db.session() as s:
             draft = s.get(ProcessDraft, key)
             if draft is not None and draft.xml == xml:  # not saved again meanwhile
@@ -119,15 +134,32 @@ class Designer:
             raise NotFound(f"no deployed definition '{key}:{version}'", {"definition": f"{key}:{version}"})
         return found
 
+    def version_files(self, key: str, version: int) -> list[BundleFile]:
+        """The files of version `version` of `key` (its diagram, called processes, tables and
+        forms) as deployed: `relief deploy` of them gives the same version (same hash)."""
+        definition = self.process_version(check_key(key), version)
+        with self.db.reading() as s:
+            return repository.version_files(s, definition)
+
     def diff_versions(self, old: Definition, new: Definition) -> list[Change]:
         """Elements added, removed and changed from `old` to `new` (their process's diagram)."""
         return diff_xml(self.definition_diagram(old), self.definition_diagram(new))
 
-    def migrate_case(self, instance_id: str, version: int, actor: str, process_key: str | None = None) -> Instance:
+    def migrate_case(self, instance_id: str, version: int, actor: str, process_key: str | None = None,
+                     mapping: dict[str, str] | None = None) -> Instance:
         """Move running case `instance_id` to `version` of its process, when every element it
-        has reached or predicted is there as it is (409 naming those that are not); its
-        open tasks, jobs and timers stay (engine/runtime/commands/migrate_instance.py)."""
-        return self.executor.run(MigrateInstance(instance_id, version, process_key), actor)
+        has reached or predicted is there as it is, or under the id `mapping` gives it (old
+        id → new id); 409 naming those that are not and why, 422 for a mapping that names no
+        such elements. Its open tasks, jobs and timers stay (migrate_instance.py); the move,
+        with the mapping, is an event of the case's audit chain."""
+        return self.executor.run(MigrateInstance(instance_id, version, process_key, mapping), actor)
+
+    def preview_migration(self, instance_id: str, version: int, actor: str, process_key: str | None = None,
+                          mapping: dict[str, str] | None = None) -> MigrationPlan:
+        """What `migrate_case` would do, changing nothing: whether the case moves, what it
+        waits at (old id → new id) and what stands in the way (element, completed / active /
+        predicted, missing / different kind)."""
+        return self.executor.run(MigrateInstance(instance_id, version, process_key, mapping, preview=True), actor)
 
     def running_cases(self, definition: Definition, limit: int = 200) -> list[Instance]:
         """Running cases of one version, oldest first (those a migration may move)."""
@@ -138,13 +170,14 @@ class Designer:
 
     # simulation ---------------------------------------------------------------------
     def simulate_draft(self, key: str, xml: bytes, data: dict[str, Any], start: dt.datetime,
-                       late: Collection[str] = (), task_data: dict[str, dict[str, Any]] | None = None
-                       ) -> Simulation:
+                       late: Collection[str] = (), task_data: dict[str, dict[str, Any]] | None = None,
+                       messages: list[Message] | None = None) -> Simulation:
         """Run `xml` (a draft of `key`, passing the deploy checks) in memory from `start` on
-        `data`, deadlines on this database's working-day calendar; nothing is stored.
+        `data` (and the scenario's `messages` when it waits for them), deadlines on this
+        database's working-day calendar; nothing is stored.
         DefinitionInvalid (422 with the problems) when the draft would not deploy."""
         files = self._draft_files(key, xml)
         region = data.get("region") if isinstance(data.get("region"), str) else None
         with command_budget(self.executor.limits), using(self.calendar), case_region(region):
             bundle, _ = repository.check_files(files, self.forms_root, self.known_topics)
-            return simulate(bundle.processes[key], data, start, late, task_data)
+            return simulate(bundle.processes[key], data, start, late, task_data, messages)

@@ -24,6 +24,7 @@ from engine.crypto.keys import Keyring
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
 from engine.designer import Designer
+from engine.designer_scenarios import DesignerScenarios
 from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.file_designer import FileDesigner
 from engine.forms import FormDefinition
@@ -44,7 +45,7 @@ from engine.worklist import WorkList
 
 
 class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Designer, MaterialsFace, CaseTracking,
-             AuditChecks, FileDesigner):
+             AuditChecks, FileDesigner, DesignerScenarios):
     """One engine per process and database; its scoped reads (tasks_for, case_view, …)
     are in engine/reads.py, the work list and drafts in engine/worklist.py, saved views in
     engine/saved_views.py, the audit in engine/audit/reads.py, the portal in engine/portal/,

@@ -3,6 +3,9 @@ a simulation as JSON, the rows of a diff; all in the page's language."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 from typing import Any
 
 from flask_babel import gettext
@@ -12,6 +15,7 @@ from engine.calendar import SHANGHAI
 from engine.definitions.diff import Change
 from engine.definitions.file_diff import FileChange
 from engine.definitions.simulate import Simulation
+from engine.errors import ValidationFailed
 from web.i18n import datetime_filter
 
 CHANGES = {"added": _l("新增"), "removed": _l("删除"), "changed": _l("修改")}
@@ -56,9 +60,60 @@ def simulation_json(result: Simulation) -> dict[str, Any]:
                        "outcome": d.outcome,
                        "outcome_text": str(OUTCOMES[d.outcome])} for d in result.deadlines],
         "finished": result.finished, "waiting_for": result.waiting_for,
+        "messages": [{"name": m.name, "element": m.element,
+                      "delivered_at": m.delivered_at.astimezone(SHANGHAI).isoformat() if m.delivered_at else None,
+                      "delivered_text": datetime_filter(m.delivered_at) if m.delivered_at else gettext("未送达")}
+                     for m in result.messages],
         "error": ({"message": gettext("运行出错：%(e)s", e=result.error.get("message", "")),
                    "element": result.error.get("element")} if result.error else None),
     }
+
+
+def _outcome(value: Any) -> str:
+    return str(OUTCOMES.get(value, value)) if isinstance(value, str) else str(value)
+
+
+def _moment(value: Any) -> str:
+    try:
+        return datetime_filter(dt.datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def failure_text(f: dict[str, Any]) -> str:
+    """One difference between a scenario's expected outcome and its run, in words."""
+    check, element, want, got = f.get("check"), f.get("element") or "", f.get("expected"), f.get("actual")
+    stopped = "、".join(f.get("waiting_for") or []) or "—"
+    if check == "end":
+        return gettext("应到达结束事件 %(w)s，实际：%(g)s", w=want, g=got or gettext("未走完，停在 %(s)s", s=stopped))
+    if check == "finished":
+        return gettext("应走完流程") if want else gettext("不应走完流程（应停在等待）")
+    if check == "path":
+        return gettext("未按顺序经过 %(e)s", e=element)
+    if check == "deadline":
+        return gettext("没有到达定时事件 %(e)s", e=element)
+    if check == "deadline_outcome":
+        return gettext("%(e)s 的期限应为“%(w)s”，实际“%(g)s”", e=element, w=_outcome(want), g=_outcome(got))
+    if check == "deadline_due":
+        return gettext("%(e)s 应于 %(w)s 到期，实际 %(g)s", e=element, w=_moment(want), g=_moment(got))
+    if check == "error":
+        return gettext("运行出错（%(e)s）：%(g)s", e=element or "—", g=got)
+    return gettext("场景无效：%(g)s", g=got)
+
+
+def scenario_rows(saved: list[Any], results: list[Any]) -> list[dict[str, Any]]:
+    """One row per saved scenario with its result on the diagram run (`not_run` when the
+    diagram could not run) and its differences in words."""
+    by_name = {r.name: r for r in results}
+    rows = []
+    for row in saved:
+        result = by_name.get(row.name)
+        state = "not_run" if result is None else ("passed" if result.passed else "failed")
+        rows.append({"name": row.name, "updated_by": row.updated_by, "updated_at": row.updated_at,
+                     "scenario": json.dumps(row.scenario, ensure_ascii=False),
+                     "expected": json.dumps(row.expected, ensure_ascii=False), "result": state,
+                     "failures": [failure_text(f) for f in result.failures] if result else []})
+    return rows
 
 
 def diff_rows(changes: list[Change]) -> list[dict[str, Any]]:
@@ -86,3 +141,29 @@ def file_diff_rows(changes: list[FileChange]) -> list[dict[str, Any]]:
     return [{"file": c.file, "part": str(PARTS.get(c.part, c.part)), "ident": c.ident, "label": c.label,
              "change": str(CHANGES[c.change]), "tone": TONES[c.change], "before": c.before, "after": c.after}
             for c in changes]
+MAPPING_LINE = re.compile(r"^\s*([^=\s→>-][^=\s→>]*)\s*(?:=|->|→)\s*([^=\s→>]+)\s*$")
+STATES = {"completed": _l("已完成的"), "active": _l("正在办理或等待的"), "predicted": _l("将要经过的")}
+REASONS = {"missing": _l("在新版本中不存在，也没有映射"), "different kind": _l("在新版本中是另一种元素"),
+           "called process missing": _l("所调用的子流程在新版本中不存在"),
+           "internal step missing": _l("在新版本中不存在")}
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """The element mapping of the migrate form: one `old id = new id` (or `->`, `→`) a
+    line; 422 naming the line that is neither."""
+    mapping: dict[str, str] = {}
+    for number, line in enumerate(text.replace("，", "\n").replace(",", "\n").splitlines()[:200], start=1):
+        if not line.strip():
+            continue
+        match = MAPPING_LINE.match(line)
+        if match is None:
+            raise ValidationFailed(f"mapping line {number}: write old id = new id",
+                                   {"fields": {"mapping": [f"line {number}: old id = new id"]}})
+        mapping[match.group(1)] = match.group(2)
+    return mapping
+
+
+def obstacle_texts(obstacles: list[dict[str, Any]]) -> list[str]:
+    """Why a case cannot move, one text per element: which, its part in the case, and why."""
+    return [gettext("%(e)s（%(s)s元素%(r)s）", e=o.get("element"), s=STATES.get(o.get("state", ""), ""),
+                    r=REASONS.get(o.get("reason", ""), o.get("reason", ""))) for o in obstacles]

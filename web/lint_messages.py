@@ -40,6 +40,9 @@ def _code(m: re.Match) -> str:
 
 RULES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"^(.+?) is not allowed: (.*)$", re.S), _code),
+    (re.compile(r"^gateway has no default flow and flow (.+) has no condition$"),
+     lambda m: gettext("网关没有默认连线，而连线 %(f)s 没有条件：案件可能停在这里。请设默认连线或给连线加条件",
+                       f=m.group(1))),
     (re.compile(r"^flow out of gateway (\S+) has no condition and is not its default$"),
      lambda m: gettext("从网关 %(g)s 出来的这条连线既没有条件，也不是默认连线：请加条件或设为默认连线", g=m.group(1))),
     # SpiffWorkflow's parser finds this one first (before our linter runs).

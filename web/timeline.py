@@ -21,6 +21,7 @@ COMMANDS = {
     "notification_sent": _l("短信已发送"), "queue_hotline_status": _l("回告 12345 平台"),
     "recompute_deadlines": _l("重算期限"), "timer_incident": _l("期限处理出错"),
     "retry_timer_incident": _l("重新处理期限"), "add_comment": _l("添加意见"),
+    "migrate_instance": _l("迁移到新版本流程"),
 }
 
 
@@ -49,6 +50,10 @@ def timeline(events: list[dict[str, Any]], names: dict[str, str]) -> list[Entry]
             note = gettext("消息：%(m)s", m=data["message"])
         elif isinstance(data.get("text"), str):
             note = data["text"]
+        elif e["command"] == "migrate_instance" and isinstance(data.get("to"), str):
+            note = gettext("从 %(a)s 迁移到 %(b)s", a=data.get("from"), b=data["to"])
+            if isinstance(data.get("mapping"), dict) and data["mapping"]:
+                note += gettext("；元素映射：%(m)s", m="、".join(f"{a} → {b}" for a, b in data["mapping"].items()))
         label = COMMANDS.get(e["command"])
         out.append(Entry(e["at"], e["actor"], str(label) if label else e["command"], step, note))
     return out

@@ -3,7 +3,8 @@
 A case's audit events are the commands that made it, with their inputs (start data, form
 data, messages, job results, timer firings) and their times. `replay` runs them again on
 a fresh SpiffWorkflow workflow of the case's own definition version, at each event's
-recorded time and in the case's region (its working-day calendar), and compares what each
+recorded time and in the case's region (its working-day calendar; a migrated case from the
+version it started on, moved where its migration event moved it), and compares what each
 step does with what the event recorded: the same tasks changing state in the same order,
 from the same state to the same state, reached from the same element. After the last
 event the replayed workflow must hold what the stored state holds: every task's state and
@@ -35,6 +36,7 @@ from engine.calendar.active import case_region
 from engine.definitions.repository import SpecCache
 from engine.definitions.specs import TIMER_FIRED, timer_due
 from engine.runtime import inspect, state
+from engine.runtime.commands.migrate_instance import adopt
 from engine.scripting import Limits, command_budget, command_time
 from engine.store.models import AuditEvent, Definition, Instance, Job, Timer
 
@@ -131,7 +133,7 @@ class _Runner:
     """Re-executes one case's events on a fresh workflow, pairing task ids as it goes."""
 
     def __init__(self, session: Session, specs: SpecCache, row: Instance, definition: Definition) -> None:
-        self.session, self.row = session, row
+        self.session, self.row, self.specs = session, row, specs
         self.process = specs.process(session, definition)
         self.workflow: BpmnWorkflow | None = None
         self.states: dict[str, int] = {}
@@ -223,6 +225,20 @@ class _Runner:
                                   TaskState.WAITING)
                 task._set_internal_data(event_value=moved["to"])
 
+    def _do_migrate_instance(self, event: AuditEvent, inp: dict[str, Any]) -> None:
+        """The case moved to another version: the replay moves the same way (the same specs
+        by the same mapping, engine/runtime/commands/migrate_instance.py), then runs on."""
+        target = _definition(self.session, inp.get("to"))
+        if target is None:
+            raise _Diverged(Divergence(event.seq, event.command, None, "definition", inp.get("to"), "absent"))
+        self.process = self.specs.process(self.session, target)
+        try:
+            adopt(self.workflow, self.process.spec, self.process.subprocess_specs, inp.get("mapping") or {})
+        except KeyError as err:  # the target lacks an element the replayed case holds
+            raise _Diverged(Divergence(event.seq, event.command, str(err), "element", inp.get("to"),
+                                       "missing")) from err
+        self.workflow.do_engine_steps()
+
     def _do_cancel_instance(self, event: AuditEvent, inp: dict[str, Any]) -> None:
         self.workflow.cancel()
         self.status = "cancelled"
@@ -283,6 +299,16 @@ class _Runner:
         _ = event_count
 
 
+def _definition(session: Session, label: Any) -> Definition | None:
+    """The definition of a `key:version` label as audit events record it."""
+    if not isinstance(label, str) or ":" not in label:
+        return None
+    key, _, version = label.rpartition(":")
+    if not version.isdigit():
+        return None
+    return session.scalar(sa.select(Definition).where(Definition.key == key, Definition.version == int(version)))
+
+
 def _brief(change: dict[str, Any] | None) -> Any:
     return None if change is None else {k: change.get(k) for k in ("element", "from", "to")}
 
@@ -310,7 +336,10 @@ def replay(session: Session, specs: SpecCache, instance_id: str) -> Replay:
                   completed=[c["element"] for c in e.changes or [] if c.get("to") == "COMPLETED"],
                   flows=[[c["prev"], c["element"]] for c in e.changes or [] if c.get("prev")])
              for e in events]
-    runner = _Runner(session, specs, row, definition)
+    # A migrated case started on the version its first migration left: replayed from there.
+    migrations = [e for e in events if e.command == "migrate_instance"]
+    first = _definition(session, (migrations[0].input or {}).get("from")) if migrations else None
+    runner = _Runner(session, specs, row, first or definition)
     divergence = None
     data: dict[str, Any] = {}
     try:

@@ -12,6 +12,9 @@ from engine.errors import DefinitionInvalid
 MAX_FILES = 200
 MAX_NAME = 255  # the deployment_files column
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form"}
+# In a folder given to `read_paths` (a version downloaded from the designer), the forms
+# under this sub-folder are deployed with it, named by their path below it (the form key).
+FORMS_DIR = "forms"
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ def bundle_file(name: str, content: bytes) -> BundleFile:
 
 
 def read_paths(paths: list[Path]) -> list[BundleFile]:
-    """BPMN and DMN files from files and directories (directories are searched recursively)."""
+    """BPMN and DMN files from files and directories (directories are searched recursively),
+    and the forms of a directory's `forms/` sub-folder (a downloaded version)."""
     files: list[BundleFile] = []
     for path in paths:
         if not path.exists():
@@ -58,6 +62,9 @@ def read_paths(paths: list[Path]) -> list[BundleFile]:
         found = sorted(p for p in path.rglob("*") if p.suffix in (".bpmn", ".dmn")) if path.is_dir() else [path]
         for p in found:
             files.append(bundle_file(p.name, p.read_bytes()))
+        if path.is_dir() and (path / FORMS_DIR).is_dir():  # a downloaded version: its forms, by form key
+            for p in sorted((path / FORMS_DIR).rglob("*.json")):
+                files.append(bundle_file(p.relative_to(path / FORMS_DIR).as_posix(), p.read_bytes()))
     if len({f.name for f in files}) != len(files):
         raise DefinitionInvalid("two files of the deployment have the same name",
                                 {"problems": [problem(f.name, "duplicate file name") for f in files]})

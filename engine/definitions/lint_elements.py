@@ -79,6 +79,28 @@ def element_problems(file: str, root: etree._Element, max_loop: int) -> list[dic
             maximum = node.get("loopMaximum", "")
             if not maximum.strip().isdigit() or int(maximum) > max_loop:
                 add(node, f"loopMaximum must be a whole number of at most {max_loop} (the multi-instance ceiling)")
+    return problems + gateway_problems(file, root)
+
+
+def gateway_problems(file: str, root: etree._Element) -> list[dict]:
+    """An exclusive or inclusive gateway without a default flow, with an outgoing flow that
+    has no condition: named on the gateway (where a designer looks for its default) and on
+    each such flow, before SpiffWorkflow's parser refuses the flow alone."""
+    ns = {"bpmn": BPMN}
+    problems = []
+    for gateway in root.xpath("//bpmn:exclusiveGateway | //bpmn:inclusiveGateway", namespaces=ns):
+        gid = gateway.get("id")
+        if not gid or gateway.get("default"):
+            continue
+        outgoing = root.xpath("//bpmn:sequenceFlow[@sourceRef=$g]", namespaces=ns, g=gid)
+        bare = [f for f in outgoing if not f.xpath("./bpmn:conditionExpression", namespaces=ns)]
+        if len(outgoing) < 2 or not bare:
+            continue
+        names = ", ".join(f.get("id") or "?" for f in bare)
+        problems.append(problem(file, f"gateway has no default flow and flow {names} has no condition",
+                                element=gid, line=gateway.sourceline))
+        problems += [problem(file, f"flow out of gateway {gid} has no condition and is not its default",
+                             element=f.get("id"), line=f.sourceline) for f in bare]
     return problems
 
 

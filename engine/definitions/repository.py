@@ -115,6 +115,16 @@ def _definition_files(bundle: ParsedBundle, process: ParsedProcess, files: list[
     return [f for f in files if f.name in names or (f.kind == "form" and f.name in keys)]
 
 
+def version_files(session: Session, definition: Definition) -> list[BundleFile]:
+    """Exactly the files `definition`'s version hash covers (its diagram, the processes it
+    calls, their tables and forms), as deployed: deploying them again gives that version."""
+    rows = session.scalars(sa.select(DeploymentFile).where(DeploymentFile.deployment_id == definition.deployment_id))
+    files = [BundleFile(r.name, r.kind, r.content) for r in rows]
+    bundle = parse_bundle({f.name: f.content for f in files if f.kind == "bpmn"},
+                          {f.name: f.content for f in files if f.kind == "dmn"})
+    return _definition_files(bundle, bundle.processes[definition.key], files)
+
+
 def start_form_key(bundle: ParsedBundle, process: ParsedProcess) -> str | None:
     root = bundle.roots[process.file]
     for node in root.xpath(f"//*[local-name()='process'][@id='{process.key}']/*[local-name()='startEvent']"):

@@ -277,3 +277,9 @@ def _verify(workflow: BpmnWorkflow, result: EncodedJSON) -> None:
     if result.text != expected:
         where = first_difference(json.loads(expected), json.loads(result.text))
         raise StateMismatch(f"incremental state text differs from the full dump at {where or 'the text'}")
+
+
+def forget(workflow: BpmnWorkflow) -> None:
+    """Drop `workflow`'s cache: its tasks changed in a way the cache keys do not see (a
+    migration gives them other specs), so the next dump is a full one."""
+    setattr(workflow, _CACHE_ATTR, None)

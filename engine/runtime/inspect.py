@@ -215,6 +215,11 @@ def _definitions(task: Task) -> list[Any]:
     return list(getattr(definition, "event_definitions", None) or [definition])
 
 
+def event_definitions(task: Task) -> list[Any]:
+    """The event definitions a catching task (or receive task) waits on."""
+    return _definitions(task)
+
+
 def is_timer(task: Task) -> bool:
     return any(isinstance(d, (CommandTimeDate, CommandDuration)) for d in _definitions(task))
 

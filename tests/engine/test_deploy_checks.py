@@ -18,6 +18,7 @@ from engine.store.models import Definition, Deployment
 from tests.support import diagrams as d
 from tests.support.hostile import ELEMENT, SITES
 
+ROOT_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 ESCAPE = "__import__('os').system('touch /tmp/relief-canary')"
 
 
@@ -177,3 +178,44 @@ def test_issue9_a_decision_file_without_a_decision_is_refused_naming_it(engine):
     empty = '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="D" name="d" namespace="x" />'
     err = _refusal(engine, d.bundle(d.chain("no_decision", [d.user_task("Task_1")]), **{"empty.dmn": empty}))
     assert [p["file"] for p in err.details["problems"]] == ["empty.dmn"]
+
+
+def test_issue13_a_diagram_from_another_tool_with_several_unsupported_elements_names_each_id(engine):
+    """X-DESIGN import: a Camunda-style export holding a complex gateway, a data store (and
+    its reference), a transaction, a compensation handler and a timeCycle timer is refused
+    with one problem per element, each naming its id and what is unsupported; the designer's
+    lint of the same file as a draft shows the same problems; nothing is stored or dropped."""
+    nodes = ['<bpmn:complexGateway id="Gateway_Vote" name="会签" />',
+             d.user_task("Task_Archive", attrs=' isForCompensation="true"'),
+             '<bpmn:transaction id="Tx_Pay"><bpmn:startEvent id="Tx_Start" /><bpmn:endEvent id="Tx_End" />'
+             '<bpmn:sequenceFlow id="Tx_Flow" sourceRef="Tx_Start" targetRef="Tx_End" /></bpmn:transaction>']
+    extra = ('<bpmn:dataStoreReference id="StoreRef_Ledger" dataStoreRef="Store_Ledger" />'
+             '<bpmn:boundaryEvent id="Timer_Remind" attachedToRef="Task_Archive" cancelActivity="false">'
+             '<bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition>'
+             '</bpmn:boundaryEvent>')
+    key = "imported_other_tool"
+    xml = d.chain(key, nodes, extra=extra, definitions_extra='<bpmn:dataStore id="Store_Ledger" name="台账库" />')
+    err = _refusal(engine, d.bundle(xml))
+    expected = {"Gateway_Vote": "complex gateways are not supported",
+                "Task_Archive": "compensation handler",
+                "Tx_Pay": "transactions are not supported",
+                "StoreRef_Ledger": "data stores are not supported",
+                "Store_Ledger": "data stores are not supported",
+                "Timer_Remind": "timeCycle timers are not supported"}
+    problems = err.details["problems"]
+    for element, says in expected.items():
+        named = [p for p in problems if p["element"] == element]
+        assert named and says in named[0]["message"] and named[0]["line"], (element, problems)
+    linted = engine.lint_draft(key, xml.encode())
+    assert {p["element"] for p in linted} >= set(expected)
+
+
+def test_issue13_a_gateway_without_default_and_a_flow_without_condition_is_named_on_the_gateway(engine):
+    """X-DESIGN live lint: the designer's marker goes on the gateway that lacks its default
+    (and on the flow without a condition), not only on the flow SpiffWorkflow's parser names."""
+    xml = (ROOT_WORKFLOWS / "wuhai" / "wuhai_one_door.bpmn").read_text("utf-8").replace(
+        ' default="Flow_Outcome_Complete"', "")
+    problems = engine.lint_draft("wuhai_one_door", xml.encode())
+    assert {p["element"] for p in problems} == {"Gateway_ReviewOutcome", "Flow_Outcome_Complete"}, problems
+    [on_gateway] = [p for p in problems if p["element"] == "Gateway_ReviewOutcome"]
+    assert on_gateway["message"] == "gateway has no default flow and flow Flow_Outcome_Complete has no condition"

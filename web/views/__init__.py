@@ -17,6 +17,7 @@ from web.views import (
     definitions,
     designer,
     designer_files,
+    designer_scenarios,
     home,
     materials,
     portal,
@@ -39,6 +40,7 @@ def blueprint() -> Blueprint:
         return send_from_directory(STATIC, filename)
 
     for area in (home.blp, auth.blp, account.blp, users.blp, definitions.blp, tasks.blp, audit.blp,
-                 portal.blp, dashboard.blp, designer.blp, materials.blp, cases.blp, designer_files.blp):
+                 portal.blp, dashboard.blp, designer.blp, materials.blp, cases.blp, designer_files.blp,
+                 designer_scenarios.blp):
         web.register_blueprint(area)
     return web

@@ -32,6 +32,7 @@ COMMANDS = {
     "correlate_message": _l("收到消息"), "fire_timer": _l("期限到达"), "timer_incident": _l("期限触发故障"),
     "retry_timer_incident": _l("重试期限触发"), "recompute_deadlines": _l("重算暂定期限"),
     "cancel_instance": _l("撤销案件"), "rename_business_key": _l("更正业务编号"),
+    "migrate_instance": _l("迁移到新版本流程"),
 }
 
 

@@ -8,12 +8,14 @@ The page's module calls the JSON routes below with the session cookie and the CS
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -22,9 +24,11 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 from api.security import current_principal, rule
 from engine.calendar import SHANGHAI
+from engine.definitions.bundle import FORMS_DIR
 from engine.definitions.drafts import KEY, check_key
+from engine.definitions.scenarios import parse_scenario
 from engine.errors import Conflict, DefinitionInvalid, Forbidden, NotFound, ReliefError, ValidationFailed
-from web.designer_data import diff_rows, file_diff_rows, lint_texts, simulation_json
+from web.designer_data import diff_rows, file_diff_rows, lint_texts, obstacle_texts, parse_mapping, simulation_json
 from web.forms import Form
 from web.lint_messages import problems_for_page
 from web.pages import engine
@@ -132,7 +136,7 @@ def edit(key: str) -> str:
         "revision": draft.revision if draft else None, "base": base,
         "urls": {"draft": url_for("web.designer.save", key=key), "lint": url_for("web.designer.lint", key=key),
                  "simulate": url_for("web.designer.simulation", key=key)},
-        "texts": lint_texts()}, start=start.strftime("%Y-%m-%dT%H:%M"))
+        "texts": lint_texts()}, start=start.strftime("%Y-%m-%dT%H:%M"), scenario_count=len(engine().scenarios(key)))
 
 
 @blp.post("/<key>/draft")
@@ -166,7 +170,8 @@ def lint(key: str) -> ResponseReturnValue:
 @rule("designer")
 @json_errors
 def simulation(key: str) -> ResponseReturnValue:
-    """Run the XML posted in memory (JSON {xml, data, start, late}); nothing is stored."""
+    """Run the XML posted in memory (JSON {xml, data, start, late, task_data, messages}, as
+    in a saved scenario: engine/definitions/scenarios.py); nothing is stored."""
     body = _body()
     xml = _xml(body)
     data, late = body.get("data", {}), body.get("late", [])
@@ -179,8 +184,11 @@ def simulation(key: str) -> ResponseReturnValue:
     except ValueError:
         raise ValidationFailed("start must be a date and time", {"fields": {"start": ["YYYY-MM-DDTHH:MM"]}}) from None
     start = start if start.tzinfo else start.replace(tzinfo=SHANGHAI)
+    task_data, messages = body.get("task_data", {}), body.get("messages", [])
+    scenario = parse_scenario({"start": start.isoformat(), "task_data": task_data, "messages": messages})
     try:
-        result = engine().simulate_draft(check_key(key), xml, data, start, late)
+        result = engine().simulate_draft(check_key(key), xml, data, start, late, scenario.task_data,
+                                         scenario.messages)
     except DefinitionInvalid as err:
         return jsonify({"problems": problems_for_page(err.details.get("problems") or [])}), 422
     return jsonify(simulation_json(result))
@@ -190,8 +198,15 @@ def simulation(key: str) -> ResponseReturnValue:
 @rule("designer")
 def deploy(key: str) -> ResponseReturnValue:
     """Deploy the saved draft through the deploy command (its checks and approval)."""
+    confirm = request.form.get("confirm_failing") == "yes"
     try:
-        result = engine().deploy_draft(check_key(key), current_principal().username)
+        result = engine().deploy_draft(check_key(key), current_principal().username, confirm_failing=confirm)
+    except Conflict as err:  # a saved scenario fails on the draft: the deploy dialog says which
+        if "scenarios" not in err.details:
+            raise
+        flash(gettext("未部署：%(n)d 个保存的场景在此草稿上未通过。确认后才能部署。", n=len(err.details["scenarios"])),
+              "error")
+        return redirect(url_for("web.designer_scenarios.deploy_check", key=key))
     except DefinitionInvalid as err:
         problems = problems_for_page(err.details.get("problems") or [])
         flash(gettext("未部署：%(n)d 处问题，第一处：%(m)s", n=len(problems),
@@ -233,22 +248,36 @@ def versions(key: str) -> str:
 @blp.post("/<key>/migrate")
 @rule("designer")
 def migrate(key: str) -> ResponseReturnValue:
-    """Move the chosen running cases to the version named, each only if it is safe."""
+    """Move the chosen running cases to the version named, each only if it is safe, with the
+    element mapping given (one `old id = new id` a line); `action=preview` shows what would
+    move and why not, changing nothing."""
     version = request.form.get("version", "")
     ids = request.form.getlist("case")[:MAX_MIGRATE]
     if not version.isdigit() or len(version) > 9:
         raise ValidationFailed("version must be a version number", {"fields": {"version": ["a version number"]}})
+    mapping = parse_mapping(request.form.get("mapping", ""))
     if not ids:
         flash(gettext("请先选择要迁移的案件。"), "warning")
         return redirect(url_for("web.designer.versions", key=key))
+    user = current_principal().username
+    if request.form.get("action") == "preview":
+        plans, errors = [], []
+        for case_id in ids:
+            try:
+                plans.append(engine().preview_migration(case_id, int(version), user, check_key(key), mapping))
+            except (Conflict, NotFound) as err:
+                errors.append(gettext("%(c)s：%(r)s", c=case_id[:8], r=err.message))
+        return render_template("designer/migrate_preview.html", key=key, version=int(version), plans=plans,
+                               errors=errors, mapping_text=", ".join(f"{a} = {b}" for a, b in mapping.items()),
+                               reasons={p.instance: obstacle_texts(p.obstacles) for p in plans})
     moved, refused = 0, []
     for case_id in ids:
         try:
-            engine().migrate_case(case_id, int(version), current_principal().username, check_key(key))
+            engine().migrate_case(case_id, int(version), user, check_key(key), mapping)
             moved += 1
         except (Conflict, NotFound) as err:
             obstacles = err.details.get("obstacles") or []
-            refused.append(gettext("%(c)s：%(r)s", c=case_id[:8], r="、".join(o["element"] for o in obstacles)
+            refused.append(gettext("%(c)s：%(r)s", c=case_id[:8], r="、".join(obstacle_texts(obstacles))
                                    or err.message))
     if moved:
         flash(gettext("已迁移 %(n)d 个案件到第 %(v)s 版。", n=moved, v=version), "success")
@@ -278,6 +307,22 @@ def _approval_refusal(err: ReliefError) -> str:
     if isinstance(err, Forbidden):
         return gettext("部署此版本的人不能批准它，须由另一位设计人员或管理员批准。")
     return gettext("此版本不需要批准，或已经批准过。")
+
+
+@blp.get("/<key>/versions/<version>/download")
+@rule("designer")
+def download(key: str, version: str) -> ResponseReturnValue:
+    """Version `version`'s files as a zip: the diagrams and tables at the top, the forms
+    under forms/ by form key; `relief deploy` of the unpacked folder gives that same version."""
+    if not version.isdigit() or len(version) > 9:
+        raise NotFound(f"no deployed definition '{key}:{version}'", {"definition": f"{key}:{version}"})
+    files = engine().version_files(check_key(key), int(version))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for f in files:
+            archive.writestr(f"{FORMS_DIR}/{f.name}" if f.kind == "form" else f.name, f.content)
+    return Response(buffer.getvalue(), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{key}-v{int(version)}.zip"'})
 
 
 @blp.get("/<key>/diff")

@@ -29,6 +29,8 @@ function dismissibleToasts() {
 function confirmations() {
   // <form data-confirm="…">: ask before a consequential action (disabling an account).
   document.addEventListener("submit", (event) => {
+    // A button that changes nothing (a preview) submits the same form without the question.
+    if (event.submitter && event.submitter.hasAttribute("data-no-confirm")) return;
     const text = event.target.dataset ? event.target.dataset.confirm : "";
     if (text && !window.confirm(text)) event.preventDefault();
   });
