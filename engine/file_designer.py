@@ -181,7 +181,7 @@ class FileDesigner:
                 s.delete(saved)
         return result
 
-    def version_files(self, definition: Definition) -> dict[str, tuple[str, bytes]]:
+    def version_tables_and_forms(self, definition: Definition) -> dict[str, tuple[str, bytes]]:
         """The tables and forms `definition`'s process uses (with its called processes), as
         deployed with it: name → (kind, content)."""
         xml = self.definition_diagram(definition)  # type: ignore[attr-defined]
@@ -198,4 +198,4 @@ class FileDesigner:
     def diff_version_files(self, old: Definition, new: Definition) -> list[FileChange]:
         """The tables' rules and columns and the forms' fields added, removed and changed
         from version `old` to version `new` of a process."""
-        return diff_files(self.version_files(old), self.version_files(new))
+        return diff_files(self.version_tables_and_forms(old), self.version_tables_and_forms(new))

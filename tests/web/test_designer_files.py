@@ -58,15 +58,16 @@ def test_X_DESIGN_table_draft_lint_deploy_only_the_changed_file_and_diff(engine,
     assert done.status_code == 302 and done.headers["Location"].endswith("/designer/files")
     v1, v2 = engine.process_version(key, 1), engine.process_version(key, 2)
     assert engine.definition_diagram(v2) == engine.definition_diagram(v1) == routed_xml(key).encode()
-    assert engine.version_files(v2)[name] == ("dmn", dmn(key, "centre").encode())
+    assert engine.version_tables_and_forms(v2)[name] == ("dmn", dmn(key, "centre").encode())
     assert engine.design_file(name).draft is None  # deployed: the draft is gone
 
     diff = live.call("GET", f"/designer/{key}/diff?old=1&new=2", as_="designer")
     assert diff.status_code == 200 and "Rule_yes" in diff.text and "centre" in diff.text
-    assert f"/designer/{key}/versions/2/download" in live.call("GET", f"/designer/{key}/versions", as_="designer").text
-    bpmn = live.call("GET", f"/designer/{key}/versions/2/download", as_="designer")
+    assert f"/designer/{key}/versions/2/diagram.bpmn" in live.call("GET", f"/designer/{key}/versions",
+                                                                    as_="designer").text
+    bpmn = live.call("GET", f"/designer/{key}/versions/2/diagram.bpmn", as_="designer")
     assert bpmn.status_code == 200 and bpmn.content == routed_xml(key).encode()
-    assert live.call("GET", f"/designer/{key}/versions/7/download", as_="designer").status_code == 404
+    assert live.call("GET", f"/designer/{key}/versions/7/diagram.bpmn", as_="designer").status_code == 404
 
 
 def test_X_DESIGN_form_draft_deploys_alone_and_a_new_form_deploys_with_its_diagram(engine, live):  # noqa: F811
@@ -84,7 +85,7 @@ def test_X_DESIGN_form_draft_deploys_alone_and_a_new_form_deploys_with_its_diagr
     assert saved.status_code == 200
     assert live.call("POST", f"/designer/files/deploy/{name}", as_="designer", allow_redirects=False).status_code == 302
     v2 = engine.process_version(key, 2)
-    assert json.loads(engine.version_files(v2)[name][1])["components"][-1]["key"] == "remark"
+    assert json.loads(engine.version_tables_and_forms(v2)[name][1])["components"][-1]["key"] == "remark"
     diff = live.call("GET", f"/designer/{key}/diff?old=1&new=2", as_="designer")
     assert "remark" in diff.text and "备注" in diff.text
 
@@ -100,7 +101,7 @@ def test_X_DESIGN_form_draft_deploys_alone_and_a_new_form_deploys_with_its_diagr
     assert engine.lint_draft(key, xml.encode()) == []
     engine.save_process_draft(key, xml.encode(), "designer")
     engine.deploy_draft(key, "designer")
-    assert new_form in engine.version_files(engine.process_version(key, 3))
+    assert new_form in engine.version_tables_and_forms(engine.process_version(key, 3))
 
 
 def test_X_DESIGN_a_table_no_deployed_process_uses_is_not_deployed_alone(engine, live):  # noqa: F811

@@ -159,7 +159,7 @@ def download_file(name: str) -> Response:
                        "application/xml" if found.kind == "dmn" else "application/json")
 
 
-@blp.get("/<key>/versions/<version>/download")
+@blp.get("/<key>/versions/<version>/diagram.bpmn")
 @rule("designer")
 def download_version(key: str, version: str) -> Response:
     """The diagram (.bpmn) of a deployed version, as deployed (byte for byte)."""
