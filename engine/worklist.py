@@ -19,21 +19,37 @@ from engine.errors import Conflict, ValidationFailed
 from engine.runtime import commands as cmd
 from engine.runtime.executor import Executor
 from engine.store.db import Database
-from engine.store.models import HumanTask, Instance, TaskDraft, User
+from engine.store.models import DepartmentWait, HumanTask, Instance, TaskDraft, User
 
+# The filter values the task list accepts (its page and GET /api/v1/tasks alike).
+CHANNELS = ("window", "online", "hotline", "grid", "village", "mobile")  # the start forms' channel values
+KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,119}$"  # process keys, element ids, aid-type codes
 MAX_DRAFT = 100_000  # characters of JSON: a form's worth, never a file
 
 
 @dataclass
 class TaskRow:
-    """A task of the list with what its case shows there (no personal data but the name)."""
+    """A task of the list with what its case shows there (no personal data but the masked name)."""
 
     task: HumanTask
     business_key: str | None
     process_key: str | None
     channel: str | None
     green: bool
-    applicant_name: str | None
+    applicant_name: str | None  # masked (张*三): lists need no more
+
+
+@dataclass
+class WaitRow:
+    """A case waiting for a department system's answer (no task row), for the overdue and
+    due-soon lists: the wait (deadline, department) and its case's summary."""
+
+    wait: DepartmentWait
+    business_key: str | None
+    process_key: str | None
+    channel: str | None
+    green: bool
+    applicant_name: str | None  # masked
 
 
 class WorkList:
@@ -48,8 +64,22 @@ class WorkList:
         open tasks green channel first (J-GREEN), then by deadline; completed ones newest first."""
         with self.db.reading() as s:
             rows, total = queries.task_page(s, who, f)
-        return [TaskRow(t, i.business_key, i.process_key, i.channel, bool(i.green), i.applicant_name)
+        return [TaskRow(t, i.business_key, i.process_key, i.channel, bool(i.green), i.applicant_display)
                 for t, i in rows], total
+
+    def department_wait_page(self, who: Principal, f: queries.TaskFilter) -> tuple[list[WaitRow], int]:
+        """One page of the open waits for a department system's answer `who` may see matching
+        `f`'s deadline and case fields (overdue: `f.overdue_at`; due soon: `f.due_from`/`due_before`),
+        and how many match in all. Task-only fields of `f` (tab, stage, assignee) do not apply."""
+        with self.db.reading() as s:
+            rows, total = queries.department_waits(s, who, f)
+        return [WaitRow(w, i.business_key, i.process_key, i.channel, bool(i.green), i.applicant_display)
+                for w, i in rows], total
+
+    def department_wait_count(self, who: Principal, f: queries.TaskFilter) -> int:
+        """How many open department waits `who` may see match `f`."""
+        with self.db.reading() as s:
+            return queries.count_department_waits(s, who, f)
 
     def task_count(self, who: Principal, f: queries.TaskFilter) -> int:
         """How many tasks `who` may see match `f` (the tabs' counts, the new-task poll)."""
