@@ -13,10 +13,13 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 
+import requests
 import sqlalchemy as sa
 
+from api.demo import DEMO_PASSWORD
 from engine.store.models import DepartmentWait, HumanTask, Instance
 from tests.api.conftest import Client, live  # noqa: F401 - the live API server fixture
 from tests.scenarios.test_common_webhook_department import answer, webhook_department  # noqa: F401 - fixture
@@ -127,8 +130,8 @@ def test_X_STAFF_filters_aid_type_provisional_and_full_name_on_page_and_api(
 
     # Bad values: 422 naming the field, for each filter the page has.
     for query, name in [("channel=fax", "channel"), ("aid_type=最低", "aid_type"),
-                        ("provisional=perhaps", "provisional"), ("process=a%20b", "process"), ("stage=%3Cx%3E", "stage"), ("q=" + "x" * 81, "q"),
-                        ("overdue=maybe", "overdue")]:
+                        ("provisional=perhaps", "provisional"), ("process=a%20b", "process"),
+                        ("stage=%3Cx%3E", "stage"), ("q=" + "x" * 81, "q"), ("overdue=maybe", "overdue")]:
         r = live.call("GET", f"/api/v1/tasks?{query}", as_="window")
         assert r.status_code == 422, (query, r.status_code)
         assert name in r.text, (query, r.text)
@@ -191,3 +194,82 @@ def test_mask_name_forms() -> None:
 
 
 
+
+
+def _clerk(scenario: Scenario, username: str, region: str) -> str:
+    """A window clerk of `region` (the demo password), made once per database."""
+    from api.demo import DEMO_PASSWORD
+    from engine.auth import create_user
+    from engine.store.models import User
+
+    with scenario.engine.db.session() as s:
+        if s.scalar(sa.select(User).where(User.username == username)) is None:
+            create_user(s, username, DEMO_PASSWORD, ["clerk"], ["window"], None, region, username,
+                        scenario.engine.clock.now())
+    return username
+
+
+def test_J_CH_WINDOW_process_chooser_offers_only_the_variant_of_the_clerks_region(
+        scenario: Scenario, live: Client) -> None:  # noqa: F811
+    """items.json's offices name each region's variant (what the portal uses): a Jiangyin clerk
+    is offered Jiangyin's process only, a Wuhai clerk Wuhai's; another region's variant is
+    refused on the page and in the API with a message naming the process."""
+    wuhai = _clerk(scenario, "window-wuhai", "150302")
+    jiangyin_page = _page(live, "/cases/new", "window")
+    assert "/cases/new/jiangyin_one_door" in jiangyin_page
+    assert "/cases/new/wuhai_one_door" not in jiangyin_page and "/cases/new/tengzhou_one_door" not in jiangyin_page
+    wuhai_page = _page(live, "/cases/new", wuhai)
+    assert "/cases/new/wuhai_one_door" in wuhai_page and "/cases/new/jiangyin_one_door" not in wuhai_page
+
+    refused = live.call("GET", "/cases/new/jiangyin_one_door", as_=wuhai)
+    assert refused.status_code == 403
+    assert "jiangyin_one_door" in html.unescape(refused.text) and "其他地区" in html.unescape(refused.text)
+    assert live.call("GET", "/cases/new/wuhai_one_door", as_=wuhai).status_code == 200
+
+    r = live.call("POST", "/api/v1/instances", as_=wuhai, json={"definition": PROCESS, "data": application()})
+    assert r.status_code == 403 and r.json()["details"]["definition"] == PROCESS, r.text
+    r = live.call("POST", "/cases/new/jiangyin_one_door", as_=wuhai, json={"data": application()})
+    assert r.status_code == 403 and "其他地区" in r.json()["message"], r.text
+    with scenario.engine.db.reading() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Instance)) == 0  # nothing started
+    r = live.call("POST", "/api/v1/instances", as_="window", json={"definition": PROCESS, "data": application()})
+    assert r.status_code == 201, r.text
+
+
+def test_X_STAFF_home_page_group_rows_link_to_their_task(scenario: Scenario, live: Client) -> None:  # noqa: F811
+    case = scenario.start(PROCESS, application(), "JY-HOME-1")
+    [task] = scenario.engine.tasks_for(_admin(scenario), _open(case.id))
+    web = requests.Session()  # the home page is public: it knows who signed in by the session cookie
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', web.get(f"{live.base}/").text).group(1)
+    web.post(f"{live.base}/sign-in", data={"username": "window", "password": DEMO_PASSWORD, "csrf_token": csrf})
+    home = web.get(f"{live.base}/", timeout=30).text
+    assert f'href="/tasks/{task.id}"' in home
+
+
+def test_J_TRACK_case_page_reads_and_scopes_the_case_once(
+        scenario: Scenario, live: Client, monkeypatch) -> None:  # noqa: F811
+    """The case page's tracking, timeline, records and materials panel share one scoped read
+    of the case and one restore of its state (before: five scope checks, two restores)."""
+    from engine.auth import scope
+    from engine.runtime import state
+
+    case = accepted(scenario, "JY-ONCE-1", aid_types=["dibao", "medical"])
+    calls = {"scope": 0, "restore": 0}
+    require, load = scope.require_instance, state.load
+
+    def counted_require(*args, **kw):
+        calls["scope"] += 1
+        return require(*args, **kw)
+
+    def counted_load(*args, **kw):
+        calls["restore"] += 1
+        return load(*args, **kw)
+
+    live.token("centre")  # signed in before counting
+    monkeypatch.setattr(scope, "require_instance", counted_require)
+    monkeypatch.setattr(state, "load", counted_load)
+    page = _page(live, f"/cases/{case.id}", "centre")
+    assert "JY-ONCE-1" in page and "材料" in page
+    assert calls == {"scope": 1, "restore": 1}
+    # Each read still checks scope on its own when called alone (the materials page, the API).
+    assert live.call("GET", f"/cases/{case.id}", as_="centre-yixing").status_code == 403
