@@ -55,8 +55,7 @@ TAB_CODES = {t.code for t in TABS}
 class FilterForm(Form):
     tab = HiddenField()
     q = StringField(_l("业务编号或申请人全名"), validators=[Optional(), Length(max=80)],
-                    render_kw={"placeholder": _l("业务编号或申请人全名")},
-                    description=_l("申请人姓名须输入全名，输入部分姓名查不到"))
+                    render_kw={"placeholder": _l("业务编号或申请人全名")})
     variant = SelectField(_l("流程"), validators=[Optional()], validate_choice=False)
     stage = SelectField(_l("环节"), validators=[Optional()], validate_choice=False)
     channel = SelectField(_l("申请渠道"), choices=[SelectChoice("", _l("全部渠道")), *(
