@@ -81,6 +81,7 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         migrate.upgrade(self.db.url)
         rotate.seal_lookup_tables(self.db)
         names.protect_clear_names(self.db)  # migration 0018 left the names to hash (it has no keys)
+        self.backfill_department_waits()  # waits begun before 0018 have no rows yet
 
     # definitions ------------------------------------------------------------
     def deploy(self, files: list[BundleFile], actor: str, require_approval: bool = True) -> repository.DeployResult:

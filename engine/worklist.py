@@ -19,7 +19,7 @@ from engine.errors import Conflict, ValidationFailed
 from engine.runtime import commands as cmd
 from engine.runtime.executor import Executor
 from engine.store.db import Database
-from engine.store.models import DepartmentWait, HumanTask, Instance, TaskDraft, User
+from engine.store.models import DepartmentWait, HumanTask, Instance, TaskDraft, Timer, User
 
 # The filter values the task list accepts (its page and GET /api/v1/tasks alike).
 CHANNELS = ("window", "online", "hotline", "grid", "village", "mobile")  # the start forms' channel values
@@ -99,6 +99,30 @@ class WorkList:
             row = s.get(Instance, task.instance_id)
             _ = row.definition
             return row
+
+    def backfill_department_waits(self) -> int:
+        """Rows for the department waits of running cases dispatched to a webhook department
+        before migration 0018 (a command writes them only when a wait begins); how many were
+        written. A wait whose deadline timer already fired gets that timer's due time."""
+        from engine.runtime import projections
+        from engine.runtime.inspect import department_waits
+        from engine.store.records import Dispatch
+
+        with self.db.session() as s:
+            ids = list(s.scalars(sa.select(Instance.id).where(
+                Instance.status == "running",
+                Instance.id.in_(sa.select(Dispatch.instance_id).where(Dispatch.mode == "webhook")),
+                ~Instance.id.in_(sa.select(DepartmentWait.instance_id)))))
+            written = 0
+            for instance_id in ids:
+                row = s.get(Instance, instance_id)
+                found = department_waits(self._restored(row))  # type: ignore[attr-defined]
+                fired = {t.task_id: t.due_at for t in s.scalars(sa.select(Timer).where(
+                    Timer.instance_id == instance_id, Timer.state == "fired"))}
+                waits = {k: (task, due or min((fired[i] for i in timers if i in fired), default=None))
+                         for k, (task, due, timers) in found.items()}
+                written += projections.insert_department_waits(s, row, waits, self.clock.now())
+            return written
 
     # handing over -----------------------------------------------------------------------
     def hand_over(self, task_id: str, who: Principal, to_username: str, reason: str) -> HumanTask:

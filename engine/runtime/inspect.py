@@ -83,6 +83,18 @@ def is_department_wait(task: Task) -> bool:
         isinstance(d, MessageEventDefinition) for d in _definitions(task))
 
 
+def department_waits(workflow: BpmnWorkflow) -> dict[str, tuple[Task, dt.datetime | None, list[str]]]:
+    """The waits for a department system's answer a workflow has now: each with its deadline
+    and the task ids of the timers attached to it, fired ones too (the rows a case had before
+    migration 0018 are made from these)."""
+    out = {}
+    for t in all_tasks(workflow):
+        if bpmn_id(t) and _wait_kind(t, t.state) == "dept":
+            siblings = t.parent.children if t.parent is not None else []
+            out[str(t.id)] = (t, _deadline(t)[0], [str(x.id) for x in siblings if x is not t and is_timer(x)])
+    return out
+
+
 def department_of(task: Task) -> tuple[str | None, str | None]:
     """(code, name) of the department a wait is for: the sub-process's `department` variable
     and the name its dispatch result gave (`dispatch.department_name`)."""

@@ -139,7 +139,12 @@ def _department_waits(session: Session, instance: Instance, waits: Waits, before
         if task_id in before and before[task_id] != due and due is not None:
             session.execute(WAITS.update().where(WAITS.c.task_id == task_id).values(
                 due_at=due, due_provisional=is_provisional(due.date())))
-    new = [k for k in after if k not in before]
+    insert_department_waits(session, instance, {k: waits.depts[k] for k in after if k not in before}, now)
+
+
+def insert_department_waits(session: Session, instance: Instance, new: dict[str, tuple[Any, dt.datetime | None]],
+                            now: dt.datetime) -> int:
+    """Rows for new waits for a department system's answer (task id → (task, deadline))."""
     if new:
         session.execute(WAITS.insert(), [{
             "task_id": k, "instance_id": instance.id, "bpmn_id": bpmn_id(task) or "",
@@ -147,4 +152,5 @@ def _department_waits(session: Session, instance: Instance, waits: Waits, before
             "department_name": department_of(task)[1],
             "state": "open", "due_at": due, "due_provisional": bool(due and is_provisional(due.date())),
             "region": instance.region, "created_at": now, "ended_at": None,
-        } for k in new for task, due in [waits.depts[k]]])
+        } for k, (task, due) in new.items()])
+    return len(new)

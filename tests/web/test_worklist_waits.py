@@ -273,3 +273,21 @@ def test_J_TRACK_case_page_reads_and_scopes_the_case_once(
     assert calls == {"scope": 1, "restore": 1}
     # Each read still checks scope on its own when called alone (the materials page, the API).
     assert live.call("GET", f"/cases/{case.id}", as_="centre-yixing").status_code == 403
+
+
+def test_W_SUPERVISE_waits_begun_before_migration_0018_get_their_rows_with_the_fired_deadline(
+        scenario: Scenario, webhook_department: Callable[..., OutsideSystem]) -> None:  # noqa: F811
+    """`Engine.upgrade_schema` writes the rows of webhook waits that began before the table
+    existed: the deadline of a timer that already fired included, so the wait is overdue."""
+    webhook_department("hrss", handling_days=2)
+    case = accepted(scenario, "JY-WAIT-OLD", aid_types=["employment"])
+    dispatch(case)
+    [before] = _waits(case)
+    case.advance(working_days=3)  # the deadline timer fired; the case still waits
+    with scenario.engine.db.session() as s:  # as a case waiting since before 0018 has it: no row
+        s.execute(sa.delete(DepartmentWait).where(DepartmentWait.instance_id == case.id))
+    assert scenario.engine.backfill_department_waits() == 1
+    assert scenario.engine.backfill_department_waits() == 0  # once
+    [after] = _waits(case)
+    assert (after.task_id, after.state, after.department, after.due_at) == (
+        before.task_id, "open", "hrss", before.due_at)
