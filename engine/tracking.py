@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from engine.audit.replay import case_data
 from engine.auth import Principal, personal, scope
+from engine.crypto.names import mask_name
 from engine.definitions import approval
 from engine.definitions.xml_safety import parse_xml
 from engine.errors import Forbidden, NotFound
@@ -171,7 +172,7 @@ class CaseTracking:
             # shows personal data in full and so logs no access.
             starts = {iid: data for iid, data in s.execute(sa.select(AuditEvent.instance_id, AuditEvent.input).where(
                 AuditEvent.instance_id.in_(ids), AuditEvent.command.in_(("start_instance", "hotline_intake"))))}
-        return [CaseRow(r, applicant_of(personal.masked((starts.get(r.id) or {}).get("data") or {})),
+        return [CaseRow(r, masked_applicant((starts.get(r.id) or {}).get("data") or {}),
                         stages.get(r.id, [])) for r in rows], total
 
     def case_stages(self, who: Principal) -> list[str]:
@@ -193,7 +194,7 @@ class CaseTracking:
         track = Track(instance, names=diagram.names)
         workflow = self._restored(instance)  # type: ignore[attr-defined]
         data = case_data(workflow)
-        track.applicant = applicant_of(personal.masked(data))
+        track.applicant = masked_applicant(data)
         track.aid_types = checklists.case_aid_types(data)  # the materials panel reads no state again
         current_states = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
         completed, current, flows = set(), set(), set()
@@ -273,6 +274,15 @@ class CaseTracking:
 
 
 APPLICANT_KEYS = ("applicant_name", "applicant_id_number", "applicant_phone", "aid_types", "channel")
+
+
+def masked_applicant(data: dict[str, Any]) -> dict[str, Any]:
+    """The applicant fields as lists and headers show them unless asked for in full: ID
+    number and phone masked, the name too (张*英)."""
+    out = applicant_of(personal.masked(data))
+    if isinstance(out.get("applicant_name"), str):
+        out["applicant_name"] = mask_name(out["applicant_name"])
+    return out
 
 
 def applicant_of(data: dict[str, Any]) -> dict[str, Any]:

@@ -152,6 +152,10 @@ def test_J_SEC_applicant_name_stored_masked_and_as_a_keyed_token_never_in_clear(
     header = _page(live, f"/tasks/{case.engine.tasks_for(_admin(scenario), _open(case.id))[0].id}", "window")
     head = header[header.index("case-header"):header.index("</dl>", header.index("case-header"))]
     assert "欧**明" in head and "欧阳小明" not in head  # the header; the form itself is pre-filled
+    cases = _page(live, "/cases", "window")
+    assert "JY-NAME-1" in cases and "欧**明" in cases and "欧阳小明" not in cases
+    case_page = _page(live, f"/cases/{case.id}", "window")
+    assert "<dd>欧**明</dd>" in case_page  # the case header, until shown in full on demand
 
 
 def test_J_SEC_protect_clear_names_converts_rows_left_by_migration_0018(scenario: Scenario) -> None:
