@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
+from engine import worklist
 from engine.auth.scope import REGION_PATTERN
 from engine.definitions.approval import state as approval_state
 from engine.definitions.bundle import MAX_FILES
@@ -153,7 +154,25 @@ class TaskDetail(TaskOut):
     data = fields.Dict()
 
 
-class TaskQuery(Schema):
+class TaskFilterFields(Schema):
+    """The case filters the task list page has too (web/views/tasks.py); one query applies
+    them (engine/queries.py)."""
+
+    process = fields.String(validate=validate.Regexp(worklist.KEY_PATTERN), metadata={
+        "description": "the case's process (variant) key, e.g. jiangyin_one_door"})
+    stage = fields.String(validate=validate.Regexp(worklist.KEY_PATTERN), metadata={
+        "description": "the task's element id (its stage)"})
+    channel = fields.String(validate=validate.OneOf(worklist.CHANNELS), metadata={
+        "description": "how the application came in"})
+    aid_type = fields.String(validate=validate.Regexp(worklist.KEY_PATTERN), metadata={
+        "description": "the case applies for this aid type (code of the start form's aid_types, e.g. dibao)"})
+    provisional = fields.Boolean(load_default=False, metadata={
+        "description": "only deadlines in a year whose holiday calendar is not published yet"})
+    q = fields.String(validate=validate.Length(1, 80), metadata={
+        "description": "part of the business key, or the applicant's full name (a partial name finds nothing)"})
+
+
+class TaskQuery(TaskFilterFields):
     instance = fields.String()
     mine = fields.Boolean(load_default=False, metadata={"description": "only tasks claimed by me"})
     my_groups = fields.Boolean(load_default=False, metadata={"description": "only tasks my groups may claim"})
@@ -164,6 +183,33 @@ class TaskQuery(Schema):
     due_within_hours = fields.Integer(load_default=24, validate=validate.Range(1, 24 * 90))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class DepartmentWaitQuery(TaskFilterFields):
+    overdue = fields.Boolean(load_default=False, metadata={"description": "only waits past their deadline"})
+    due_soon = fields.Boolean(load_default=False, metadata={
+        "description": "only waits not yet overdue whose deadline falls within `due_within_hours`"})
+    due_within_hours = fields.Integer(load_default=24, validate=validate.Range(1, 24 * 90))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class DepartmentWaitOut(Schema):
+    """A case waiting for a department system's answer (no task row exists for it)."""
+
+    kind = fields.Constant("department_wait", metadata={"description": "等待部门回复"})
+    task_id = fields.String(metadata={"description": "the waiting element's task id"})
+    instance_id = fields.String()
+    business_key = fields.String(allow_none=True)
+    process_key = fields.String(allow_none=True)
+    applicant = fields.String(allow_none=True, metadata={"description": "masked (张*三)"})
+    bpmn_id = fields.String()
+    name = fields.String()
+    department = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    due_provisional = fields.Boolean()
+    overdue = fields.Boolean()
+    created_at = fields.DateTime()
 
 
 class CompleteRequest(Schema):

@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.auth import Principal, scope
-from engine.store.models import AuditEvent, Definition, HumanTask, Instance, Job, Timer
+from engine.crypto.columns import session_keyring
+from engine.crypto.names import name_tokens
+from engine.store.models import AuditEvent, Definition, DepartmentWait, HumanTask, Instance, Job, Timer
 from engine.store.records import Dispatch, LedgerEntry, Notification
 
 MAX_PAGE = 200
@@ -33,15 +35,47 @@ class TaskFilter:
     process_key: str | None = None  # the case's process (variant)
     stage: str | None = None  # the task's element id (bpmn_id)
     channel: str | None = None  # the case's intake channel
-    text: str | None = None  # part of the business key or of the applicant's name
+    text: str | None = None  # part of the business key, or the applicant's full name
+    aid_type: str | None = None  # the case applies for this aid type
+    provisional: bool = False  # only deadlines of a year whose calendar is not published yet
+    name_tokens: list[str] | None = None  # keyed tokens of `text` as a full name (set by `prepared`)
     created_after: dt.datetime | None = None  # arrived after this moment (new-task announcements)
     limit: int = 50
     offset: int = 0
 
 
+def prepared(session: Session, f: TaskFilter) -> TaskFilter:
+    """`f` with the keyed tokens of its text (an exact search by the applicant's full name:
+    the name is stored only as such a token, engine/crypto/names.py)."""
+    if f.text and f.name_tokens is None:
+        f.name_tokens = name_tokens(session_keyring(session), f.text)
+    return f
+
+
+def _case_clauses(f: TaskFilter) -> list[sa.ColumnElement[bool]]:
+    """Conditions on `Instance` of the filter's case fields (process, channel, aid type, text):
+    the same for tasks and for department waits."""
+    out: list[sa.ColumnElement[bool]] = []
+    if f.process_key:
+        out.append(Instance.process_key == f.process_key)
+    if f.channel:
+        out.append(Instance.channel == f.channel)
+    if f.aid_type:
+        out.append(Instance.aid_types.like(f"%,{_escape(f.aid_type)},%", escape="\\"))
+    if f.text:
+        like = "%" + _escape(f.text) + "%"
+        out.append(sa.or_(Instance.business_key.ilike(like, escape="\\"),
+                          Instance.applicant_token.in_(f.name_tokens or [])))
+    return out
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def tasks(session: Session, who: Principal, f: TaskFilter) -> list[HumanTask]:
     """The tasks `who` may see that match `f`, soonest deadline first."""
-    q = task_clauses(sa.select(HumanTask), who, f)
+    q = task_clauses(sa.select(HumanTask), who, prepared(session, f))
     q = q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
     return list(session.scalars(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset)))
 
@@ -50,17 +84,10 @@ def task_clauses(q: sa.Select, who: Principal, f: TaskFilter) -> sa.Select:
     """`q` (a select of or over `HumanTask`) narrowed to the tasks `who` may see that match
     `f`: the one place the task lists of the API and the pages are filtered."""
     q = q.where(scope.task_clause(who, offered=f.offered))
-    if f.process_key or f.channel or f.text:
-        case = sa.select(Instance.id)
-        if f.process_key:
-            case = case.where(Instance.process_key == f.process_key)
-        if f.channel:
-            case = case.where(Instance.channel == f.channel)
-        if f.text:
-            like = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            case = case.where(sa.or_(Instance.business_key.ilike(like, escape="\\"),
-                                     Instance.applicant_name.ilike(like, escape="\\")))
-        q = q.where(HumanTask.instance_id.in_(case))
+    if case := _case_clauses(f):
+        q = q.where(HumanTask.instance_id.in_(sa.select(Instance.id).where(*case)))
+    if f.provisional:
+        q = q.where(HumanTask.due_provisional.is_(True))
     if f.stage:
         q = q.where(HumanTask.bpmn_id == f.stage)
     if f.created_after is not None:
@@ -162,7 +189,8 @@ def task_page(session: Session, who: Principal,
     """The task list page: (task, its case) rows of `f`'s page and how many match in all.
     Open tasks: green-channel cases first (J-GREEN), then the soonest deadline; completed
     ones: the most recently ended first."""
-    q = task_clauses(sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id), who, f)
+    q = task_clauses(sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id), who,
+                     prepared(session, f))
     if f.state == "open":
         q = q.order_by(Instance.green.desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
     else:
@@ -173,10 +201,53 @@ def task_page(session: Session, who: Principal,
 
 def count_tasks(session: Session, who: Principal, f: TaskFilter) -> int:
     """How many tasks `who` may see match `f` (paging ignored)."""
-    return session.scalar(task_clauses(sa.select(sa.func.count()).select_from(HumanTask), who, f)) or 0
+    return session.scalar(task_clauses(sa.select(sa.func.count()).select_from(HumanTask), who,
+                                       prepared(session, f))) or 0
 
 
 def task_stages(session: Session, who: Principal) -> list[tuple[str, str]]:
     """(element id, name) of the stages of the open tasks `who` may see, by name."""
     q = task_clauses(sa.select(HumanTask.bpmn_id, HumanTask.name).distinct(), who, TaskFilter())
     return sorted({(b, n) for b, n in session.execute(q)}, key=lambda r: (r[1], r[0]))
+
+
+def department_wait_clauses(q: sa.Select, who: Principal, f: TaskFilter) -> sa.Select:
+    """`q` (a select over `DepartmentWait` joined to `Instance`) narrowed to the open waits for
+    a department system's answer that `who` may see and that match `f`'s deadline and case
+    fields: the cases `who` may see (region; department staff: dispatched to their
+    department) and, for department staff, only their own department's waits."""
+    if not (who.is_admin or scope.is_staff(who)):
+        return q.where(sa.false())
+    q = q.where(DepartmentWait.state == "open", scope.instance_clause(who), *_case_clauses(f))
+    if scope.is_department_staff(who):
+        q = q.where(DepartmentWait.department == who.department)
+    if f.instance_id:
+        q = q.where(DepartmentWait.instance_id == f.instance_id)
+    if f.provisional:
+        q = q.where(DepartmentWait.due_provisional.is_(True))
+    if f.overdue_at is not None:
+        q = q.where(DepartmentWait.due_at.is_not(None), DepartmentWait.due_at < f.overdue_at)
+    if f.due_from is not None:
+        q = q.where(DepartmentWait.due_at.is_not(None), DepartmentWait.due_at >= f.due_from)
+    if f.due_before is not None:
+        q = q.where(DepartmentWait.due_at.is_not(None), DepartmentWait.due_at < f.due_before)
+    return q
+
+
+def department_waits(session: Session, who: Principal,
+                     f: TaskFilter) -> tuple[list[tuple[DepartmentWait, Instance]], int]:
+    """(wait, its case) rows of `f`'s page, green-channel cases first (J-GREEN), then the
+    soonest deadline, and how many match in all."""
+    prepared(session, f)
+    q = department_wait_clauses(sa.select(DepartmentWait, Instance).join(
+        Instance, Instance.id == DepartmentWait.instance_id), who, f)
+    q = q.order_by(Instance.green.desc(), DepartmentWait.due_at.is_(None), DepartmentWait.due_at,
+                   DepartmentWait.created_at)
+    rows = [(w, i) for w, i in session.execute(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset))]
+    return rows, count_department_waits(session, who, f)
+
+
+def count_department_waits(session: Session, who: Principal, f: TaskFilter) -> int:
+    """How many open department waits `who` may see match `f` (paging ignored)."""
+    q = sa.select(sa.func.count()).select_from(DepartmentWait).join(Instance, Instance.id == DepartmentWait.instance_id)
+    return session.scalar(department_wait_clauses(q, who, prepared(session, f))) or 0

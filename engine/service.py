@@ -19,7 +19,7 @@ from engine.calendar.executor import CalendarExecutor
 from engine.calendar.shared import SharedSettings
 from engine.calendar.store import DatabaseCalendar
 from engine.clock import AdjustableClock, Clock, SharedClock
-from engine.crypto import keys, rotate
+from engine.crypto import keys, names, rotate
 from engine.crypto.keys import Keyring
 from engine.definitions import repository
 from engine.definitions.bundle import BundleFile, read_paths
@@ -83,6 +83,8 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         the tables looked up by ID number (Alembic holds no data keys; engine.crypto.rotate)."""
         migrate.upgrade(self.db.url)
         rotate.seal_lookup_tables(self.db)
+        names.protect_clear_names(self.db)  # migration 0018 left the names to hash (it has no keys)
+        self.backfill_department_waits()  # waits begun before 0018 have no rows yet
 
     # definitions ------------------------------------------------------------
     def deploy(self, files: list[BundleFile], actor: str, require_approval: bool = True) -> repository.DeployResult:
@@ -162,6 +164,7 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         a retry of its start (same data): (the case, whether this call started it). Another
         start with a taken key is refused (409 naming `business_key`)."""
         if isinstance(who, Principal):
+            self.check_may_start(who, definition)  # a region's variant only in that region (issue 10)
             named = region or (data.get("region") if isinstance(data.get("region"), str) else None)
             region = scope.case_region(who, named, self.default_region)
             who = who.username

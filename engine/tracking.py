@@ -15,12 +15,14 @@ import sqlalchemy as sa
 
 from engine.audit.replay import case_data
 from engine.auth import Principal, personal, scope
+from engine.crypto.names import mask_name
 from engine.definitions import approval
 from engine.definitions.xml_safety import parse_xml
-from engine.errors import NotFound
+from engine.errors import Forbidden, NotFound
 from engine.forms import FormDefinition
+from engine.materials import checklist as checklists
 from engine.store.models import AuditEvent, Definition, HumanTask, Instance, Timer
-from engine.store.records import Dispatch, LedgerEntry
+from engine.store.records import Dispatch, LedgerEntry, Notification
 
 MAX_PAGE = 200
 CASE_STATUSES = ("running", "completed", "cancelled", "error")
@@ -75,6 +77,8 @@ class Track:
     dispatches: list[Dispatch] = field(default_factory=list)
     open_tasks: list[HumanTask] = field(default_factory=list)
     applicant: dict[str, Any] = field(default_factory=dict)  # masked (`case_summary` shows it in full)
+    aid_types: list[str] = field(default_factory=list)  # what the materials checklist needs of the data
+    events: list[dict[str, Any]] = field(default_factory=list)  # the timeline (as `case_events`)
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,38 @@ class CaseTracking:
         for row in rows:
             latest.setdefault(row.key, row)
         return [d for d in latest.values() if d.start_form_key]
+
+    def region_processes(self, who: Principal) -> tuple[set[str], set[str]]:
+        """(the processes configured as some region's variant, those of them `who`'s region
+        may start): the item list's offices (workflows/items.json, what the portal uses to pick
+        the variant of the applicant's region). An office serves its region and every region
+        within it; a user above it (a city over a county) may start its variant too."""
+        offices = self.item_list().offices  # type: ignore[attr-defined]
+        regional = {o.process for o in offices}
+        if who.is_admin:
+            return regional, regional
+        mine = {o.process for o in offices if who.region and (
+            scope.region_contains(o.region, who.region) or scope.region_contains(who.region, o.region))}
+        return regional, mine
+
+    def may_start(self, who: Principal, key: str) -> bool:
+        """Whether `who` may start a case of process `key`: a region's variant only in that
+        region; a process no office names (a generic one) anywhere."""
+        if who.is_admin or "applicant" in who.roles:  # applicants: the portal picks by their region
+            return True
+        regional, mine = self.region_processes(who)
+        return key not in regional or key in mine
+
+    def check_may_start(self, who: Principal, key: str) -> None:
+        """Forbidden (naming `definition`) when `who`'s region may not start process `key`."""
+        if not self.may_start(who, key):
+            raise Forbidden(f"process '{key}' is the variant of another region; your region "
+                            f"({who.region or 'none'}) may not start it",
+                            {"definition": key, "region": who.region})
+
+    def startable_for(self, who: Principal) -> list[Definition]:
+        """The processes `who` may start from a form: `startable_definitions` of their region."""
+        return [d for d in self.startable_definitions() if self.may_start(who, d.key)]
 
     def start_form_of(self, key: str) -> tuple[Definition, FormDefinition]:
         """The version a start of `key` would take now and its start form (404 when the
@@ -136,7 +172,7 @@ class CaseTracking:
             # shows personal data in full and so logs no access.
             starts = {iid: data for iid, data in s.execute(sa.select(AuditEvent.instance_id, AuditEvent.input).where(
                 AuditEvent.instance_id.in_(ids), AuditEvent.command.in_(("start_instance", "hotline_intake"))))}
-        return [CaseRow(r, applicant_of(personal.masked((starts.get(r.id) or {}).get("data") or {})),
+        return [CaseRow(r, masked_applicant((starts.get(r.id) or {}).get("data") or {}),
                         stages.get(r.id, [])) for r in rows], total
 
     def case_stages(self, who: Principal) -> list[str]:
@@ -157,7 +193,9 @@ class CaseTracking:
         diagram = self._diagram(instance.definition)
         track = Track(instance, names=diagram.names)
         workflow = self._restored(instance)  # type: ignore[attr-defined]
-        track.applicant = applicant_of(personal.masked(case_data(workflow)))
+        data = case_data(workflow)
+        track.applicant = masked_applicant(data)
+        track.aid_types = checklists.case_aid_types(data)  # the materials panel reads no state again
         current_states = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
         completed, current, flows = set(), set(), set()
         for task in all_tasks(workflow):
@@ -181,11 +219,19 @@ class CaseTracking:
                 HumanTask.instance_id == instance.id, HumanTask.state == "open").order_by(HumanTask.created_at)))
             track.ledger = list(s.scalars(sa.select(LedgerEntry).where(LedgerEntry.instance_id == instance.id)
                                           .order_by(LedgerEntry.recorded_at, LedgerEntry.id)))
+            # The case is read and scoped once above: its records need no second scope check.
+            track.dispatches = list(s.scalars(sa.select(Dispatch).where(Dispatch.instance_id == instance.id)
+                                              .order_by(Dispatch.id)))
+            notices = list(s.scalars(sa.select(Notification).where(Notification.instance_id == instance.id)
+                                     .order_by(Notification.id.desc()).limit(MAX_PAGE)))
+            track.events = [{"seq": e.seq, "command": e.command, "actor": e.actor, "at": e.at,
+                             "input": personal.masked(e.input or {})}
+                            for e in s.scalars(sa.select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                               .order_by(AuditEvent.seq))]
         track.deadlines = [_deadline(t, diagram, self.clock.now()) for t in timers]  # type: ignore[attr-defined]
-        track.dispatches = self.dispatches_for(who, instance.id)  # type: ignore[attr-defined]
         track.notifications = [{"created_at": n.created_at, "template": n.template, "status": n.status,
                                 "to": personal.masked({"phone": n.to})["phone"], "message": n.message}
-                               for n in self.notifications_for(who, instance.id, limit=MAX_PAGE)]  # type: ignore[attr-defined]
+                               for n in notices]
         return track
 
     def case_events(self, who: Principal, instance_id: str) -> list[dict[str, Any]]:
@@ -228,6 +274,15 @@ class CaseTracking:
 
 
 APPLICANT_KEYS = ("applicant_name", "applicant_id_number", "applicant_phone", "aid_types", "channel")
+
+
+def masked_applicant(data: dict[str, Any]) -> dict[str, Any]:
+    """The applicant fields as lists and headers show them unless asked for in full: ID
+    number and phone masked, the name too (张*英)."""
+    out = applicant_of(personal.masked(data))
+    if isinstance(out.get("applicant_name"), str):
+        out["applicant_name"] = mask_name(out["applicant_name"])
+    return out
 
 
 def applicant_of(data: dict[str, Any]) -> dict[str, Any]:

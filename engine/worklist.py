@@ -19,21 +19,37 @@ from engine.errors import Conflict, ValidationFailed
 from engine.runtime import commands as cmd
 from engine.runtime.executor import Executor
 from engine.store.db import Database
-from engine.store.models import HumanTask, Instance, TaskDraft, User
+from engine.store.models import DepartmentWait, HumanTask, Instance, TaskDraft, Timer, User
 
+# The filter values the task list accepts (its page and GET /api/v1/tasks alike).
+CHANNELS = ("window", "online", "hotline", "grid", "village", "mobile")  # the start forms' channel values
+KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,119}$"  # process keys, element ids, aid-type codes
 MAX_DRAFT = 100_000  # characters of JSON: a form's worth, never a file
 
 
 @dataclass
 class TaskRow:
-    """A task of the list with what its case shows there (no personal data but the name)."""
+    """A task of the list with what its case shows there (no personal data but the masked name)."""
 
     task: HumanTask
     business_key: str | None
     process_key: str | None
     channel: str | None
     green: bool
-    applicant_name: str | None
+    applicant_name: str | None  # masked (张*三): lists need no more
+
+
+@dataclass
+class WaitRow:
+    """A case waiting for a department system's answer (no task row), for the overdue and
+    due-soon lists: the wait (deadline, department) and its case's summary."""
+
+    wait: DepartmentWait
+    business_key: str | None
+    process_key: str | None
+    channel: str | None
+    green: bool
+    applicant_name: str | None  # masked
 
 
 class WorkList:
@@ -48,8 +64,22 @@ class WorkList:
         open tasks green channel first (J-GREEN), then by deadline; completed ones newest first."""
         with self.db.reading() as s:
             rows, total = queries.task_page(s, who, f)
-        return [TaskRow(t, i.business_key, i.process_key, i.channel, bool(i.green), i.applicant_name)
+        return [TaskRow(t, i.business_key, i.process_key, i.channel, bool(i.green), i.applicant_display)
                 for t, i in rows], total
+
+    def department_wait_page(self, who: Principal, f: queries.TaskFilter) -> tuple[list[WaitRow], int]:
+        """One page of the open waits for a department system's answer `who` may see matching
+        `f`'s deadline and case fields (overdue: `f.overdue_at`; due soon: `f.due_from`/`due_before`),
+        and how many match in all. Task-only fields of `f` (tab, stage, assignee) do not apply."""
+        with self.db.reading() as s:
+            rows, total = queries.department_waits(s, who, f)
+        return [WaitRow(w, i.business_key, i.process_key, i.channel, bool(i.green), i.applicant_display)
+                for w, i in rows], total
+
+    def department_wait_count(self, who: Principal, f: queries.TaskFilter) -> int:
+        """How many open department waits `who` may see match `f`."""
+        with self.db.reading() as s:
+            return queries.count_department_waits(s, who, f)
 
     def task_count(self, who: Principal, f: queries.TaskFilter) -> int:
         """How many tasks `who` may see match `f` (the tabs' counts, the new-task poll)."""
@@ -69,6 +99,30 @@ class WorkList:
             row = s.get(Instance, task.instance_id)
             _ = row.definition
             return row
+
+    def backfill_department_waits(self) -> int:
+        """Rows for the department waits of running cases dispatched to a webhook department
+        before migration 0018 (a command writes them only when a wait begins); how many were
+        written. A wait whose deadline timer already fired gets that timer's due time."""
+        from engine.runtime import projections
+        from engine.runtime.inspect import department_waits
+        from engine.store.records import Dispatch
+
+        with self.db.session() as s:
+            ids = list(s.scalars(sa.select(Instance.id).where(
+                Instance.status == "running",
+                Instance.id.in_(sa.select(Dispatch.instance_id).where(Dispatch.mode == "webhook")),
+                ~Instance.id.in_(sa.select(DepartmentWait.instance_id)))))
+            written = 0
+            for instance_id in ids:
+                row = s.get(Instance, instance_id)
+                found = department_waits(self._restored(row))  # type: ignore[attr-defined]
+                fired = {t.task_id: t.due_at for t in s.scalars(sa.select(Timer).where(
+                    Timer.instance_id == instance_id, Timer.state == "fired"))}
+                waits = {k: (task, due or min((fired[i] for i in timers if i in fired), default=None))
+                         for k, (task, due, timers) in found.items()}
+                written += projections.insert_department_waits(s, row, waits, self.clock.now())
+            return written
 
     # handing over -----------------------------------------------------------------------
     def hand_over(self, task_id: str, who: Principal, to_username: str, reason: str) -> HumanTask:

@@ -14,6 +14,7 @@ from api import schemas
 from api.routes.common import engine
 from api.security import STAFF, current_principal, rule
 from engine import queries
+from engine.errors import ValidationFailed
 from engine.store.models import HumanTask
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User tasks")
@@ -27,16 +28,43 @@ def list_tasks(args: dict[str, Any]) -> list[HumanTask]:
     """Tasks, soonest deadline first: those offered to your groups in your region, and
     those you hold or completed (admins: all)."""
     who = current_principal()
-    f = queries.TaskFilter(instance_id=args.get("instance"), state=args["state"], limit=args["limit"],
-                           offset=args["offset"], offered=args["my_groups"])
+    f = _filter(args)
+    f.instance_id, f.state, f.offered = args.get("instance"), args["state"], args["my_groups"]
     if args["mine"]:
         f.assignee = who.username
+    return engine().tasks_for(who, f)
+
+
+def _filter(args: dict[str, Any]) -> queries.TaskFilter:
+    """The engine's filter of the query's case and deadline fields (the page builds the same)."""
+    f = queries.TaskFilter(process_key=args.get("process"), stage=args.get("stage"), channel=args.get("channel"),
+                           aid_type=args.get("aid_type"), provisional=args["provisional"],
+                           text=(args.get("q") or "").strip() or None, limit=args["limit"], offset=args["offset"])
     now = engine().clock.now()
     if args["overdue"]:
         f.overdue_at = now
     if args["due_soon"]:
         f.due_from, f.due_before = now, now + dt.timedelta(hours=args["due_within_hours"])
-    return engine().tasks_for(who, f)
+    return f
+
+
+@blp.route("/department-waits", methods=["GET"])
+@rule(*STAFF)
+@blp.arguments(schemas.DepartmentWaitQuery, location="query")
+@blp.response(200, schemas.DepartmentWaitOut(many=True))
+def department_waits(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Cases waiting for a department system's answer (a webhook department: no task row),
+    with their deadline in your scope (region; department staff: their department's), green
+    channel first, then by deadline: the overdue and due-soon lists' "等待部门回复" rows."""
+    if args.get("stage"):
+        raise ValidationFailed("a department wait has no stage filter", {"fields": {"stage": ["not for waits"]}})
+    rows, _ = engine().department_wait_page(current_principal(), _filter(args))
+    now = engine().clock.now()
+    return [{"task_id": r.wait.task_id, "instance_id": r.wait.instance_id, "business_key": r.business_key,
+             "process_key": r.process_key, "applicant": r.applicant_name, "bpmn_id": r.wait.bpmn_id,
+             "name": r.wait.name, "department": r.wait.department, "due_at": r.wait.due_at,
+             "due_provisional": r.wait.due_provisional, "overdue": bool(r.wait.due_at and r.wait.due_at < now),
+             "created_at": r.wait.created_at} for r in rows]
 
 
 @blp.route("/<task_id>", methods=["GET"])

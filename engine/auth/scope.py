@@ -137,6 +137,11 @@ def _staff(who: Principal) -> bool:
     return who.has_role(*CASE_WIDE_ROLES, "caseworker") and not who.extra.get("signed")
 
 
+def is_staff(who: Principal) -> bool:
+    """Staff who work on tasks and see the waits of their cases (`_staff`, for other modules)."""
+    return _staff(who)
+
+
 def _offered_to(groups: tuple[str, ...], region: str | None, regional: bool = True) -> sa.ColumnElement[bool]:
     """SQL: the task is offered to one of `groups`, in a case `region` contains (unless
     not `regional`: an admin's own groups)."""

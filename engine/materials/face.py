@@ -84,10 +84,22 @@ class MaterialsFace:
     # reads ---------------------------------------------------------------------------
     def materials_for(self, who: Principal, instance_id: str) -> list[CaseMaterial]:
         """The materials of a case `who` may see, oldest first."""
-        self.instance_for(who, instance_id)  # type: ignore[attr-defined]
+        return self.materials_of_case(self.instance_for(who, instance_id))  # type: ignore[attr-defined]
+
+    def materials_of_case(self, instance: Instance) -> list[CaseMaterial]:
+        """The materials of a case the caller has already read within the reader's scope
+        (`instance_for`, `case_track`): the case page reads and checks the case once."""
         with self.db.reading() as s:  # type: ignore[attr-defined]
-            return list(s.scalars(sa.select(CaseMaterial).where(CaseMaterial.instance_id == instance_id)
+            return list(s.scalars(sa.select(CaseMaterial).where(CaseMaterial.instance_id == instance.id)
                                   .order_by(CaseMaterial.uploaded_at, CaseMaterial.id)))
+
+    def checklist_of_case(self, materials: list[CaseMaterial], aid_types: list[str]) -> list[checklists.Item]:
+        """The checklist of a case already read in scope: its aid types' materials, each with
+        how many of `materials` were uploaded."""
+        provided: dict[str, int] = {}
+        for row in materials:
+            provided[row.kind] = provided.get(row.kind, 0) + 1
+        return self.material_checklist_file().items(aid_types, provided)
 
     def material_download(self, who: Principal, instance_id: str, material_id: str) -> tuple[CaseMaterial, bytes]:
         """A material's row and content (checked against its SHA-256); the download is logged."""
@@ -107,12 +119,9 @@ class MaterialsFace:
                            materials: list[CaseMaterial] | None = None) -> list[checklists.Item]:
         """The materials the case's aid types require, each with how many were uploaded."""
         instance = self.instance_for(who, instance_id)  # type: ignore[attr-defined]
-        rows = self.materials_for(who, instance_id) if materials is None else materials
-        provided: dict[str, int] = {}
-        for row in rows:
-            provided[row.kind] = provided.get(row.kind, 0) + 1
+        rows = self.materials_of_case(instance) if materials is None else materials
         aid_types = checklists.case_aid_types(self.case_data(instance))  # type: ignore[attr-defined]
-        return self.material_checklist_file().items(aid_types, provided)
+        return self.checklist_of_case(rows, aid_types)
 
     def material_log_for(self, who: Principal, instance_id: str) -> list[MaterialEntry]:
         """Every upload and download of the case's materials, oldest first."""

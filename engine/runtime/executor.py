@@ -26,6 +26,7 @@ from engine.audit import GENESIS, append_event
 from engine.audit.log import chain_heads
 from engine.calendar.active import case_region
 from engine.clock import Clock
+from engine.crypto.columns import session_keyring
 from engine.definitions.repository import SpecCache
 from engine.errors import Conflict, NotFound, ProcessError, ReliefError  # noqa: F401 - ProcessError: its old home
 from engine.runtime import incremental, inspect, projections, push, state, summary
@@ -246,7 +247,8 @@ class CommandContext:
 
     def adopt(self, row: Instance, workflow: BpmnWorkflow) -> None:
         """Register a workflow created by this command (start): nothing is stored yet."""
-        self.loaded[row.id] = _Loaded(row, workflow, {}, {"user": {}, "jobs": set(), "timers": {}}, (0, GENESIS),
+        self.loaded[row.id] = _Loaded(row, workflow, {}, {"user": {}, "jobs": set(), "timers": {}, "dept": {}},
+                                      (0, GENESIS),
                                       changed=True)
 
     def settled(self, row: Instance, kind: str, task_id: str) -> None:
@@ -303,7 +305,7 @@ class CommandContext:
             result = inspect.scan(wf, loaded.states)
             changes += result.changes
             values["state"] = incremental.dump_encoded(wf)  # only what changed is encoded again
-            values.update(summary.changed(row, (wf.last_task or wf.task_tree).data))
+            values.update(summary.changed(row, (wf.last_task or wf.task_tree).data, session_keyring(self.session)))
             if wf.is_completed() and row.status == "running":
                 values["status"], values["ended_at"] = ("completed" if wf.success else "error"), self.now
         # First, so that a command that lost the race stops here, and a new instance's row

@@ -62,15 +62,47 @@ def previous_element(task: Task, workflow: BpmnWorkflow) -> str | None:
 
 
 def _wait_kind(task: Task, state: int) -> str | None:
-    """What the instance waits for at `task`: "user", "job", "timer" or None (one rule for
-    the scan after a command and for the summary of a restored workflow)."""
+    """What the instance waits for at `task`: "user", "job", "timer", "dept" (a department
+    system's answer) or None (one rule for the scan after a command and for the summary of
+    a restored workflow)."""
     if state == TaskState.READY and task.task_spec.manual:
         return "user"
     if state == TaskState.STARTED and isinstance(task.task_spec, ExternalServiceTask):
         return "job"
     if state == TaskState.WAITING and is_timer(task):
         return "timer"
+    if state == TaskState.WAITING and is_department_wait(task):
+        return "dept"
     return None
+
+
+def is_department_wait(task: Task) -> bool:
+    """A wait for a message only a department system may send (`allowedSenders` dept:…):
+    a webhook department's case, which has no task row."""
+    return (properties(task).get("allowedSenders") or "").startswith("dept:") and any(
+        isinstance(d, MessageEventDefinition) for d in _definitions(task))
+
+
+def department_waits(workflow: BpmnWorkflow) -> dict[str, tuple[Task, dt.datetime | None, list[str]]]:
+    """The waits for a department system's answer a workflow has now: each with its deadline
+    and the task ids of the timers attached to it, fired ones too (the rows a case had before
+    migration 0018 are made from these)."""
+    out = {}
+    for t in all_tasks(workflow):
+        if bpmn_id(t) and _wait_kind(t, t.state) == "dept":
+            siblings = t.parent.children if t.parent is not None else []
+            out[str(t.id)] = (t, _deadline(t)[0], [str(x.id) for x in siblings if x is not t and is_timer(x)])
+    return out
+
+
+def department_of(task: Task) -> tuple[str | None, str | None]:
+    """(code, name) of the department a wait is for: the sub-process's `department` variable
+    and the name its dispatch result gave (`dispatch.department_name`)."""
+    value = task.data.get("department")
+    dispatch = task.data.get("dispatch")
+    name = dispatch.get("department_name") if isinstance(dispatch, dict) else None
+    return (value[:80] if isinstance(value, str) and value else None,
+            name[:120] if isinstance(name, str) and name else None)
 
 
 def current(workflow: BpmnWorkflow) -> tuple[dict[str, int], dict[str, Any]]:
@@ -83,6 +115,7 @@ def current(workflow: BpmnWorkflow) -> tuple[dict[str, int], dict[str, Any]]:
     users: dict[str, dt.datetime | None] = {}
     jobs: set[str] = set()
     timers: dict[str, dt.datetime] = {}
+    depts: dict[str, dt.datetime | None] = {}
     for t in all_tasks(workflow):
         if not bpmn_id(t):
             continue
@@ -95,7 +128,9 @@ def current(workflow: BpmnWorkflow) -> tuple[dict[str, int], dict[str, Any]]:
             jobs.add(key)
         elif kind == "timer" and (due := timer_due(t)) is not None:
             timers[key] = due
-    return states, {"user": users, "jobs": jobs, "timers": timers}
+        elif kind == "dept":
+            depts[key] = _deadline(t)[0]
+    return states, {"user": users, "jobs": jobs, "timers": timers, "dept": depts}
 
 
 @dataclass
@@ -105,6 +140,7 @@ class Waits:
     user_tasks: dict[str, OpenUserTask]
     jobs: dict[str, tuple[Task, str, dict[str, Any]]]
     timers: dict[str, tuple[Task, dt.datetime]]
+    depts: dict[str, tuple[Task, dt.datetime | None]]
 
     def signature(self) -> dict[str, Any]:
         """A small comparable summary, kept with the cached workflow."""
@@ -112,6 +148,7 @@ class Waits:
             "user": {k: u.due_at for k, u in self.user_tasks.items()},
             "jobs": set(self.jobs),
             "timers": {k: due for k, (_, due) in self.timers.items()},
+            "dept": {k: due for k, (_, due) in self.depts.items()},
         }
 
 
@@ -143,6 +180,7 @@ def scan(workflow: BpmnWorkflow, before: dict[str, int]) -> Scan:
     users: dict[str, OpenUserTask] = {}
     jobs: dict[str, tuple[Task, str, dict[str, Any]]] = {}
     timers: dict[str, tuple[Task, dt.datetime]] = {}
+    depts: dict[str, tuple[Task, dt.datetime | None]] = {}
     for t in all_tasks(workflow):
         element = bpmn_id(t)
         if not element:
@@ -160,7 +198,9 @@ def scan(workflow: BpmnWorkflow, before: dict[str, int]) -> Scan:
             jobs[key] = (t, t.task_spec.operation_name, t._get_internal_data(JOB_PARAMS) or {})
         elif kind == "timer" and (due := timer_due(t)) is not None:
             timers[key] = (t, due)
-    return Scan(changes, states, Waits(users, jobs, timers))
+        elif kind == "dept":
+            depts[key] = (t, _deadline(t)[0])
+    return Scan(changes, states, Waits(users, jobs, timers, depts))
 
 
 @dataclass

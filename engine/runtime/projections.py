@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.calendar import is_provisional
-from engine.runtime.inspect import Waits, bpmn_id
+from engine.runtime.inspect import Waits, bpmn_id, department_of
 from engine.runtime.push import REGISTRY, JobPush
 from engine.store.base import new_id
-from engine.store.models import HumanTask, Instance, Job, TaskCandidate, Timer
+from engine.store.models import DepartmentWait, HumanTask, Instance, Job, TaskCandidate, Timer
 
 DEFAULT_JOB_RETRIES = 3
 JOBS_QUEUED = "jobs_queued"  # session.info key: this transaction made a job fetchable (Executor.jobs_queued)
@@ -25,6 +25,7 @@ TASKS = HumanTask.__table__
 CANDIDATES = TaskCandidate.__table__
 JOBS = Job.__table__
 TIMERS = Timer.__table__
+WAITS = DepartmentWait.__table__
 # An incident timer still waits in the workflow: it is cancelled with its task, never re-inserted.
 WAITING_TIMER_STATES = ("pending", "incident")
 LIVE_JOB_STATES = ("pending", "failed", "incident")
@@ -57,6 +58,8 @@ def sync(session: Session, instance: Instance, waits: Waits, now: dt.datetime,
     _user_tasks(session, instance, waits, before["user"], after["user"], now)
     _jobs(session, instance, waits, before["jobs"], after["jobs"], now)
     _timers(session, instance, waits, before["timers"], now)
+    # A workflow cached before department waits were projected has no "dept" summary.
+    _department_waits(session, instance, waits, before.get("dept", {}), after["dept"], now)
     return after
 
 
@@ -122,3 +125,32 @@ def _timers(session: Session, instance: Instance, waits: Waits, before: dict, no
             "id": new_id(), "instance_id": instance.id, "task_id": k, "bpmn_id": bpmn_id(task), "due_at": due,
             "provisional": is_provisional(due.date()), "state": "pending", "created_at": now, "fired_at": None,
         } for k, task, due in new])
+
+
+def _department_waits(session: Session, instance: Instance, waits: Waits, before: dict, after: dict,
+                      now: dt.datetime) -> None:
+    """Waits for a department system's answer: ended when answered (or cancelled); a deadline
+    timer that fired leaves the wait its deadline, so that it stays overdue while it waits."""
+    gone = [k for k in before if k not in after]
+    if gone:
+        session.execute(WAITS.update().where(WAITS.c.task_id.in_(gone), WAITS.c.state == "open")
+                        .values(state="ended", ended_at=now))
+    for task_id, due in after.items():
+        if task_id in before and before[task_id] != due and due is not None:
+            session.execute(WAITS.update().where(WAITS.c.task_id == task_id).values(
+                due_at=due, due_provisional=is_provisional(due.date())))
+    insert_department_waits(session, instance, {k: waits.depts[k] for k in after if k not in before}, now)
+
+
+def insert_department_waits(session: Session, instance: Instance, new: dict[str, tuple[Any, dt.datetime | None]],
+                            now: dt.datetime) -> int:
+    """Rows for new waits for a department system's answer (task id → (task, deadline))."""
+    if new:
+        session.execute(WAITS.insert(), [{
+            "task_id": k, "instance_id": instance.id, "bpmn_id": bpmn_id(task) or "",
+            "name": task.task_spec.bpmn_name or bpmn_id(task) or "", "department": department_of(task)[0],
+            "department_name": department_of(task)[1],
+            "state": "open", "due_at": due, "due_provisional": bool(due and is_provisional(due.date())),
+            "region": instance.region, "created_at": now, "ended_at": None,
+        } for k, (task, due) in new.items()])
+    return len(new)

@@ -1,6 +1,8 @@
 """A case's summary for the task lists, kept on its instance row from the case data:
 how the application came in (`channel`), whether the applicant is a green-channel person
-(J-GREEN: `priority_group` other than "none") and the applicant's name (text search).
+(J-GREEN: `priority_group` other than "none"), the aid types applied for (the aid-type
+filter) and the applicant's name: masked for lists and as a keyed token for an exact search
+by the full name, never in clear (engine/crypto/names.py).
 Written by the executor with every command that changed the workflow (one UPDATE it
 makes anyway), so the lists filter and sort in SQL without reading case state."""
 
@@ -8,10 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-MAX_CHANNEL, MAX_NAME = 20, 120
+from engine.crypto.keys import Keyring
+from engine.crypto.names import mask_name, name_token
+
+MAX_CHANNEL, MAX_NAME, MAX_AID = 20, 120, 200
 
 
-def of(data: dict[str, Any]) -> dict[str, Any]:
+def aid_types_text(codes: list[str]) -> str | None:
+    """",a,b," for the column (None without any): a LIKE on ",code," finds one type."""
+    clean = [c for c in dict.fromkeys(codes) if isinstance(c, str) and c and "," not in c]
+    text = "," + ",".join(clean) + ","
+    return text if clean and len(text) <= MAX_AID else None
+
+
+def of(data: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
     """The summary columns the data decides (a key the data lacks is left as it was)."""
     out: dict[str, Any] = {}
     channel = data.get("channel")
@@ -22,10 +34,15 @@ def of(data: dict[str, Any]) -> dict[str, Any]:
         out["green"] = bool(group) and group != "none"
     name = data.get("applicant_name")
     if isinstance(name, str) and name.strip():
-        out["applicant_name"] = name.strip()[:MAX_NAME]
+        full = name.strip()[:MAX_NAME]
+        out["applicant_display"] = mask_name(full)
+        out["applicant_token"] = name_token(keyring.primary, full)
+    aid = data.get("aid_types")
+    if isinstance(aid, list):
+        out["aid_types"] = aid_types_text(aid)
     return out
 
 
-def changed(row: Any, data: dict[str, Any]) -> dict[str, Any]:
+def changed(row: Any, data: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
     """The summary values that differ from what `row` (an Instance) holds."""
-    return {k: v for k, v in of(data).items() if getattr(row, k) != v}
+    return {k: v for k, v in of(data, keyring).items() if getattr(row, k) != v}

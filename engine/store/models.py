@@ -99,7 +99,12 @@ class Instance(Base):
     # every command: how it came in, whether it is a green-channel case (J-GREEN), who applied.
     channel: Mapped[str | None] = mapped_column(sa.String(20))
     green: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Emptied by migration 0018 and `Engine.upgrade_schema` (engine/crypto/names.py), never
+    # written since: the name is kept masked for lists and as a keyed token for search.
     applicant_name: Mapped[str | None] = mapped_column(sa.String(120))
+    applicant_display: Mapped[str | None] = mapped_column(sa.String(40))  # 张*三
+    applicant_token: Mapped[str | None] = mapped_column(sa.String(96), index=True)  # HMAC of the full name
+    aid_types: Mapped[str | None] = mapped_column(sa.String(200))  # ",code,code," (LIKE ",code,")
     definition: Mapped[Definition] = relationship(lazy="joined")
     # Optimistic concurrency: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
@@ -131,6 +136,28 @@ class HumanTask(Base):
     # (engine/auth/scope.py) are an index range.
     region: Mapped[str | None] = mapped_column(sa.String(40))
     __table_args__ = (sa.Index("ix_human_tasks_region_state", "region", "state"),)
+
+
+class DepartmentWait(Base):
+    """A case waiting for a department system's answer (a webhook department's receive task):
+    no task row exists for it, so the overdue and due-soon lists read these (issue 10).
+    Kept by every command like the task rows (engine/runtime/projections.py)."""
+
+    __tablename__ = "department_waits"
+    task_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)  # the receive task's id
+    instance_id: Mapped[str] = mapped_column(sa.ForeignKey("instances.id"), index=True)
+    bpmn_id: Mapped[str] = mapped_column(sa.String(120))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    department: Mapped[str | None] = mapped_column(sa.String(80))  # its code (department staff's scope)
+    department_name: Mapped[str | None] = mapped_column(sa.String(120))  # as the dispatch named it
+    state: Mapped[str] = mapped_column(sa.String(16))  # open|ended
+    # The earliest deadline timer on the wait; kept after it fired (still overdue while waiting).
+    due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    due_provisional: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    region: Mapped[str | None] = mapped_column(sa.String(40))  # the case's
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (sa.Index("ix_department_waits_state_due", "state", "due_at"),)
 
 
 class TaskDraft(Base):

@@ -233,6 +233,10 @@ SCOPE_ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/cases/<instance_id>/comments"): Row(lambda c: f"/cases/{c.id}/comments",
                                                    lambda c: [("centre", "矩阵测试意见")],
                                                    body=lambda c: {"text": "矩阵测试意见"}, order=7),
+    # Issue 10: the case's wait for civil affairs' system (Receive_Result, dept:dispatched).
+    ("GET", "/api/v1/tasks/department-waits"): Row(lambda c: "/api/v1/tasks/department-waits",
+                                                   lambda c: [("centre", c.key), ("dept-civil-affairs", c.key)],
+                                                   listing=True),
 }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from engine.audit import verify_chain
 from engine.runtime import inspect, state
 from engine.service import Engine
-from engine.store.models import AuditEvent, Definition, HumanTask, Instance, Job, TaskCandidate, Timer
+from engine.store.models import AuditEvent, Definition, DepartmentWait, HumanTask, Instance, Job, TaskCandidate, Timer
 
 LIVE_JOBS = ("pending", "failed", "incident")
 WAITING_TIMERS = ("pending", "incident")
@@ -92,6 +92,11 @@ def _check_case(engine: Engine, s: Session, row: Instance, events: int, report: 
                                                                         Timer.state.in_(WAITING_TIMERS))).all())
     if timers != waits["timers"]:
         report.add(row.id, f"waiting timer rows {timers} but the workflow waits on {waits['timers']}")
+    depts = set(s.scalars(sa.select(DepartmentWait.task_id).where(DepartmentWait.instance_id == row.id,
+                                                                  DepartmentWait.state == "open")))
+    if depts != set(waits["dept"]):
+        report.add(row.id, f"open department wait rows {sorted(depts)} but the workflow waits on "
+                           f"{sorted(waits['dept'])}")
 
 
 def _check_rows(s: Session, cases: set[str], report: Report) -> None:

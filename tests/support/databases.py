@@ -24,6 +24,7 @@ TRUNCATE_ORDER = [
     "process_drafts",
     "access_log", "audit_seals", "audit_runs",
     "simulation_scenarios",
+    "department_waits",
 ]
 
 

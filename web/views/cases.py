@@ -18,6 +18,7 @@ from api.security import STAFF, current_principal, rule
 from engine.auth import scope
 from engine.errors import ReliefError, ValidationFailed
 from engine.tracking import CASE_STATUSES, CaseFilter
+from web.errors import error_page
 from web.formjs import form_messages
 from web.forms import Form
 from web.pages import PAGE_SIZE, Page, engine, page_offset
@@ -79,15 +80,17 @@ def index() -> str:
 @rule(*STARTERS)
 def choose() -> str:
     """The processes the reader may start from a form."""
-    return render_template("cases/choose.html", definitions=engine().startable_definitions())
+    return render_template("cases/choose.html", definitions=engine().startable_for(current_principal()))
 
 
 @blp.get("/new/<key>")
 @rule(*STARTERS)
-def new(key: str) -> str:
+def new(key: str) -> ResponseReturnValue:
     """A process's start form, rendered by form-js; the page posts it back as JSON."""
-    definition, form = engine().start_form_of(key)
     who = current_principal()
+    if not engine().may_start(who, key):  # another region's variant (the chooser does not offer it)
+        return error_page(403, _not_here(key, who.region))
+    definition, form = engine().start_form_of(key)
     return render_template("cases/new.html", definition=definition, schema=form.raw, messages=form_messages(),
                            region=who.region, form=StartForm())
 
@@ -101,6 +104,8 @@ def start(key: str) -> ResponseReturnValue:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         return _json_error(400, gettext("提交的内容不是表单数据。"))
+    if not engine().may_start(current_principal(), key):
+        return _json_error(403, _not_here(key, current_principal().region), {"definition": key})
     business_key = body.get("business_key")
     if business_key is not None and not isinstance(business_key, str):
         return _json_error(422, gettext("业务编号格式不正确。"), {"fields": {"business_key": ["text"]}})
@@ -113,6 +118,12 @@ def start(key: str) -> ResponseReturnValue:
           gettext("此业务编号的案件已存在，已为您打开。"), "success")
     return jsonify({"id": instance.id, "url": url_for("web.cases.show", instance_id=instance.id)}), \
         201 if created else 200
+
+
+def _not_here(key: str, region: str | None) -> str:
+    """Why a clerk may not start `key`: it is another region's variant (items.json offices)."""
+    return gettext("流程“%(key)s”是其他地区的救助流程，您所在的行政区划（%(region)s）不能受理此流程的申请。",
+                   key=key, region=region or gettext("未设置"))
 
 
 def _json_error(status: int, message: str, details: dict[str, Any] | None = None) -> ResponseReturnValue:
@@ -161,8 +172,8 @@ def _case_page(instance_id: str, reveal: bool, comment_form: CommentForm | None 
                            current_names=[track.names.get(e) or e for e in track.current],
                            comment_form=comment_form or CommentForm(formdata=None),
                            can_comment=who.has_role(*STAFF),
-                           events=timeline(engine().case_events(who, instance_id), track.names),
-                           **materials.panel(who, instance_id), **_labels())
+                           events=timeline(track.events, track.names),
+                           **materials.panel(who, instance_id, track), **_labels())
 
 
 def _labels() -> dict[str, Any]:

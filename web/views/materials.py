@@ -22,6 +22,7 @@ from api.security import STAFF, current_principal, rule
 from engine.auth import Principal
 from engine.errors import ValidationFailed
 from engine.materials.checklist import OTHER
+from engine.tracking import Track
 from web.forms import Form
 from web.pages import engine
 
@@ -44,11 +45,16 @@ def _labelled(item_label: str, item_label_en: str) -> str:
     return item_label_en if str(get_locale()) == "en" else item_label
 
 
-def panel(who: Principal, instance_id: str) -> dict[str, Any]:
+def panel(who: Principal, instance_id: str, track: Track | None = None) -> dict[str, Any]:
     """What `materials_panel` shows of a case (its materials, checklist and their names in
-    the page's language): for this page and the case page."""
-    materials = engine().materials_for(who, instance_id)
-    checklist = engine().material_checklist(who, instance_id, materials)
+    the page's language): for this page and the case page. The case page passes its `track`
+    (the case read once within `who`'s scope, its aid types): nothing is read or checked twice."""
+    if track is not None:
+        materials = engine().materials_of_case(track.instance)
+        checklist = engine().checklist_of_case(materials, track.aid_types)
+    else:
+        materials = engine().materials_for(who, instance_id)
+        checklist = engine().material_checklist(who, instance_id, materials)
     labels = {key: _labelled(*pair) for key, pair in engine().material_checklist_file().labels().items()}
     return {"materials": materials, "checklist": checklist, "labels": labels}
 

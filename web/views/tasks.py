@@ -28,7 +28,17 @@ from web.pages import PAGE_SIZE, Page, engine, page_offset
 
 blp = Blueprint("tasks", __name__, url_prefix="/tasks")
 SOON_DAYS = 2  # "due soon": within this many working days (web/deadlines.py turns amber there too)
-CHANNELS = {"window": _l("服务窗口"), "online": _l("线上自助"), "hotline": _l("12345 热线"), "grid": _l("网格员代办")}
+CHANNELS = {"window": _l("服务窗口"), "online": _l("线上自助"), "hotline": _l("12345 热线"), "grid": _l("网格员代办"),
+            "village": _l("村（社区）代办"), "mobile": _l("手机端申请")}
+# The start forms' aid types (forms/*/application.json), for the aid-type filter.
+AID_TYPES = {"dibao": _l("最低生活保障"), "tekun": _l("特困人员供养"), "temporary": _l("临时救助"),
+             "medical": _l("医疗救助"), "education": _l("教育救助"), "housing": _l("住房救助"),
+             "employment": _l("就业救助"), "disaster": _l("受灾人员救助"), "legal": _l("法律援助"),
+             "disability": _l("残疾人帮扶"), "women_children": _l("妇女儿童帮扶"),
+             "worker_hardship": _l("困难职工帮扶"), "family_planning": _l("计生特殊家庭救助"),
+             "youth": _l("困境青少年救助"), "red_cross": _l("红十字人道救助"), "charity": _l("慈善项目救助"),
+             "other": _l("其他困难")}
+WAIT_TABS = ("overdue", "soon")  # the tabs that list department waits too (they have deadlines)
 
 
 @dataclass(frozen=True)
@@ -44,16 +54,21 @@ TAB_CODES = {t.code for t in TABS}
 
 class FilterForm(Form):
     tab = HiddenField()
-    q = StringField(_l("案件编号或申请人"), validators=[Optional(), Length(max=80)])
+    q = StringField(_l("业务编号或申请人全名"), validators=[Optional(), Length(max=80)],
+                    render_kw={"placeholder": _l("业务编号或申请人全名")})
     variant = SelectField(_l("流程"), validators=[Optional()], validate_choice=False)
     stage = SelectField(_l("环节"), validators=[Optional()], validate_choice=False)
     channel = SelectField(_l("申请渠道"), choices=[SelectChoice("", _l("全部渠道")), *(
         SelectChoice(code, label) for code, label in CHANNELS.items())], validators=[Optional()])
+    aid_type = SelectField(_l("救助类型"), choices=[SelectChoice("", _l("全部类型")), *(
+        SelectChoice(code, label) for code, label in AID_TYPES.items())], validators=[Optional()])
     due = SelectField(_l("期限"), choices=[SelectChoice("", _l("全部")), SelectChoice("overdue", _l("已超期")),
                                          SelectChoice("soon", _l("即将到期"))], validators=[Optional()])
+    provisional = SelectField(_l("暂定期限"), choices=[SelectChoice("", _l("全部")), SelectChoice(
+        "yes", _l("仅暂定期限（当年节假日未公布）"))], validators=[Optional()])
 
 
-FILTER_KEYS = ("tab", "q", "variant", "stage", "channel", "due")
+FILTER_KEYS = ("tab", "q", "variant", "stage", "channel", "aid_type", "due", "provisional")
 
 
 class SaveViewForm(Form):
@@ -72,13 +87,19 @@ class HandOverForm(Form):
 def _soon(now: dt.datetime) -> dt.datetime:
     """The end of the due-soon window: SOON_DAYS working days from now (office close)."""
     due, _ = engine().add_working_days(now, SOON_DAYS)
-    return dt.datetime.fromisoformat(due)
+    # Inclusive: a deadline at office close of the last of those days is due soon too (the
+    # engine's range is half-open).
+    return dt.datetime.fromisoformat(due) + dt.timedelta(minutes=1)
 
 
 def _filter(who: Principal, tab: str, form: FilterForm, now: dt.datetime) -> queries.TaskFilter:
     """The engine's task filter of a tab and the filter form."""
+    valid = not form.errors  # a value not among a select's choices filters nothing rather than everything
     f = queries.TaskFilter(process_key=form.variant.data or None, stage=form.stage.data or None,
-                           channel=form.channel.data or None, text=(form.q.data or "").strip() or None)
+                           channel=(form.channel.data or None) if "channel" not in form.errors else None,
+                           aid_type=(form.aid_type.data or None) if "aid_type" not in form.errors else None,
+                           provisional=valid and form.provisional.data == "yes",
+                           text=(form.q.data or "").strip() or None)
     if tab == "mine":
         f.assignee = who.username
     elif tab == "groups":
@@ -115,6 +136,14 @@ def index() -> str:
     form.stage.choices = [SelectChoice("", _l("全部环节")), *(
         SelectChoice(b, n) for b, n in engine().task_stages(who))]
     counts = {t.code: engine().task_count(who, _filter(who, t.code, form, now)) for t in TABS}
+    waits, wait_total = [], 0
+    if not form.stage.data:  # a wait has no stage: a stage filter lists tasks only
+        for code in WAIT_TABS:
+            counts[code] += engine().department_wait_count(who, _filter(who, code, form, now))
+        if tab in WAIT_TABS:
+            wf = _filter(who, tab, form, now)
+            wf.limit = PAGE_SIZE
+            waits, wait_total = engine().department_wait_page(who, wf)
     f = _filter(who, tab, form, now)
     f.limit, f.offset = PAGE_SIZE, page_offset()
     rows, total = engine().task_page(who, f)
@@ -124,7 +153,7 @@ def index() -> str:
     return render_template("tasks/list.html", form=form, tab=tab, tabs=TABS, counts=counts,
                            page=Page(rows, total, f.offset), names=names, channels=CHANNELS,
                            since=now.isoformat(), views=engine().views_for(who), save_view=save_view,
-                           filters=filters)
+                           filters=filters, waits=waits, wait_total=wait_total)
 
 
 @blp.post("/views")
@@ -202,7 +231,8 @@ def _header(view: Any, instance: Any) -> dict[str, Any]:
     channels = _options(start, "channel")
     masked = personal.masked({"applicant_id_number": data.get("applicant_id_number")})["applicant_id_number"]
     aid_types = data.get("aid_types") if isinstance(data.get("aid_types"), list) else []
-    return {"business_key": instance.business_key, "applicant": instance.applicant_name or data.get("applicant_name"),
+    # Masked (张*三) like the lists: the task page's work needs the case, not the full name.
+    return {"business_key": instance.business_key, "applicant": instance.applicant_display,
             "id_number": masked, "aid_types": [aid.get(a, str(a)) for a in aid_types],
             "channel": channels.get(instance.channel) or CHANNELS.get(instance.channel or "") or instance.channel,
             "green": instance.green, "process": instance.definition.name or instance.definition.key}
