@@ -26,7 +26,7 @@ JIANGYIN, YIXING = "320281", "320282"
 SUBJECT = {"applicant_name": "郑梅", "applicant_id_number": "320281198001010017", "applicant_phone": "13800001234",
            "applicant_address": "江阴市澄江街道 1 号", "aid_types": ["dibao"], "reason": "收入低于低保标准",
            "channel": "window"}
-ACCEPT = {"complaint_accepted": "yes", "complaint_category": "materials", "hot_issue": False}
+ACCEPT = {"complaint_accepted": "yes", "complaint_category": "materials", "hot_issue": "no"}
 INVESTIGATE = {"complaint_substantiated": "yes",
                "investigation_facts": "窗口受理时未一次性告知所需材料，申请人往返两次",
                "handling_measures": "对窗口人员批评教育，重新培训一次性告知制度"}
@@ -89,7 +89,7 @@ def test_J_FEEDBACK_a_bad_rating_starts_the_process_a_good_one_does_not(scenario
     [case] = started_complaints(scenario)
     assert case.data["complaint_source"] == "rating" and case.data["rating_score"] == 2
     assert case.data["complaint_text"] == "等待时间较长没有人联系"
-    case.complete("Task_AcceptComplaint", {"complaint_accepted": "no",
+    case.complete("Task_AcceptComplaint", {"complaint_accepted": "no", "hot_issue": "no",
                                            "referred_to": "属医保报销问题，已告知向市医保局咨询（电话告知）"})
     assert case.status == "completed" and case.reached("End_Referred")
     other = scenario.start("jiangyin_one_door", dict(SUBJECT), "JY-SUBJECT-2")
@@ -119,7 +119,7 @@ def test_W_ESCALATE_a_hot_issue_is_reported_to_the_responsible_leader_first(scen
     """W-ESCALATE: a hot or difficult issue of wide concern goes to the responsible leader
     (group `leader`), whose instruction is recorded before the investigation."""
     case = phone_complaint(scenario)
-    case.complete("Task_AcceptComplaint", dict(ACCEPT, hot_issue=True))
+    case.complete("Task_AcceptComplaint", dict(ACCEPT, hot_issue="yes"))
     task = case.task("Task_ReportLeader")
     assert task["candidate_groups"] == ["leader"]
     case.complete("Task_ReportLeader", {"leader_instruction": "请民政局牵头，三日内查清并答复"})
@@ -154,7 +154,7 @@ def test_W_COMPLAIN_every_step_past_its_working_day_limit_is_supervised(scenario
     case.advance(working_days=1)
     assert sorted(case.open_tasks()) == ["Task_AcceptComplaint", "Task_SuperviseComplaint"]
     case.complete("Task_SuperviseComplaint", {"delay_reason": "经办人休假", "supervision_opinion": "当日受理"})
-    case.complete("Task_AcceptComplaint", dict(ACCEPT, hot_issue=True))
+    case.complete("Task_AcceptComplaint", dict(ACCEPT, hot_issue="yes"))
     due = local(case.data["answer_due_at"])
     assert (due.date(), due.hour, due.minute) == (dt.date(2026, 11, 10), 17, 30)  # Tue 3 Nov + 5 working days
     case.advance(working_days=5)

@@ -20,7 +20,7 @@ PROCESS = "public_posting"
 def posting(**changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"subject_case": "JY-2026-0001", "applicant_name": "郑梅", "household_size": 3,
                             "item": "最低生活保障", "amount": "每月 620 元", "village_name": "澄江街道城中社区",
-                            "public_assessment": False}
+                            "public_assessment": "no"}
     data.update(changes)
     return data
 
@@ -37,7 +37,7 @@ def test_T_VILLAGE_assessment_then_posting_an_unfounded_objection_and_the_period
     """T-VILLAGE / J-PUBLIC: the village records its 调查评议 (date, participants, result) and
     posts the result; an objection in the period becomes the township's investigation task;
     found unfounded, the posting goes on until the period ends and its outcome is recorded."""
-    case = scenario.start(PROCESS, posting(public_assessment=True), "GS-1")
+    case = scenario.start(PROCESS, posting(public_assessment="yes"), "GS-1")
     assert case.task("Task_PublicAssessment")["candidate_groups"] == ["village"]
     case.complete("Task_PublicAssessment", {
         "assessment_date": "2026-11-02", "assessment_participants": "村民代表 7 人、驻村干部 1 人",
