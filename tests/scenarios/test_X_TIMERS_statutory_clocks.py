@@ -87,6 +87,8 @@ CLOCKS = [
           "add_working_days(now(), objection_days)", "objection_days", 5),
     Clock("J-EMERGENCY", "emergency_report", "Timer_VisitDeadline", "Task_Visit",
           "add_working_days(now(), visit_days)", "visit_days", 1),
+    Clock("T-MONITOR", "monitoring_alert", "Timer_ResearchDeadline", "Task_Research",
+          "add_working_days(now(), research_days)", "research_days", 3),
 ]
 
 
