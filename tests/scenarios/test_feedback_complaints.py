@@ -175,3 +175,16 @@ def test_W_COMPLAIN_start_form_refuses_a_complaint_without_text(scenario: Scenar
         scenario.start(PROCESS, {"complaint_source": "phone", "complaint_text": ""}, "TS-EMPTY")
     assert "complaint_text" in err.value.details["fields"]
     assert started_complaints(scenario) == []
+
+
+def test_J_FEEDBACK_the_portals_follow_up_promise_is_the_diagrams_answer_limit() -> None:
+    """J-FEEDBACK: the follow-up deadline the portal stores for a bad rating and the complaint
+    process's answer limit are one number in two places (docs/MODELLING.md): they must agree."""
+    import re
+    from pathlib import Path
+
+    from engine.portal.service import FOLLOW_UP_WORKING_DAYS
+
+    diagram = Path(__file__).resolve().parents[2] / "workflows" / "feedback" / "complaint_handling.bpmn"
+    [days] = re.findall(r"^answer_days = (\d+)\s*$", diagram.read_text("utf-8"), re.M)
+    assert int(days) == FOLLOW_UP_WORKING_DAYS
