@@ -186,5 +186,5 @@ def test_J_FEEDBACK_the_portals_follow_up_promise_is_the_diagrams_answer_limit()
     from engine.portal.service import FOLLOW_UP_WORKING_DAYS
 
     diagram = Path(__file__).resolve().parents[2] / "workflows" / "feedback" / "complaint_handling.bpmn"
-    [days] = re.findall(r"^answer_days = (\d+)\s*$", diagram.read_text("utf-8"), re.M)
+    [days] = re.findall(r"\banswer_days = (\d+)\b", diagram.read_text("utf-8"))
     assert int(days) == FOLLOW_UP_WORKING_DAYS
