@@ -96,6 +96,25 @@ def data_import(files: tuple[Path, ...]) -> None:
         click.echo(f"{path}: {count} {kind} row(s) imported")
 
 
+@data.command("signals")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def data_signals(file: Path) -> None:
+    """Start a monitoring case (T-MONITOR) for each signal of a JSON-lines export, once per
+    signal; exits 1 when a line was refused (the others are imported)."""
+    from api.signals import import_signals
+
+    result = import_signals(_engine(), file)
+    for key in result.started:
+        click.echo(f"started {key}")
+    for key in result.already:
+        click.echo(f"already imported {key}")
+    for line in result.refused:
+        click.echo(f"refused {line}", err=True)
+    click.echo(f"{len(result.started)} started, {len(result.already)} already imported, {len(result.refused)} refused")
+    if result.refused:
+        raise SystemExit(1)
+
+
 @click.group("worker-token")
 def worker_token() -> None:
     """Credentials of worker processes (valid only on the job endpoints)."""

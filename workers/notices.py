@@ -28,6 +28,9 @@ TEMPLATES: dict[str, str] = {
     "delay_notice": "【社会救助】{name}您好，您的申请（{key}）办理超出时限，已督办：{detail}。",
     "referral": "【社会救助】{name}您好，您的情况已转介至{detail}，他们将与您联系。",
     "archived": "【社会救助】{name}您好，您的申请（{key}）已办结归档。",
+    # J-CHECK 定期复核 (workflows/review/household_review.bpmn)
+    "review_adjusted": "【社会救助】{name}您好，经定期复核，您家的救助调整为：{detail}。如有异议可申请复核。",
+    "review_stopped": "【社会救助】{name}您好，经定期复核，您家的救助将停止发放，理由：{detail}。如有异议可申请复核。",
 }
 
 

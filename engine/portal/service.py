@@ -26,6 +26,10 @@ MAX_COMPLAINT = 2000
 BAD_RATING = 2  # 1-2: a reason is required and the centre follows it up (GB/T 39735-2020)
 FOLLOW_UP_WORKING_DAYS = 5
 NOTICE_DAYS = 7  # the posting period of a public notice, in calendar days (W-NOTICE: 张榜公示)
+# The process a complaint or a bad rating starts (workflows/feedback/complaint_handling.bpmn):
+# accepted, investigated and answered against its own working-day limits, with the applicant's
+# satisfaction asked at the end (W-COMPLAIN, J-FEEDBACK).
+COMPLAINT_PROCESS = "complaint_handling"
 
 
 class PortalService:
@@ -93,7 +97,8 @@ class PortalService:
     # ratings and complaints (J-FEEDBACK, W-COMPLAIN) ------------------------------------
     def rate_case(self, instance_id: str, score: Any, comment: str = "") -> CaseRating:
         """Rate an ended case once: 1-5, a reason required for 1-2 (then followed up by the
-        centre within five working days). 409 before the case ends or when already rated."""
+        centre within five working days: the complaint process starts for it). 409 before the
+        case ends or when already rated."""
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise ValidationFailed("score must be a whole number from 1 to 5", {"fields": {"score": ["1-5"]}})
         comment = (comment or "").strip()
@@ -120,10 +125,26 @@ class PortalService:
                              created_at=now, follow_up_due=due)
             s.add(row)
             s.flush()
-            return row
+        if score <= BAD_RATING:
+            self._start_complaint(f"CP-{row.id}", case.region, instance_id, {
+                "complaint_source": "rating", "complaint_text": comment, "rating_score": score})
+        return row
+
+    def _start_complaint(self, key: str, region: str | None, instance_id: str, data: dict[str, Any]) -> None:
+        """Start the complaint process for a complaint or bad rating about `instance_id`, in that
+        case's region (so its staff see the tasks). A county that has not deployed the process
+        keeps the stored row only (listed by `feedback_for`, as before the process existed)."""
+        with self.db.reading() as s:
+            subject = s.scalar(sa.select(Instance.business_key).where(Instance.id == instance_id))
+        try:
+            self.start(COMPLAINT_PROCESS, dict(data, subject_case=subject or ""), key, PORTAL_ACTOR, region=region)
+        except NotFound as err:
+            if err.details.get("definition") != COMPLAINT_PROCESS:
+                raise
 
     def file_complaint(self, instance_id: str, text: str) -> Complaint:
-        """A complaint about a case, stored for the county centre (status open)."""
+        """A complaint about a case, stored for the county centre (status open), and the
+        complaint process started for it (W-COMPLAIN)."""
         text = (text or "").strip()
         if not text or len(text) > MAX_COMPLAINT:
             raise ValidationFailed(f"text must be 1-{MAX_COMPLAINT} characters",
@@ -136,7 +157,10 @@ class PortalService:
                             created_at=self.clock.now())
             s.add(row)
             s.flush()
-            return row
+            region = case.region
+        self._start_complaint(f"TS-{row.id}", region, instance_id,
+                              {"complaint_source": "portal", "complaint_text": text})
+        return row
 
     # public notices (J-PUBLIC, W-NOTICE) ------------------------------------------------
     def post_notice(self, who: Principal, instance_id: str, item: str, amount: str | None = None,

@@ -28,7 +28,8 @@ class CaseRating(Base):
 
 
 class Complaint(Base):
-    """A complaint about a case, stored for the county centre (no complaint process is deployed)."""
+    """A complaint about a case, stored for the county centre; it starts the complaint process
+    (workflows/feedback/complaint_handling.bpmn, W-COMPLAIN) where that is deployed."""
 
     __tablename__ = "complaints"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -73,6 +73,22 @@ CLOCKS = [
           "add_working_days(now(), assess_days)", "assess_days", 2),
     Clock("T-ONCE", "tengzhou_one_door", "Timer_SummariseDeadline", "Task_Summarise",
           "add_working_days(now(), feedback_days)", "feedback_days", 2),
+    # the processes beside the variants (no numbers in the seeds: the designer's defaults)
+    Clock("W-COMPLAIN", "complaint_handling", "Timer_AcceptDeadline", "Task_AcceptComplaint",
+          "add_working_days(now(), accept_days)", "accept_days", 1),
+    Clock("W-COMPLAIN", "complaint_handling", "Timer_LeaderDeadline", "Task_ReportLeader", "answer_due_at"),
+    Clock("W-COMPLAIN", "complaint_handling", "Timer_InvestigateDeadline", "Task_Investigate", "answer_due_at"),
+    Clock("W-COMPLAIN", "complaint_handling", "Timer_AnswerDeadline", "Task_AnswerComplainant", "answer_due_at"),
+    Clock("J-CONSULT", "consultation", "Timer_AnswerDeadline", "Task_AnswerConsultation",
+          "add_working_days(now(), answer_days)", "answer_days", 1),
+    Clock("J-CHECK", "household_review", "Timer_ReviewDecisionDeadline", "Task_ReviewDecision",
+          "add_working_days(now(), decision_days)", "decision_days", 5),
+    Clock("J-PUBLIC", "public_posting", "Timer_ObjectionDeadline", "Task_InvestigateObjection",
+          "add_working_days(now(), objection_days)", "objection_days", 5),
+    Clock("J-EMERGENCY", "emergency_report", "Timer_VisitDeadline", "Task_Visit",
+          "add_working_days(now(), visit_days)", "visit_days", 1),
+    Clock("T-MONITOR", "monitoring_alert", "Timer_ResearchDeadline", "Task_Research",
+          "add_working_days(now(), research_days)", "research_days", 3),
 ]
 
 
