@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from api.demo import JIANGYIN, YIXING
+from api.demo import JIANGYIN, VILLAGE, YIXING
 from engine.store.models import AccessLog, Instance
 from tests.scenarios.test_jiangyin import APPLICANT_ID, PROCESS, accepted, application
 
@@ -61,6 +61,27 @@ def test_J_CH_WINDOW_a_case_started_from_the_page_takes_the_clerks_region_and_ba
     assert live.call("POST", f"/cases/new/{PROCESS}", as_="leader",
                      json={"data": application()}).status_code == 403
     assert _count(engine, Instance) == before + 1
+
+
+def test_J_CH_WINDOW_the_clerk_names_the_cases_village_within_their_region_and_a_bad_one_stores_nothing(
+        live, scenario, engine):
+    """A case accepted at the county window belongs to the applicant's village when the clerk
+    names it (so the village's workers see its village steps); a region outside the clerk's,
+    or not a region code, is refused on the `region` field and no case is started."""
+    before = _count(engine, Instance)
+    for region, status in [(YIXING, 403), ("32028", 422), ("320281x01", 422), (320281001, 422)]:
+        refused = live.call("POST", f"/cases/new/{PROCESS}", as_="window",
+                            json={"data": application(), "business_key": "JY-REGION-1", "region": region})
+        assert refused.status_code == status, (region, refused.text)
+        assert list(refused.json()["details"]["fields"]) == ["region"], region
+    assert _count(engine, Instance) == before
+    started = live.call("POST", f"/cases/new/{PROCESS}", as_="window",
+                        json={"data": application(), "business_key": "JY-REGION-1", "region": f" {VILLAGE} "})
+    assert started.status_code == 201, started.text
+    assert engine.instance(started.json()["id"]).region == VILLAGE
+    blank = live.call("POST", f"/cases/new/{PROCESS}", as_="window",
+                      json={"data": application(), "business_key": "JY-REGION-2", "region": ""})
+    assert blank.status_code == 201 and engine.instance(blank.json()["id"]).region == JIANGYIN
 
 
 def test_J_SEC_case_list_and_page_within_the_readers_scope(live, scenario):
