@@ -177,6 +177,27 @@ def test_J_TRACK_deadlines_are_met_missed_or_pending(scenario, engine):
     assert missed.state == "missed" and missed.ended_at is not None and missed.ended_at >= missed.due_at
 
 
+def test_J_TRACK_steps_and_deadlines_of_the_called_department_process_are_named_not_ids(scenario, engine):
+    """The department's steps run in the called process common_department_handling: the
+    timeline and the deadlines name them as its diagram does (a clerk reads 部门审核决定, never
+    Task_DeptDecision); the viewer still marks only the case's own diagram."""
+    from engine.auth import Principal
+    from tests.scenarios.test_jiangyin import dispatch
+
+    who = Principal(username="centre", roles=("dispatcher",), groups=("county-centre",), region=JIANGYIN)
+    case = accepted(scenario, "JY-CALLED-NAMES")
+    dispatch(case)
+    track = engine.case_track(who, case.id)
+    assert track.names["Task_DeptIntake"] == "受理并告知所需材料"
+    assert track.names["Task_Dispatch"] == "分类派单"
+    assert "部门审核决定 · 法定办理期限届满" not in {d.name for d in track.deadlines}  # not reached yet
+    case.complete("Task_DeptIntake", as_group="dept:civil-affairs", data={
+        "materials_notice": "请携带户口簿", "handling_days": 20, "local_verification": "none"})
+    track = engine.case_track(who, case.id)
+    assert "部门审核决定 · 法定办理期限届满" in {d.name for d in track.deadlines}
+    assert "Task_DeptIntake" not in track.completed + track.current  # not an element of the case's diagram
+
+
 def test_J_TRACK_no_other_engine_part_shadows_the_case_pages_reads():
     """Engine mixes in many parts; a same-named method earlier in its bases would silently
     replace one of these (a portal's `start_form` once did)."""
