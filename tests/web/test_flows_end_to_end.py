@@ -74,10 +74,11 @@ def pick(page: Any, label: str, option: str) -> None:
 
 
 def do_task(tab: Tab, case: Case, bpmn_id: str, task_name: str, fill: Callable[[Any], None],
-            shot: str | None = None) -> None:
+            shot: str | None = None, audit: bool = False) -> None:
     """As `tab`'s user: wait until the case reached `bpmn_id`, find it in the /tasks list
     (the row of the case's business key and the task's name), open it, claim it, fill the
-    form and submit; back on the list with the success toast."""
+    form and submit; back on the list with the success toast. Screenshots of both pages;
+    with `audit`, axe-core and the 360 px check on the task page (a form of new controls)."""
     wait_for(lambda: bpmn_id in case.open_tasks(), f"{case.business_key} to reach {bpmn_id}")
     page = tab.page
     tab.go("/tasks")
@@ -92,7 +93,7 @@ def do_task(tab: Tab, case: Case, bpmn_id: str, task_name: str, fill: Callable[[
     tab.submit("button:has-text('认领')")
     page.wait_for_selector(FORM_READY)
     if shot:  # before filling: resizing the page while form-js holds typed text uncommitted can drop it
-        look(tab, f"{shot}-task")
+        look(tab, f"{shot}-task", audit=audit)
     fill(page)
     with page.expect_navigation():
         page.click("button[data-action=complete]")
@@ -155,7 +156,7 @@ def test_J_FLOW_J_SUMMARY_J_TRACK_jiangyin_case_from_the_window_to_the_summary(b
     case = Case(scenario, case_id)
     look(window, "jy-case-started")
     do_task(window, case, "Task_CheckMaterials", "审查申请材料",
-            lambda page: page.get_by_label("齐全", exact=True).check(), shot="jy-window")
+            lambda page: page.get_by_label("齐全", exact=True).check(), shot="jy-window", audit=True)
 
     centre = signed_in(browser, "centre")
 
@@ -170,7 +171,7 @@ def test_J_FLOW_J_SUMMARY_J_TRACK_jiangyin_case_from_the_window_to_the_summary(b
         page.get_by_label("派单至实施部门", exact=False).check()
         expect(page.get_by_label("民政局", exact=True)).to_be_checked()  # pre-filled from the item list (DMN)
 
-    do_task(centre, case, "Task_Dispatch", "分类派单", dispatch, shot="jy-centre-dispatch")
+    do_task(centre, case, "Task_Dispatch", "分类派单", dispatch, shot="jy-centre-dispatch", audit=True)
 
     department = signed_in(browser, "dept-civil-affairs")
 
@@ -246,7 +247,7 @@ def test_W_FLOW_W_LEADER_wuhai_case_from_registration_through_leader_department_
         page.get_by_label("请在几个工作日内审核").fill("5")
         page.get_by_label("经办人（首问责任人）").fill("李敏")
 
-    do_task(window, case, "Task_WindowReview", "受理审查（受理分办意见）", review, shot="wh-window-review")
+    do_task(window, case, "Task_WindowReview", "受理审查（受理分办意见）", review, shot="wh-window-review", audit=True)
 
     def transfer(page: Any) -> None:
         page.get_by_label("经审核，救助事由属实，拟转办").check()
@@ -280,7 +281,8 @@ def test_W_FLOW_W_LEADER_wuhai_case_from_registration_through_leader_department_
         pick(page, "反馈方式", "电话")
         page.get_by_label("反馈内容").fill("已电话告知申请人办理结果")
 
-    do_task(window, case, "Task_WindowFeedback", "窗口反馈申请人（反馈情况）", feedback, shot="wh-window-feedback")
+    do_task(window, case, "Task_WindowFeedback", "窗口反馈申请人（反馈情况）", feedback, shot="wh-window-feedback",
+            audit=True)
 
     village = signed_in(browser, "village")
 
@@ -289,7 +291,8 @@ def test_W_FLOW_W_LEADER_wuhai_case_from_registration_through_leader_department_
         page.get_by_label("公示日期").fill("2026-11-12")
         page.get_by_label("公示天数").fill("7")
 
-    do_task(village, case, "Task_PublicPosting", "居（村）委会张榜公示", posting, shot="wh-village-posting")
+    do_task(village, case, "Task_PublicPosting", "居（村）委会张榜公示", posting, shot="wh-village-posting",
+            audit=True)
     wait_for(lambda: case.status == "completed", "the case to be archived and closed")
     assert case.reached("End_Closed")
     window.go(f"/cases/{case_id}")
