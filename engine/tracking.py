@@ -21,7 +21,7 @@ from engine.definitions.xml_safety import parse_xml
 from engine.errors import Forbidden, NotFound
 from engine.forms import FormDefinition
 from engine.materials import checklist as checklists
-from engine.store.models import AuditEvent, Definition, HumanTask, Instance, Timer
+from engine.store.models import AuditEvent, Definition, DeploymentFile, HumanTask, Instance, Timer
 from engine.store.records import Dispatch, LedgerEntry, Notification
 
 MAX_PAGE = 200
@@ -83,9 +83,10 @@ class Track:
 
 @dataclass(frozen=True)
 class _Diagram:
-    names: dict[str, str]
+    names: dict[str, str]  # the elements of the case's own diagram (the ones the viewer marks)
     flows: dict[tuple[str, str], str]  # (source, target) -> sequence flow id
-    attached: dict[str, str]  # boundary event -> the activity it is attached to
+    attached: dict[str, str]  # boundary event -> the activity it is attached to (called processes' too)
+    labels: dict[str, str] = field(default_factory=dict)  # names, and those of the processes it calls
 
 
 class CaseTracking:
@@ -191,7 +192,9 @@ class CaseTracking:
 
         instance = self.instance_for(who, instance_id)  # type: ignore[attr-defined]
         diagram = self._diagram(instance.definition)
-        track = Track(instance, names=diagram.names)
+        # The timeline and deadlines name the called processes' steps too (a department's
+        # 部门审核决定 in common_department_handling), not their element ids.
+        track = Track(instance, names=diagram.labels)
         workflow = self._restored(instance)  # type: ignore[attr-defined]
         data = case_data(workflow)
         track.applicant = masked_applicant(data)
@@ -254,23 +257,43 @@ class CaseTracking:
         files never change)."""
         cache = self.__dict__.setdefault("_diagrams", {})
         if definition.id not in cache:
-            root = parse_xml(self.definition_diagram(definition), "diagram")  # type: ignore[attr-defined]
             names: dict[str, str] = {}
             flows: dict[tuple[str, str], str] = {}
             attached: dict[str, str] = {}
-            for el in root.iter():
-                if not isinstance(el.tag, str) or el.get("id") is None or "BPMNDiagram" in el.tag:
-                    continue
-                tag = el.tag.rsplit("}", 1)[-1]
-                if tag.startswith("BPMN"):
-                    continue
-                names[el.get("id")] = el.get("name") or ""
-                if tag == "sequenceFlow":
-                    flows[(el.get("sourceRef"), el.get("targetRef"))] = el.get("id")
-                if tag == "boundaryEvent" and el.get("attachedToRef"):
-                    attached[el.get("id")] = el.get("attachedToRef")
-            cache[definition.id] = _Diagram(names, flows, attached)
+            _read_diagram(self.definition_diagram(definition), names, flows, attached)  # type: ignore[attr-defined]
+            labels: dict[str, str] = {}
+            for content in self._called_diagrams(definition):
+                _read_diagram(content, labels, {}, attached)
+            labels.update(names)  # the case's own diagram wins where ids repeat
+            cache[definition.id] = _Diagram(names, flows, attached, labels)
         return cache[definition.id]
+
+    def _called_diagrams(self, definition: Definition) -> list[bytes]:
+        """The BPMN files of the processes `definition` calls, as deployed with it."""
+        with self.db.reading() as s:  # type: ignore[attr-defined]
+            names = self.specs.called_files(s, definition)  # type: ignore[attr-defined]
+            if not names:
+                return []
+            return list(s.scalars(sa.select(DeploymentFile.content).where(
+                DeploymentFile.deployment_id == definition.deployment_id, DeploymentFile.name.in_(names))
+                .order_by(DeploymentFile.name)))
+
+
+def _read_diagram(content: bytes, names: dict[str, str], flows: dict[tuple[str, str], str],
+                  attached: dict[str, str]) -> None:
+    """Add a BPMN file's element names, sequence flows and boundary attachments to the dicts."""
+    root = parse_xml(content, "diagram")
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.get("id") is None or "BPMNDiagram" in el.tag:
+            continue
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag.startswith("BPMN"):
+            continue
+        names[el.get("id")] = el.get("name") or ""
+        if tag == "sequenceFlow":
+            flows[(el.get("sourceRef"), el.get("targetRef"))] = el.get("id")
+        if tag == "boundaryEvent" and el.get("attachedToRef"):
+            attached[el.get("id")] = el.get("attachedToRef")
 
 
 APPLICANT_KEYS = ("applicant_name", "applicant_id_number", "applicant_phone", "aid_types", "channel")
@@ -309,8 +332,9 @@ def _deadline(timer: Timer, diagram: _Diagram, now: dt.datetime) -> DeadlineStat
     if state == "pending" and timer.state == "incident":
         state = "missed" if now > timer.due_at else "pending"
     element = diagram.attached.get(timer.bpmn_id, timer.bpmn_id)
-    name = diagram.names.get(timer.bpmn_id) or diagram.names.get(element) or timer.bpmn_id
-    if timer.bpmn_id in diagram.attached and diagram.names.get(element):
-        name = f"{diagram.names[element]} · {diagram.names.get(timer.bpmn_id) or ''}".rstrip(" ·")
+    names = diagram.labels
+    name = names.get(timer.bpmn_id) or names.get(element) or timer.bpmn_id
+    if timer.bpmn_id in diagram.attached and names.get(element):
+        name = f"{names[element]} · {names.get(timer.bpmn_id) or ''}".rstrip(" ·")
     return DeadlineState(element, name, timer.due_at, timer.provisional, state,
                          timer.fired_at if state == "missed" else None)

@@ -234,6 +234,13 @@ class SpecCache:
         bundle, _ = self._bundle(session, definition.deployment_id)
         return bundle.processes[definition.key]
 
+    def called_files(self, session: Session, definition: Definition) -> list[str]:
+        """The names (in its deployment) of the files of the processes `definition` calls."""
+        bundle, _ = self._bundle(session, definition.deployment_id)
+        process = bundle.processes[definition.key]
+        return sorted({bundle.parser.get_process_parser(key).filename for key in process.subprocess_specs}
+                      - {process.file})
+
     def deployment_of(self, session: Session, definition_id: int) -> int:
         """The deployment of definition `definition_id`; a definition row never changes, so
         a command needs neither to join it to its instance nor to read it again."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from api.demo import JIANGYIN, YIXING
+from api.demo import JIANGYIN, VILLAGE, YIXING
 from engine.store.models import AccessLog, Instance
 from tests.scenarios.test_jiangyin import APPLICANT_ID, PROCESS, accepted, application
 
@@ -61,6 +61,27 @@ def test_J_CH_WINDOW_a_case_started_from_the_page_takes_the_clerks_region_and_ba
     assert live.call("POST", f"/cases/new/{PROCESS}", as_="leader",
                      json={"data": application()}).status_code == 403
     assert _count(engine, Instance) == before + 1
+
+
+def test_J_CH_WINDOW_the_clerk_names_the_cases_village_within_their_region_and_a_bad_one_stores_nothing(
+        live, scenario, engine):
+    """A case accepted at the county window belongs to the applicant's village when the clerk
+    names it (so the village's workers see its village steps); a region outside the clerk's,
+    or not a region code, is refused on the `region` field and no case is started."""
+    before = _count(engine, Instance)
+    for region, status in [(YIXING, 403), ("32028", 422), ("320281x01", 422), (320281001, 422)]:
+        refused = live.call("POST", f"/cases/new/{PROCESS}", as_="window",
+                            json={"data": application(), "business_key": "JY-REGION-1", "region": region})
+        assert refused.status_code == status, (region, refused.text)
+        assert list(refused.json()["details"]["fields"]) == ["region"], region
+    assert _count(engine, Instance) == before
+    started = live.call("POST", f"/cases/new/{PROCESS}", as_="window",
+                        json={"data": application(), "business_key": "JY-REGION-1", "region": f" {VILLAGE} "})
+    assert started.status_code == 201, started.text
+    assert engine.instance(started.json()["id"]).region == VILLAGE
+    blank = live.call("POST", f"/cases/new/{PROCESS}", as_="window",
+                      json={"data": application(), "business_key": "JY-REGION-2", "region": ""})
+    assert blank.status_code == 201 and engine.instance(blank.json()["id"]).region == JIANGYIN
 
 
 def test_J_SEC_case_list_and_page_within_the_readers_scope(live, scenario):
@@ -154,6 +175,27 @@ def test_J_TRACK_deadlines_are_met_missed_or_pending(scenario, engine):
     late.advance(working_days=3)
     [missed] = [d for d in engine.case_track(who, late.id).deadlines if d.element == "Task_Dispatch"]
     assert missed.state == "missed" and missed.ended_at is not None and missed.ended_at >= missed.due_at
+
+
+def test_J_TRACK_steps_and_deadlines_of_the_called_department_process_are_named_not_ids(scenario, engine):
+    """The department's steps run in the called process common_department_handling: the
+    timeline and the deadlines name them as its diagram does (a clerk reads 部门审核决定, never
+    Task_DeptDecision); the viewer still marks only the case's own diagram."""
+    from engine.auth import Principal
+    from tests.scenarios.test_jiangyin import dispatch
+
+    who = Principal(username="centre", roles=("dispatcher",), groups=("county-centre",), region=JIANGYIN)
+    case = accepted(scenario, "JY-CALLED-NAMES")
+    dispatch(case)
+    track = engine.case_track(who, case.id)
+    assert track.names["Task_DeptIntake"] == "受理并告知所需材料"
+    assert track.names["Task_Dispatch"] == "分类派单"
+    assert "部门审核决定 · 法定办理期限届满" not in {d.name for d in track.deadlines}  # not reached yet
+    case.complete("Task_DeptIntake", as_group="dept:civil-affairs", data={
+        "materials_notice": "请携带户口簿", "handling_days": 20, "local_verification": "none"})
+    track = engine.case_track(who, case.id)
+    assert "部门审核决定 · 法定办理期限届满" in {d.name for d in track.deadlines}
+    assert "Task_DeptIntake" not in track.completed + track.current  # not an element of the case's diagram
 
 
 def test_J_TRACK_no_other_engine_part_shadows_the_case_pages_reads():

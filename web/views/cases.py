@@ -46,6 +46,12 @@ class FilterForm(Form):
 class StartForm(Form):
     business_key = StringField(_l("业务编号（可选）"), validators=[Optional(), Length(max=120)],
                                description=_l("如窗口登记号；同一流程内不能重复，不能含身份证号或手机号。"))
+    # The case's region decides who sees its tasks: a case accepted at the county window
+    # whose next steps are a village's (W-FLOW 张榜公示, J-REPORT 入户调查) must name that
+    # village, or no village worker ever sees them (issue 10).
+    region = StringField(_l("案件归属区划代码（可选）"), validators=[Optional(), Length(max=12)],
+                         description=_l("申请人所在乡镇（街道）9 位或村（社区）12 位代码，须在您的辖区内；"
+                                        "不填则归属您所在的区划。"))
 
 
 class CommentForm(Form):
@@ -106,14 +112,25 @@ def start(key: str) -> ResponseReturnValue:
         return _json_error(400, gettext("提交的内容不是表单数据。"))
     if not engine().may_start(current_principal(), key):
         return _json_error(403, _not_here(key, current_principal().region), {"definition": key})
-    business_key = body.get("business_key")
+    business_key, region = body.get("business_key"), body.get("region")
     if business_key is not None and not isinstance(business_key, str):
         return _json_error(422, gettext("业务编号格式不正确。"), {"fields": {"business_key": ["text"]}})
+    if region is not None and not isinstance(region, str):
+        message = gettext("区划代码格式不正确。")
+        return _json_error(422, message, {"fields": {"region": [message]}})
+    region = (region or "").strip() or None
     try:
         instance, created = engine().start_once(key, body["data"], (business_key or "").strip() or None,
-                                                current_principal())
+                                                current_principal(), region)
     except ReliefError as err:
-        return _json_error(err.status, err.message, err.details)
+        details = err.details
+        if region is not None and isinstance(details, dict) and "region" in details and "fields" not in details:
+            # Outside the clerk's own region: said on the field, in the page's language.
+            details = {"fields": {"region": [gettext("不在您的辖区（%(region)s）内。",
+                                                     region=current_principal().region or "—")]}}
+        elif region is not None and isinstance(details, dict) and "region" in details.get("fields", {}):
+            details = {"fields": {"region": [gettext("请填写 6、9 或 12 位数字的区划代码。")]}}
+        return _json_error(err.status, err.message, details)
     flash(gettext("已受理。业务编号 %(key)s", key=instance.business_key or instance.id[:8]) if created else
           gettext("此业务编号的案件已存在，已为您打开。"), "success")
     return jsonify({"id": instance.id, "url": url_for("web.cases.show", instance_id=instance.id)}), \

@@ -1,6 +1,6 @@
 // The start form of a process (cases/new.html): the deployed form rendered by the form-js
 // wrapper; "提交受理" runs form-js's checks, then posts {data, business_key} as JSON to the
-// page's own address (CSRF token sent by api()). A 422's field errors from the server
+// page's own address, with the case's region when the clerk names one (CSRF token sent by api()). A 422's field errors from the server
 // (an ID number whose check digit is wrong, say) appear on their form-js fields; on
 // success the browser goes to the new case's page, where a toast says it was accepted.
 import { api, ApiError } from "./api.js";
@@ -41,6 +41,8 @@ if (root) {
   const status = root.querySelector(".case-start__status");
   const button = root.querySelector('[data-action="start"]');
   const keyInput = root.querySelector("#business_key");
+  const regionInput = root.querySelector("#region");
+  const ownFields = { business_key: keyInput, region: regionInput }; // fields of the page, not of form-js
   const form = await renderForm(root.querySelector(".case-start__form"), readData(root.dataset.schema), {},
     readData(root.dataset.messages));
   const ids = fieldIds(form);
@@ -52,7 +54,7 @@ if (root) {
   };
 
   button.addEventListener("click", async () => {
-    showKeyError(keyInput, []);
+    for (const input of Object.values(ownFields)) showKeyError(input, []);
     status.textContent = "";
     const { data, errors } = form.submit();
     if (Object.keys(errors).length) {
@@ -62,7 +64,9 @@ if (root) {
     button.disabled = true;
     root.dataset.state = "sending";
     try {
-      const body = await api(root.dataset.url, { method: "POST", json: { data, business_key: keyInput.value } });
+      const json = { data, business_key: keyInput.value };
+      if (regionInput.value.trim()) json.region = regionInput.value.trim();
+      const body = await api(root.dataset.url, { method: "POST", json });
       root.dataset.state = "started";
       window.location.assign(body.url);
     } catch (err) {
@@ -79,7 +83,7 @@ if (root) {
       for (const [key, messages] of Object.entries(fields)) {
         const list = Array.isArray(messages) ? messages.map(String) : [String(messages)];
         count += 1;
-        if (key === "business_key") showKeyError(keyInput, list);
+        if (ownFields[key]) showKeyError(ownFields[key], list);
         else if (ids.has(key)) onForm[ids.get(key)] = list;
         else status.textContent += ` ${key}: ${list.join("；")}`;
       }
