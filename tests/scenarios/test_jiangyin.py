@@ -272,6 +272,10 @@ def test_J_COOP_several_departments_get_linkage_plan_and_parallel_handling(scena
         "civil-affairs": {"department": "civil-affairs", "approved": True, "decision": "同意救助",
                           "amount": 1160},
     }
+    # 横向联动: the departments' results go to the lead department the plan named, then to the centre
+    assert case.open_tasks() == ["Task_LeadLinkage"]
+    assert case.task("Task_LeadLinkage")["candidate_groups"] == ["dept:civil-affairs"]
+    case.complete("Task_LeadLinkage", {"linkage_summary": "低保、助学金已批准，法律援助不属受理范围，已告知"})
     assert case.open_tasks() == ["Task_Summary"]
     case.complete("Task_Summary", {"summary": "低保、助学金已批准；法律援助不予批准（不属于事项范围）",
                                    "refer": "yes", "referral_organisation": "江阴市红十字会",
@@ -312,6 +316,7 @@ def test_J_URGENT_J_COOP_joint_meeting_assigns_several_departments_after_unclear
     handle(case, "red-cross", approved=True, amount=5000)
     handle(case, "civil-affairs", approved=True, amount=1160)
     assert sorted(r["department"] for r in case.data["department_results"]) == ["civil-affairs", "red-cross"]
+    case.complete("Task_LeadLinkage", {"linkage_summary": "民政局汇总：低保及人道救助均已批准"})
     case.complete("Task_Summary", {"summary": "低保及红十字人道救助已批准", "refer": "no"})
     assert case.status == "completed"
 
