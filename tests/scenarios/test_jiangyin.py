@@ -15,6 +15,7 @@ import pytest
 
 from engine.errors import ValidationFailed
 from engine.forms.validators import cn_id_check_digit
+from tests.support.form_data import TOWNSHIP_CHECK, VILLAGE_VISIT, decision_record
 from tests.support.scenario import Case, Scenario, local
 
 PROCESS = "jiangyin_one_door"
@@ -68,9 +69,9 @@ def handle(case: Case, department: str, approved: bool = True, amount: float | N
         "materials_notice": "请携带户口簿、身份证、收入证明到澄江街道便民服务中心3号窗口",
         "handling_days": handling_days, "local_verification": verification})
     if verification == "village":
-        case.complete("Task_VillageReport", {"village_report": "入户调查：家中无劳动力，情况属实"})
+        case.complete("Task_VillageReport", {**VILLAGE_VISIT, "village_report": "入户调查：家中无劳动力，情况属实"})
     if verification in ("village", "township"):
-        case.complete("Task_TownshipReport", {"township_report": "核查属实，同意上报"})
+        case.complete("Task_TownshipReport", {**TOWNSHIP_CHECK, "township_report": "核查属实，同意上报"})
     decide(case, department, approved, amount, decision)
 
 
@@ -78,7 +79,7 @@ def decide(case: Case, department: str, approved: bool = True, amount: float | N
            decision: str | None = None) -> None:
     default = "同意救助" if approved else "不符合救助条件：家庭收入超过标准"
     data: dict[str, Any] = {"department_approved": "yes" if approved else "no",
-                            "department_decision": decision or default}
+                            "department_decision": decision or default, **decision_record(approved)}
     if approved and amount is not None:
         data["department_amount"] = amount
     case.complete("Task_DeptDecision", as_group=f"dept:{department}", data=data)
@@ -335,10 +336,10 @@ def test_J_REPORT_village_survey_and_township_check_report_up_to_the_department(
         "local_verification": "village"})
     assert case.open_tasks() == ["Task_VillageReport"]
     assert case.task("Task_VillageReport")["candidate_groups"] == ["village"]
-    case.complete("Task_VillageReport", {"village_report": "入户查看：房屋为危房"})
+    case.complete("Task_VillageReport", {**VILLAGE_VISIT, "village_report": "入户查看：房屋为危房"})
     assert case.open_tasks() == ["Task_TownshipReport"]
     assert case.task("Task_TownshipReport")["candidate_groups"] == ["township"]
-    case.complete("Task_TownshipReport", {"township_report": "核查属实，已拍照留档"})
+    case.complete("Task_TownshipReport", {**TOWNSHIP_CHECK, "township_report": "核查属实，已拍照留档"})
     assert case.open_tasks() == ["Task_DeptDecision"]
     decide(case, "housing", approved=False, decision="已享受过住房救助，五年内不得重复申请")
     refusal = "已享受过住房救助，五年内不得重复申请"

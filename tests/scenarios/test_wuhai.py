@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from engine.errors import ValidationFailed
+from tests.support.form_data import decision_record
 from tests.support.scenario import SHANGHAI, Case, Scenario, local, staff
 
 PROCESS = "wuhai_one_door"
@@ -73,7 +74,7 @@ def departments_handle(case: Case, decisions: dict[str, bool]) -> None:
             "materials_notice": "请携带户口簿、身份证、收入证明到区政务服务中心窗口",
             "handling_days": 20, "local_verification": "none"})
     for dept, approved in decisions.items():
-        decision = {"department_approved": "yes" if approved else "no",
+        decision = {"department_approved": "yes" if approved else "no", **decision_record(approved),
                     "department_decision": f"{dept}：" + ("符合条件，批准救助" if approved else
                                                           "家庭人均收入高于标准，依据《社会救助暂行办法》第九条不予批准")}
         if approved:

@@ -13,6 +13,7 @@ import datetime as dt
 
 from engine.calendar import add_working_days
 from tests.scenarios.test_wuhai import ACCEPT, AGREE, FEEDBACK, POSTING, TRANSFER, notices, reviewed
+from tests.support.form_data import decision_record
 from tests.support.scenario import Case, Scenario, local
 
 INTAKE = {"materials_notice": "", "handling_days": 20, "local_verification": "none"}
@@ -37,7 +38,8 @@ def test_W_FLOW_J_T2F_each_department_result_fed_back_by_the_window_from_its_own
     case = multi(scenario, "WH-FB-1")
     decided_at = case.engine.clock.now()
     case.complete("Task_DeptDecision", as_group="dept:housing", data={
-        "department_approved": "yes", "department_decision": "符合条件，批准住房救助", "department_amount": 600})
+        "department_approved": "yes", "department_decision": "符合条件，批准住房救助", "department_amount": 600,
+        **decision_record(True)})
     [feedback] = case.open_for("Task_WindowDeptFeedback")
     assert feedback["candidate_groups"] == ["window"]
     assert local(feedback["due_at"]) == local(add_working_days(decided_at, 2))
@@ -48,7 +50,8 @@ def test_W_FLOW_J_T2F_each_department_result_fed_back_by_the_window_from_its_own
     case.complete("Task_SuperviseDeptFeedback", {"delay_reason": "窗口人员外出", "supervision_opinion": "当日反馈"})
     case.complete("Task_WindowDeptFeedback", DEPT_FEEDBACK)
     case.complete("Task_DeptDecision", as_group="dept:education", data={
-        "department_approved": "no", "department_decision": "家庭人均收入高于标准，不予批准"})
+        "department_approved": "no", "department_decision": "家庭人均收入高于标准，不予批准",
+        **decision_record(False)})
     case.complete("Task_WindowDeptFeedback", {**DEPT_FEEDBACK, "dept_feedback_summary": "已告知教育救助不予批准及理由"})
     case.complete("Task_WindowFeedback", FEEDBACK)  # the combined feedback once every department is done
     case.complete("Task_PublicPosting", POSTING)
@@ -73,6 +76,7 @@ def test_W_FLOW_W_SUPERVISE_a_late_department_is_announced_to_the_applicant_by_t
                                              "reported_to_efficiency_office": True,
                                              "efficiency_outcome": "效能办约谈经办科室"})
     case.complete("Task_DeptDecision", as_group="dept:civil-affairs", data={
-        "department_approved": "yes", "department_decision": "符合条件，批准", "department_amount": 500})
+        "department_approved": "yes", "department_decision": "符合条件，批准", "department_amount": 500,
+        **decision_record(True)})
     assert case.open_tasks() == ["Task_WindowFeedback"]  # one department: no separate per-department feedback
     assert isinstance(case.engine.clock.now(), dt.datetime)
