@@ -287,7 +287,8 @@ def test_W_SUPERVISE_webhook_department_silent_beyond_its_configured_limit_is_su
     [sms] = delay_notices(case)  # in the applicant's SMS outbox
     assert "JY-WEBHOOK-LIMIT-2" in sms and "部门办理已超过法定时限，已启动督办" in sms
     case.complete("Task_SuperviseHandling", {"delay_reason": "部门业务系统升级停机",
-                                             "supervision_opinion": "请人社局业务系统三日内回复办理结果"})
+                                             "supervision_opinion": "请人社局业务系统三日内回复办理结果",
+                                             "efficiency_report": "no"})
     assert case.reached("End_HandlingSupervised")
     assert case.open_tasks() == [] and case.status == "running"  # still waiting for the department
 

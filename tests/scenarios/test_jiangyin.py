@@ -369,7 +369,7 @@ def test_J_T2F_W_SUPERVISE_department_beyond_statutory_limit_is_supervised(scena
     [delay] = notices(case, "delay_notice")
     assert delay["element"] == "Service_HandlingDelayNotice"
     case.complete("Task_SuperviseHandling", {"delay_reason": "部门经办人病假",
-                                             "supervision_opinion": "请人社局三日内办结"})
+                                             "supervision_opinion": "请人社局三日内办结", "efficiency_report": "no"})
     assert case.reached("End_HandlingSupervised")
     assert case.open_tasks() == ["Task_DeptDecision"]
     decide(case, "hrss", approved=True, amount=None, decision="同意公益性岗位安置")

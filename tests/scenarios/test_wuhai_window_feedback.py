@@ -9,8 +9,6 @@ limit does not write to the applicant: the window tells the applicant while supe
 
 from __future__ import annotations
 
-import datetime as dt
-
 from engine.calendar import add_working_days
 from tests.scenarios.test_wuhai import ACCEPT, AGREE, FEEDBACK, POSTING, TRANSFER, notices, reviewed
 from tests.support.form_data import decision_record
@@ -58,7 +56,7 @@ def test_W_FLOW_J_T2F_each_department_result_fed_back_by_the_window_from_its_own
     assert case.status == "completed"
 
 
-def test_W_FLOW_W_SUPERVISE_a_late_department_is_announced_to_the_applicant_by_the_window(
+def test_W_FLOW_W_SUPERVISE_W_EFFICIENCY_a_late_department_is_announced_by_the_window_and_supervised(
         scenario: Scenario) -> None:
     """The department's limit passes: supervision starts and the window (not the department's system
     notice) tells the applicant, both at once; the department still decides afterwards."""
@@ -73,10 +71,17 @@ def test_W_FLOW_W_SUPERVISE_a_late_department_is_announced_to_the_applicant_by_t
                                              "delay_notice_summary": "民政局入户核查未完成，预计下周办结"})
     assert case.reached("End_WindowDelayNotified")
     case.complete("Task_SuperviseHandling", {"delay_reason": "入户核查人手不足", "supervision_opinion": "三日内办结",
-                                             "reported_to_efficiency_office": True,
-                                             "efficiency_outcome": "效能办约谈经办科室"})
+                                             "efficiency_report": "reported"})
+    # W-EFFICIENCY (Annex 4 art. 7): the report to 效能监察 is followed by its outcome, recorded as a step
+    assert case.task("Task_EfficiencyOutcome")["candidate_groups"] == ["supervisor"]
+    case.complete("Task_EfficiencyOutcome", {"efficiency_outcome": "admonition",
+                                             "efficiency_outcome_date": "2026-11-20",
+                                             "efficiency_outcome_note": "效能办对经办科室负责人诫勉谈话"})
+    assert case.reached("End_EfficiencyRecorded")
+    recorded = {e.input["element"]: e.input["data"] for e in case.history() if e.command == "complete_task"}
+    assert recorded["Task_SuperviseHandling"]["delay_reason"] == "入户核查人手不足"
+    assert recorded["Task_EfficiencyOutcome"]["efficiency_outcome"] == "admonition"
     case.complete("Task_DeptDecision", as_group="dept:civil-affairs", data={
         "department_approved": "yes", "department_decision": "符合条件，批准", "department_amount": 500,
         **decision_record(True)})
     assert case.open_tasks() == ["Task_WindowFeedback"]  # one department: no separate per-department feedback
-    assert isinstance(case.engine.clock.now(), dt.datetime)
