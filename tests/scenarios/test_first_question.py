@@ -74,7 +74,9 @@ def test_J_FIRST_accepting_clerk_recorded_and_the_resubmission_check_goes_back_t
     assert again.assignee == "jy-clerk-li" and again.reserved_until is not None
     with pytest.raises(Conflict):
         engine.claim(again.id, wang)
+    assert engine.reservation_lapsed(again) is False  # the task page offers no claim to a colleague yet
     case.advance(working_days=1)
+    assert engine.reservation_lapsed(again) is True  # now it does (web/templates/tasks/show.html)
     engine.claim(again.id, wang)  # the clerk was away for a working day: the window group takes over
     assert taken_over(case) == [{"task": again.id, "element": "Task_CheckMaterials", "from": "jy-clerk-li",
                                  "fallback": "reservation_expired"}]
