@@ -70,7 +70,9 @@ STEPS: dict[str, dict[str, Any]] = {
     "Task_Dispatch": {"dispatch_route": "dispatch", "departments": ["civil-affairs"]},
     "Task_DeptIntake": {"materials_notice": "请携带户口簿、身份证到民政局", "handling_days": 20,
                         "local_verification": "none"},
-    "Task_DeptDecision": {"department_approved": "yes", "department_decision": "同意救助", "department_amount": 800},
+    "Task_DeptDecision": {"department_approved": "yes", "department_decision": "同意救助", "department_amount": 800,
+                         "policy_basis": "《社会救助暂行办法》第九条", "aid_start_date": "2026-12-01",
+                         "aid_period_months": 12},
     "Task_Summary": {"summary": "享受最低生活保障每月800元", "refer": "no"},
 }
 # Results a worker would give, for the library-only baselines.

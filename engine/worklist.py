@@ -135,6 +135,13 @@ class WorkList:
                                    {"fields": {"to": ["没有这个在用账号 (no such active user)"]}})
         return self.executor.run(cmd.HandOverTask(task_id, who, to_principal(user), reason), who.username)
 
+    def reservation_lapsed(self, task: HumanTask) -> bool:
+        """W-FIRST: whether a task held for the case's first-question person may now be taken by
+        a colleague (its reservation ran out, or the holder's account is disabled)."""
+        from engine.runtime import first_question
+        with self.db.reading() as s:
+            return task.state == "open" and first_question.lapsed(s, task, self.clock.now()) is not None
+
     def colleagues_for(self, who: Principal, task: HumanTask) -> list[tuple[str, str]]:
         """(username, display name) of the active users, other than the holder, who may take
         `task` (its candidate groups, the case's region): whom it can be handed to."""

@@ -44,6 +44,8 @@ BPMN_SITES: tuple[tuple[str, str, str], ...] = (
     ("//spiffworkflow:payloadExpression", "payloadExpression", EVAL),
     ("//spiffworkflow:serviceTaskOperator//spiffworkflow:parameter/@value", "parameter", EVAL),
     ("//spiffworkflow:property[@name='candidateGroupsExpression']/@value", "candidateGroupsExpression", EVAL),
+    ("//spiffworkflow:property[@name='preferredAssignee']/@value", "preferredAssignee", EVAL),
+    ("//spiffworkflow:property[@name='preferredAssigneeDays']/@value", "preferredAssigneeDays", EVAL),
 )
 _CHECKS: dict[str, Callable[[str], Any]] = {EVAL: check_expression, EXEC: check_script}
 # SpiffWorkflow's DMN engine puts the input value where a cell has `?` (outside quotes)

@@ -192,8 +192,10 @@ def scan(workflow: BpmnWorkflow, before: dict[str, int]) -> Scan:
         kind = _wait_kind(t, st)
         if kind == "user":
             due, basis = _deadline(t)
-            groups = _candidate_groups(t, opened=before.get(key) != st)
-            users[key] = OpenUserTask(t, properties(t).get("formKey"), groups, due, basis)
+            opened = before.get(key) != st
+            groups = _candidate_groups(t, opened=opened)
+            preferred, days = _preferred(t) if opened else (None, None)
+            users[key] = OpenUserTask(t, properties(t).get("formKey"), groups, due, basis, preferred, days)
         elif kind == "job":
             jobs[key] = (t, t.task_spec.operation_name, t._get_internal_data(JOB_PARAMS) or {})
         elif kind == "timer" and (due := timer_due(t)) is not None:
@@ -210,6 +212,33 @@ class OpenUserTask:
     candidate_groups: list[str]
     due_at: dt.datetime | None
     statutory_basis: str | None = None
+    # W-FIRST / J-FIRST / T-ONCE: the user the task goes to first, and for how many working days.
+    preferred: str | None = None
+    preferred_days: int | None = None
+
+
+DEFAULT_PREFERRED_DAYS = 1
+
+
+def _preferred(task: Task) -> tuple[str | None, int | None]:
+    """The first-question person a task opening now goes to first (`preferredAssignee`, an
+    expression on the case data, e.g. `first_question_user`) and the working days they keep
+    it (`preferredAssigneeDays`, default 1). No person (the expression names none, or a name
+    the case does not hold yet) means the task goes to its groups, as without the property."""
+    props = properties(task)
+    if not props.get("preferredAssignee"):
+        return None, None
+    engine = task.workflow.script_engine
+    try:
+        who = engine.evaluate(task, props["preferredAssignee"])
+        days = engine.evaluate(task, props["preferredAssigneeDays"]) if props.get("preferredAssigneeDays") \
+            else DEFAULT_PREFERRED_DAYS
+    except SpiffWorkflowException:
+        return None, None  # e.g. a case started before the first-question person was recorded
+    if not isinstance(who, str) or not who.strip():
+        return None, None
+    days = days if isinstance(days, int) and not isinstance(days, bool) and 0 < days <= 90 else DEFAULT_PREFERRED_DAYS
+    return who.strip(), days
 
 
 def _candidate_groups(task: Task, opened: bool) -> list[str]:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.calendar import is_provisional
+from engine.runtime import first_question
 from engine.runtime.inspect import Waits, bpmn_id, department_of
 from engine.runtime.push import REGISTRY, JobPush
 from engine.store.base import new_id
@@ -81,10 +82,10 @@ def _user_tasks(session: Session, instance: Instance, waits: Waits, before: dict
         session.execute(_INSERT_TASKS, [{
             "id": str(u.task.id), "instance_id": instance.id, "process_id": u.task.workflow.spec.name,
             "bpmn_id": bpmn_id(u.task), "name": u.task.task_spec.bpmn_name or bpmn_id(u.task),
-            "form_key": u.form_key, "candidate_groups": u.candidate_groups, "assignee": None, "state": "open",
+            "form_key": u.form_key, "candidate_groups": u.candidate_groups, "state": "open",
             "due_at": u.due_at, "due_provisional": bool(u.due_at and is_provisional(u.due_at.date())),
             "statutory_basis": u.statutory_basis, "created_at": now, "ended_at": None, "completed_by": None,
-            "region": instance.region,
+            "region": instance.region, **first_question.reservation(session, instance, u, now),
         } for u in new])
         # The case's region on both rows: scoped task lists are index ranges (engine/auth/scope.py).
         session.execute(_INSERT_CANDIDATES, [{"task_id": str(u.task.id), "group": g, "region": instance.region}

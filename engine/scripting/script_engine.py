@@ -71,15 +71,24 @@ HOST_FUNCTIONS: dict[str, Any] = {
 }
 
 
+def _value_of(context: dict) -> Any:
+    """`value(name, default)`: a case variable an optional form field may have left out (a field
+    not filled is absent from the data, and naming it directly would fail), e.g.
+    `value('priority_group', 'none')` (J-GREEN)."""
+    def value(name: str, default: Any = None) -> Any:
+        return context.get(name, default) if isinstance(name, str) and not name.startswith("_") else default
+    return value
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """Evaluates and executes designer code with `restricted`; no service calls."""
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
-        functions = {**HOST_FUNCTIONS, **(external_context or {})}
+        functions = {**HOST_FUNCTIONS, "value": _value_of(context), **(external_context or {})}
         return restricted.evaluate(expression, context, functions)
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
-        functions = {**HOST_FUNCTIONS, **(external_context or {})}
+        functions = {**HOST_FUNCTIONS, "value": _value_of(context), **(external_context or {})}
         restricted.execute(script, context, functions)
         return True
 

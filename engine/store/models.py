@@ -132,6 +132,10 @@ class HumanTask(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     completed_by: Mapped[str | None] = mapped_column(sa.String(80))
+    # W-FIRST / J-FIRST / T-ONCE: set when the task was given to the case's first-question
+    # person at its opening (property `preferredAssignee`), not claimed by them: until then
+    # only they may take it; after it (or when they are disabled) any candidate may.
+    reserved_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     # The case's region (instances.region, which never changes), so that scoped task lists
     # (engine/auth/scope.py) are an index range.
     region: Mapped[str | None] = mapped_column(sa.String(40))

@@ -45,7 +45,9 @@ CLOCKS = [
     Clock("J-T2", "jiangyin_one_door", "Timer_LinkagePlanDeadline", "Task_LinkagePlan", "transfer_due_at",
           "transfer_days", 2, r"within (\d+) working days"),
     Clock("J-TIMELY", "jiangyin_one_door", "Timer_CheckMaterialsDeadline", "Task_CheckMaterials",
-          "add_working_days(now(), check_days)", "check_days", 1),
+          "add_working_days(now(), green_check_days if green_channel else check_days)", "check_days", 1),
+    Clock("J-GREEN", "jiangyin_one_door", "Timer_CheckMaterialsDeadline", "Task_CheckMaterials",
+          "add_working_days(now(), green_check_days if green_channel else check_days)", "green_check_days", 0),
     Clock("J-T2F", "jiangyin_one_door", "Timer_FeedbackDeadline", "Task_Summary",
           "add_working_days(now(), feedback_days)", "feedback_days", 2, r"within (\d+) days of completion"),
     # the department's statutory limit (J-T2F, W-SUPERVISE), in the shared sub-process
@@ -55,6 +57,9 @@ CLOCKS = [
           "handling_due_at"),
     Clock("W-SUPERVISE", "common_department_handling", "Timer_WebhookDeadline", "Receive_DepartmentAnswer",
           "handling_due_at"),
+    # Wuhai Annex 4 art. 4, per department (feedback_days of the calling variant's Script_StatutoryLimits)
+    Clock("W-FLOW", "common_department_handling", "Timer_DeptFeedbackDeadline", "Task_WindowDeptFeedback",
+          "add_working_days(now(), feedback_days)"),
     # Wuhai: Annex 1 / Annex 4
     Clock("W-FLOW", "wuhai_one_door", "Timer_TransferDeadline", "Task_LeaderApprove",
           "add_working_days(now(), transfer_days)", "transfer_days", 1, r"\*\*within (\d+) working day\*\*"),

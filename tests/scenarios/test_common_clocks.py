@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.scenarios.test_jiangyin import accepted, decide, dispatch, notices
+from tests.support.form_data import TOWNSHIP_CHECK, VILLAGE_VISIT
 from tests.support.scenario import Case, Scenario, local
 
 
@@ -33,7 +34,7 @@ def test_J_REPORT_W_SUPERVISE_village_survey_past_the_department_limit_is_superv
                                                  "efficiency_outcome": "效能办约谈村委会主任"})
     assert case.reached("End_VerificationSupervised")
     assert case.open_tasks() == ["Task_VillageReport"]
-    case.complete("Task_VillageReport", {"village_report": "入户查看：房屋为危房"})
+    case.complete("Task_VillageReport", {**VILLAGE_VISIT, "village_report": "入户查看：房屋为危房"})
     case.advance(hours=1)  # the township check opens already overdue: supervised at once
     assert sorted(case.open_tasks()) == ["Task_SuperviseVerification", "Task_TownshipReport"]
 
@@ -48,7 +49,7 @@ def test_J_REPORT_township_check_past_the_limit_is_supervised_and_decision_withd
     case.advance(working_days=3)
     assert sorted(case.open_tasks()) == ["Task_SuperviseVerification", "Task_TownshipReport"]
     assert notices(case, "delay_notice") == []  # the applicant is told when the decision step is overdue
-    case.complete("Task_TownshipReport", {"township_report": "核查属实"})
+    case.complete("Task_TownshipReport", {**TOWNSHIP_CHECK, "township_report": "核查属实"})
     case.advance(hours=1)
     assert sorted(case.open_tasks()) == ["Task_DeptDecision", "Task_SuperviseHandling", "Task_SuperviseVerification"]
     [delay] = notices(case, "delay_notice")

@@ -162,6 +162,7 @@ def test_W_ROUTE_J_COOP_webhook_and_worklist_departments_of_one_case_each_report
                                     "amount": 3000.0}
     assert results["civil-affairs"]["amount"] == 1160 and results["justice"]["approved"] is False
     assert sorted(handling_ledger(case)) == sorted(["同意救助", "不属于法律援助事项范围", "同意发放助学金"])
+    case.complete("Task_LeadLinkage", {"linkage_summary": "民政局汇总各部门结果"})  # J-COOP: results go to the lead
     assert case.open_tasks() == ["Task_Summary"]
 
 
@@ -214,6 +215,7 @@ def test_J_COOP_two_webhook_departments_of_one_case_each_get_their_own_answer(
     assert results["justice"] == {"department": "justice", "approved": False, "decision": "不属于法律援助事项范围",
                                   "amount": None}
     assert results["education"]["decision"] == "同意发放助学金" and results["education"]["amount"] == 3000
+    case.complete("Task_LeadLinkage", {"linkage_summary": "民政局汇总各部门结果"})  # J-COOP: results go to the lead
     assert case.open_tasks() == ["Task_Summary"]
 
 
@@ -285,7 +287,8 @@ def test_W_SUPERVISE_webhook_department_silent_beyond_its_configured_limit_is_su
     [sms] = delay_notices(case)  # in the applicant's SMS outbox
     assert "JY-WEBHOOK-LIMIT-2" in sms and "部门办理已超过法定时限，已启动督办" in sms
     case.complete("Task_SuperviseHandling", {"delay_reason": "部门业务系统升级停机",
-                                             "supervision_opinion": "请人社局业务系统三日内回复办理结果"})
+                                             "supervision_opinion": "请人社局业务系统三日内回复办理结果",
+                                             "efficiency_report": "no"})
     assert case.reached("End_HandlingSupervised")
     assert case.open_tasks() == [] and case.status == "running"  # still waiting for the department
 
@@ -322,6 +325,7 @@ def test_W_SUPERVISE_J_COOP_each_webhook_department_is_supervised_on_its_own_and
     assert case.open_tasks() == ["Task_SuperviseHandling"]  # justice's answer is not education's
     r = answer(live, case, "education", {"approved": True, "decision": "同意发放助学金", "amount": 3000})
     assert r.status_code == 202, r.text
+    case.complete("Task_LeadLinkage", {"linkage_summary": "民政局汇总各部门结果"})  # J-COOP: results go to the lead
     assert case.open_tasks() == ["Task_Summary"]  # education's supervision withdrawn with its branch
     assert case.reached("Timer_WebhookDeadline") and not case.reached("End_HandlingSupervised")
     assert sorted(state for state, _ in answer_deadlines(case)) == ["cancelled", "fired"]

@@ -15,6 +15,7 @@ import pytest
 
 from engine.errors import ValidationFailed
 from engine.forms.validators import cn_id_check_digit
+from tests.support.form_data import TOWNSHIP_CHECK, VILLAGE_VISIT, decision_record
 from tests.support.scenario import Case, Scenario, local
 
 PROCESS = "jiangyin_one_door"
@@ -68,9 +69,9 @@ def handle(case: Case, department: str, approved: bool = True, amount: float | N
         "materials_notice": "请携带户口簿、身份证、收入证明到澄江街道便民服务中心3号窗口",
         "handling_days": handling_days, "local_verification": verification})
     if verification == "village":
-        case.complete("Task_VillageReport", {"village_report": "入户调查：家中无劳动力，情况属实"})
+        case.complete("Task_VillageReport", {**VILLAGE_VISIT, "village_report": "入户调查：家中无劳动力，情况属实"})
     if verification in ("village", "township"):
-        case.complete("Task_TownshipReport", {"township_report": "核查属实，同意上报"})
+        case.complete("Task_TownshipReport", {**TOWNSHIP_CHECK, "township_report": "核查属实，同意上报"})
     decide(case, department, approved, amount, decision)
 
 
@@ -78,7 +79,7 @@ def decide(case: Case, department: str, approved: bool = True, amount: float | N
            decision: str | None = None) -> None:
     default = "同意救助" if approved else "不符合救助条件：家庭收入超过标准"
     data: dict[str, Any] = {"department_approved": "yes" if approved else "no",
-                            "department_decision": decision or default}
+                            "department_decision": decision or default, **decision_record(approved)}
     if approved and amount is not None:
         data["department_amount"] = amount
     case.complete("Task_DeptDecision", as_group=f"dept:{department}", data=data)
@@ -272,6 +273,10 @@ def test_J_COOP_several_departments_get_linkage_plan_and_parallel_handling(scena
         "civil-affairs": {"department": "civil-affairs", "approved": True, "decision": "同意救助",
                           "amount": 1160},
     }
+    # 横向联动: the departments' results go to the lead department the plan named, then to the centre
+    assert case.open_tasks() == ["Task_LeadLinkage"]
+    assert case.task("Task_LeadLinkage")["candidate_groups"] == ["dept:civil-affairs"]
+    case.complete("Task_LeadLinkage", {"linkage_summary": "低保、助学金已批准，法律援助不属受理范围，已告知"})
     assert case.open_tasks() == ["Task_Summary"]
     case.complete("Task_Summary", {"summary": "低保、助学金已批准；法律援助不予批准（不属于事项范围）",
                                    "refer": "yes", "referral_organisation": "江阴市红十字会",
@@ -312,6 +317,7 @@ def test_J_URGENT_J_COOP_joint_meeting_assigns_several_departments_after_unclear
     handle(case, "red-cross", approved=True, amount=5000)
     handle(case, "civil-affairs", approved=True, amount=1160)
     assert sorted(r["department"] for r in case.data["department_results"]) == ["civil-affairs", "red-cross"]
+    case.complete("Task_LeadLinkage", {"linkage_summary": "民政局汇总：低保及人道救助均已批准"})
     case.complete("Task_Summary", {"summary": "低保及红十字人道救助已批准", "refer": "no"})
     assert case.status == "completed"
 
@@ -330,10 +336,10 @@ def test_J_REPORT_village_survey_and_township_check_report_up_to_the_department(
         "local_verification": "village"})
     assert case.open_tasks() == ["Task_VillageReport"]
     assert case.task("Task_VillageReport")["candidate_groups"] == ["village"]
-    case.complete("Task_VillageReport", {"village_report": "入户查看：房屋为危房"})
+    case.complete("Task_VillageReport", {**VILLAGE_VISIT, "village_report": "入户查看：房屋为危房"})
     assert case.open_tasks() == ["Task_TownshipReport"]
     assert case.task("Task_TownshipReport")["candidate_groups"] == ["township"]
-    case.complete("Task_TownshipReport", {"township_report": "核查属实，已拍照留档"})
+    case.complete("Task_TownshipReport", {**TOWNSHIP_CHECK, "township_report": "核查属实，已拍照留档"})
     assert case.open_tasks() == ["Task_DeptDecision"]
     decide(case, "housing", approved=False, decision="已享受过住房救助，五年内不得重复申请")
     refusal = "已享受过住房救助，五年内不得重复申请"
@@ -363,7 +369,7 @@ def test_J_T2F_W_SUPERVISE_department_beyond_statutory_limit_is_supervised(scena
     [delay] = notices(case, "delay_notice")
     assert delay["element"] == "Service_HandlingDelayNotice"
     case.complete("Task_SuperviseHandling", {"delay_reason": "部门经办人病假",
-                                             "supervision_opinion": "请人社局三日内办结"})
+                                             "supervision_opinion": "请人社局三日内办结", "efficiency_report": "no"})
     assert case.reached("End_HandlingSupervised")
     assert case.open_tasks() == ["Task_DeptDecision"]
     decide(case, "hrss", approved=True, amount=None, decision="同意公益性岗位安置")

@@ -15,6 +15,7 @@ import pytest
 
 from engine.calendar import SHANGHAI
 from engine.errors import ValidationFailed
+from tests.support.form_data import TOWNSHIP_CHECK, VILLAGE_VISIT, decision_record
 
 PROCESS = "tengzhou_one_door"
 
@@ -96,13 +97,14 @@ def departments_handle(case: Any, decisions: dict[str, dict[str, Any]],
             "materials_notice": f"请携带户口簿到市社会救助综合服务中心{dept}窗口",
             "handling_days": 20, "local_verification": verification.get(dept, "none")})
     while "Task_VillageReport" in case.open_tasks():
-        case.complete("Task_VillageReport", {"village_report": "入户调查属实，配偶长期卧床"})
+        case.complete("Task_VillageReport", {**VILLAGE_VISIT, "village_report": "入户调查属实，配偶长期卧床"})
     while "Task_TownshipReport" in case.open_tasks():
-        case.complete("Task_TownshipReport", {"township_report": "镇（街道）核查属实，同意上报"})
+        case.complete("Task_TownshipReport", {**TOWNSHIP_CHECK, "township_report": "镇（街道）核查属实，同意上报"})
     while "Task_DeptDecision" in case.open_tasks():
         dept = department_of(case, "Task_DeptDecision")
         d = decisions[dept]
-        data = {"department_approved": "yes" if d["approved"] else "no", "department_decision": d["decision"]}
+        data = {"department_approved": "yes" if d["approved"] else "no", "department_decision": d["decision"],
+                **decision_record(d["approved"])}
         if d["approved"] and d.get("amount") is not None:
             data["department_amount"] = d["amount"]
         case.complete("Task_DeptDecision", data)

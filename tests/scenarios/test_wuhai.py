@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from engine.errors import ValidationFailed
+from tests.support.form_data import decision_record
 from tests.support.scenario import SHANGHAI, Case, Scenario, local, staff
 
 PROCESS = "wuhai_one_door"
@@ -42,8 +43,7 @@ def registration(**changes: Any) -> dict[str, Any]:
     return data
 
 
-ACCEPT = {"review_outcome": "complete", "accepted_aid_types": ["dibao"], "review_days": 5,
-          "handler_name": "李敏（首问责任人）"}
+ACCEPT = {"review_outcome": "complete", "accepted_aid_types": ["dibao"], "review_days": 5}
 TRANSFER = {"review_decision": "transfer", "temporary_aid_advised": "no",
             "review_opinion": "经审核，该申请人救助事由属实，拟转区民政局办理。", "reviewer_name": "赵审核"}
 AGREE = {"leader_decision": "agree"}
@@ -74,7 +74,7 @@ def departments_handle(case: Case, decisions: dict[str, bool]) -> None:
             "materials_notice": "请携带户口簿、身份证、收入证明到区政务服务中心窗口",
             "handling_days": 20, "local_verification": "none"})
     for dept, approved in decisions.items():
-        decision = {"department_approved": "yes" if approved else "no",
+        decision = {"department_approved": "yes" if approved else "no", **decision_record(approved),
                     "department_decision": f"{dept}：" + ("符合条件，批准救助" if approved else
                                                           "家庭人均收入高于标准，依据《社会救助暂行办法》第九条不予批准")}
         if approved:
@@ -119,7 +119,7 @@ def test_W_FLOW_not_a_relief_matter_applicant_told_where_to_apply(scenario: Scen
     """Annex 1 / Annex 2 art. 3: 对不属于社会救助的事项，告知申请对象向有关部门申请办理。"""
     case = start(scenario, "WH-0001", reason="拖欠工资")
     case.complete("Task_WindowReview", {"review_outcome": "not_relief",
-                                        "redirect_to": "区人社局劳动保障监察大队", "handler_name": "李敏"})
+                                        "redirect_to": "区人社局劳动保障监察大队"})
     assert case.status == "completed"
     assert case.reached("End_NotReliefMatter")
     assert notices(case, "not_relief_matter") == [{"template": "not_relief_matter",
@@ -134,7 +134,7 @@ def test_W_FLOW_incomplete_materials_one_time_notice_then_reapplication_is_revie
     case = start(scenario, "WH-0002")
     case.complete("Task_WindowReview", {"review_outcome": "incomplete",
                                         "missing_materials": "户口簿、收入证明",
-                                        "supplement_days": 10, "handler_name": "李敏"})
+                                        "supplement_days": 10})
     assert case.open_tasks() == []
     assert [n["message"] for n in notices(case, "missing_materials")] == ["户口簿、收入证明"]
     assert ledger(case) == []  # not accepted yet
@@ -152,7 +152,7 @@ def test_W_FLOW_incomplete_materials_not_resubmitted_by_the_deadline_ends_the_ap
     (补证期限, working days), this application ends; nothing was accepted or recorded."""
     case = start(scenario, "WH-0003")
     case.complete("Task_WindowReview", {"review_outcome": "incomplete", "missing_materials": "户口簿",
-                                        "supplement_days": 3, "handler_name": "李敏"})
+                                        "supplement_days": 3})
     case.advance(working_days=2)
     assert case.status == "running"
     case.advance(working_days=1)
@@ -224,7 +224,7 @@ def test_W_URGENT_urgent_case_is_reviewed_and_transferred_while_documents_are_su
                  reason="家中失火，基本生活暂时出现严重困难")
     case.complete("Task_WindowReview", {"review_outcome": "urgent", "accepted_aid_types": ["temporary"],
                                         "review_days": 2, "missing_materials": "火灾事故认定书",
-                                        "supplement_days": 5, "handler_name": "李敏"})
+                                        "supplement_days": 5})
     assert [(e["stage"], e["recorded_on"]) for e in ledger(case)] == [("acceptance", "2026-11-06")]
     assert [n["message"] for n in notices(case, "supplement_required")] == [
         "火灾事故认定书（请于5个工作日内补交）"]
@@ -247,7 +247,7 @@ def test_W_URGENT_late_documents_bring_a_reminder_never_a_refusal(
     case = start(scenario, "WH-0006")
     case.complete("Task_WindowReview", {"review_outcome": "urgent", "accepted_aid_types": ["dibao"],
                                         "review_days": 5, "missing_materials": "收入证明",
-                                        "supplement_days": 5, "handler_name": "李敏"})
+                                        "supplement_days": 5})
     case.complete("Task_ReviewRoute", TRANSFER)
     case.complete("Task_LeaderApprove", AGREE)
     case.advance(working_days=5)
@@ -271,7 +271,7 @@ def test_W_URGENT_W_FLOW_closing_the_case_ends_the_wait_for_documents_that_never
     case = start(scenario, "WH-0006B")
     case.complete("Task_WindowReview", {"review_outcome": "urgent", "accepted_aid_types": ["dibao"],
                                         "review_days": 5, "missing_materials": "收入证明",
-                                        "supplement_days": 5, "handler_name": "李敏"})
+                                        "supplement_days": 5})
     case.complete("Task_ReviewRoute", TRANSFER)
     case.complete("Task_LeaderApprove", AGREE)
     departments_handle(case, {"civil-affairs": True})
@@ -406,6 +406,11 @@ def test_W_MULTI_W_NOTICE_lead_department_notifies_co_handling_department_result
     assert case.data["handling_departments"] == ["housing", "education"]
     assert sorted(dispatched(case)) == ["education", "housing"]
     departments_handle(case, {"housing": True, "education": False})
+    # W-FLOW (Annex 4 art. 4): each department's result is fed back by the window as it arrives
+    assert case.open_tasks() == ["Task_WindowDeptFeedback", "Task_WindowDeptFeedback"]
+    for _ in range(2):
+        case.complete("Task_WindowDeptFeedback", {"dept_feedback_method": "phone",
+                                                  "dept_feedback_summary": "已电话告知本部门办理结果"})
     assert sorted((r["department"], r["approved"]) for r in case.data["department_results"]) == [
         ("education", False), ("housing", True)]
     case.complete("Task_WindowFeedback", FEEDBACK)

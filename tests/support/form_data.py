@@ -132,3 +132,18 @@ def _one_of(members: Any, rng: random.Random) -> str:
         else:
             raise _Unsupported(op)
     return rng.choice(choices)
+
+
+# What staff must record (issue 11, forms/common): the fixtures that complete these steps by hand.
+def decision_record(approved: bool, basis: str = "《社会救助暂行办法》第九条、第十一条") -> dict[str, Any]:
+    """The policy basis of a department's decision, and for an approval its aid period."""
+    extra: dict[str, Any] = {"policy_basis": basis}
+    if approved:
+        extra.update({"aid_start_date": "2026-12-01", "aid_period_months": 12})
+    return extra
+
+
+VILLAGE_VISIT = {"village_visit_date": "2026-11-09", "village_investigators": "王村干、李协理员",
+                 "village_household_facts": "户籍3人，无稳定收入，住自建房一处，配偶患慢性病"}
+TOWNSHIP_CHECK = {"township_check_date": "2026-11-10", "township_checkers": "赵科员、钱科员",
+                  "township_household_facts": "与村级调查一致，收入、财产情况属实"}

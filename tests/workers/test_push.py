@@ -221,7 +221,8 @@ def test_X_WORKERS_every_job_of_a_jiangyin_case_is_pushed_none_fetched(scenario,
         case.complete("Task_DeptIntake", as_group="dept:civil-affairs", data={
             "materials_notice": "请携带户口簿、身份证到民政局", "handling_days": 20, "local_verification": "none"})
         case.complete("Task_DeptDecision", as_group="dept:civil-affairs", data={
-            "department_approved": "yes", "department_decision": "同意救助", "department_amount": 800})
+            "department_approved": "yes", "department_decision": "同意救助", "department_amount": 800,
+            "policy_basis": "《社会救助暂行办法》第九条", "aid_start_date": "2026-12-01", "aid_period_months": 12})
         case.complete("Task_Summary", {"summary": "享受最低生活保障每月800元", "refer": "no"})
     assert case.status == "completed"
     jobs = seen["commands"].count("complete_job")

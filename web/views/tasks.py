@@ -253,7 +253,8 @@ def show(task_id: str) -> str:
     hand_over = HandOverForm(prefix="handover")
     hand_over.to.choices = [SelectChoice("", _l("请选择"))] + [
         SelectChoice(u, f"{name}（{u}）") for u, name in engine().colleagues_for(who, task)] if mine else []
-    return render_template("tasks/show.html", task=task, header=_header(view, instance), mine=mine,
+    takeover = not mine and task.assignee is not None and engine().reservation_lapsed(task)
+    return render_template("tasks/show.html", task=task, header=_header(view, instance), mine=mine, takeover=takeover,
                            schema=view.form.raw if view.form is not None else None, data=data, draft=draft,
                            messages=form_messages(), hand_over=hand_over)
 

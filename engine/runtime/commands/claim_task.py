@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from engine.auth import Principal, scope
 from engine.errors import Conflict, Forbidden, ValidationFailed
+from engine.runtime import first_question
 from engine.runtime.executor import CommandContext
 from engine.store.models import HumanTask
 
@@ -31,11 +32,15 @@ class ClaimTask:
     def execute(self, ctx: CommandContext) -> HumanTask:
         row = open_task(ctx, self.task_id)
         check_candidate(row, self.who)
+        # W-FIRST: a task reserved for the first-question person passes to a colleague once
+        # the reservation has lapsed (or its holder is disabled); the take-over is recorded.
+        taken = first_question.take(ctx.session, row, self.who, ctx.now)
         if row.assignee not in (None, ctx.actor):
             raise Conflict(f"task {row.id} is already claimed by {row.assignee}",
                            {"task": row.id, "assignee": row.assignee})
         row.assignee = ctx.actor
-        ctx.record(ctx.instance(row.instance_id), self.name, {"task": row.id, "element": row.bpmn_id})
+        ctx.record(ctx.instance(row.instance_id), self.name,
+                   {"task": row.id, "element": row.bpmn_id, **(taken or {})})
         return row
 
 
@@ -50,7 +55,7 @@ class UnclaimTask:
         if row.assignee != ctx.actor and not self.is_admin:
             raise Forbidden(f"task {row.id} is claimed by {row.assignee or 'nobody'}, not by you",
                             {"task": row.id})
-        row.assignee = None
+        row.assignee, row.reserved_until = None, None
         ctx.record(ctx.instance(row.instance_id), self.name, {"task": row.id, "element": row.bpmn_id})
         return row
 
@@ -87,7 +92,7 @@ class HandOverTask:
             message = "该同事不在本任务的工作组或辖区内 (not a candidate for the task)"
             raise ValidationFailed(f"{self.to.username} may not take task {row.id}",
                                    {"fields": {"to": [message]}}) from None
-        previous, row.assignee = row.assignee, self.to.username
+        previous, row.assignee, row.reserved_until = row.assignee, self.to.username, None
         ctx.record(ctx.instance(row.instance_id), self.name, {
             "task": row.id, "element": row.bpmn_id, "from": previous, "to": self.to.username, "reason": reason})
         return row

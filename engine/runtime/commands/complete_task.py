@@ -11,7 +11,7 @@ from SpiffWorkflow.task import TaskState
 from engine.auth import Principal
 from engine.errors import Conflict
 from engine.forms import validate_submission
-from engine.runtime import inspect
+from engine.runtime import first_question, inspect
 from engine.runtime.commands.claim_task import check_candidate, open_task
 from engine.runtime.executor import CommandContext
 from engine.store.models import HumanTask, TaskCandidate, TaskDraft
@@ -32,6 +32,7 @@ class CompleteTask:
     def execute(self, ctx: CommandContext) -> HumanTask:
         row = open_task(ctx, self.task_id)
         check_candidate(row, self.who)
+        taken = first_question.take(ctx.session, row, self.who, ctx.now)  # W-FIRST: a lapsed reservation
         if row.assignee not in (None, ctx.actor):
             raise Conflict(f"task {row.id} is claimed by {row.assignee}", {"task": row.id, "assignee": row.assignee})
         instance = ctx.instance(row.instance_id)
@@ -44,6 +45,9 @@ class CompleteTask:
             form = ctx.specs.form(ctx.session, ctx.deployment_id(instance), row.form_key)
             # Hide conditions may read what the case already knows (e.g. the intake channel).
             data = validate_submission(form, data, context=task.data)
+        # W-FIRST / J-FIRST / T-ONCE: the first-question person is the signed-in user, not a
+        # typed name; in `data`, so that the case history (and its re-execution) holds it.
+        first_question.record_actor(inspect.properties(task), data, task.data, ctx.actor)
         task.data.update(data)
         ctx.run_engine(workflow, task.run)
         ctx.update_rows([row], [{"state": "completed", "assignee": ctx.actor, "completed_by": ctx.actor,
@@ -52,5 +56,6 @@ class CompleteTask:
         ctx.session.execute(_DROP_CANDIDATES, {"b_task": row.id})
         ctx.session.execute(_DROP_DRAFTS, {"b_task": row.id})  # everyone's drafts of it: the task is done
         ctx.settled(instance, "user", row.id)
-        ctx.record(instance, self.name, {"task": row.id, "element": row.bpmn_id, "data": data})
+        ctx.record(instance, self.name, {"task": row.id, "element": row.bpmn_id, "data": data,
+                                         **({"taken_over": taken} if taken else {})})
         return row

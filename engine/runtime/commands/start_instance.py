@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 
 from engine.crypto.seal import holds_personal_number
 from engine.definitions import approval
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.forms import validate_submission
-from engine.runtime import state
+from engine.runtime import first_question, state
 from engine.runtime.executor import LEAN, CommandContext
 from engine.store.base import new_id
 from engine.store.models import Definition, Instance
@@ -66,6 +67,11 @@ class StartInstance:
         if definition.start_form_key:
             form = ctx.specs.form(ctx.session, definition.deployment_id, definition.start_form_key)
             data = validate_submission(form, data)
+        process = ctx.specs.process(ctx.session, definition)
+        for spec in process.spec.task_specs.values():  # W-FIRST / T-ONCE: the registering clerk
+            if isinstance(spec, StartEvent):
+                first_question.record_actor((getattr(spec, "extensions", None) or {}).get("properties", {}) or {},
+                                            data, data, ctx.actor)
         if self.business_key is not None:
             existing = ctx.session.scalar(sa.select(Instance).options(*LEAN).where(
                 Instance.process_key == definition.key, Instance.business_key == self.business_key))
@@ -73,7 +79,6 @@ class StartInstance:
                 self.created = False
                 return self._retried(ctx, existing, definition, data)
         self.created = True
-        process = ctx.specs.process(ctx.session, definition)
         workflow = state.new_workflow(process.spec, process.subprocess_specs)
         start = workflow.task_tree
         start.data.update(data)

@@ -2,7 +2,7 @@
 (issue 13)
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-07 10:30:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import engine.store.base
 
 revision = "0023"
-down_revision = "0018"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
