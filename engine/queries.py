@@ -17,6 +17,10 @@ from engine.store.models import AuditEvent, Definition, DepartmentWait, HumanTas
 from engine.store.records import Dispatch, LedgerEntry, Notification
 
 MAX_PAGE = 200
+# The work list counts at most this many tasks beyond the page's offset and then says "more
+# than": an exact count of a county's tens of thousands of open tasks read every one of
+# them on each page view (issue 15); a capped one reads at most this many index entries.
+COUNT_CAP = 1000
 
 
 @dataclass
@@ -189,20 +193,31 @@ def task_page(session: Session, who: Principal,
     """The task list page: (task, its case) rows of `f`'s page and how many match in all.
     Open tasks: green-channel cases first (J-GREEN), then the soonest deadline; completed
     ones: the most recently ended first."""
-    q = task_clauses(sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id), who,
-                     prepared(session, f))
+    f = prepared(session, f)
     if f.state == "open":
-        q = q.order_by(Instance.green.desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+        # The task rows' copy of the case's green channel: the order is on the task rows alone.
+        order = (HumanTask.green.desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
     else:
-        q = q.order_by(HumanTask.ended_at.desc(), HumanTask.created_at.desc())
-    rows = [(t, i) for t, i in session.execute(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset))]
-    return rows, count_tasks(session, who, f)
+        order = (HumanTask.ended_at.desc(), HumanTask.created_at.desc())
+    # The page's task ids first (sorted on the task rows, no case read), then their cases by
+    # primary key: joining every matching task to its case before the sort read the whole
+    # case table on PostgreSQL (issue 15).
+    page = (task_clauses(sa.select(HumanTask.id), who, f).order_by(*order)
+            .limit(min(f.limit, MAX_PAGE)).offset(f.offset))
+    q = (sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+         .where(HumanTask.id.in_(page.scalar_subquery())).order_by(*order))
+    rows = [(t, i) for t, i in session.execute(q)]
+    return rows, count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
 
 
-def count_tasks(session: Session, who: Principal, f: TaskFilter) -> int:
-    """How many tasks `who` may see match `f` (paging ignored)."""
-    return session.scalar(task_clauses(sa.select(sa.func.count()).select_from(HumanTask), who,
-                                       prepared(session, f))) or 0
+def count_tasks(session: Session, who: Principal, f: TaskFilter, cap: int | None = None) -> int:
+    """How many tasks `who` may see match `f` (paging ignored); with `cap`, at most cap + 1
+    (cap + 1 meaning "more than `cap`"), so that the count reads at most that many rows."""
+    f = prepared(session, f)
+    if cap is None:
+        return session.scalar(task_clauses(sa.select(sa.func.count()).select_from(HumanTask), who, f)) or 0
+    ids = task_clauses(sa.select(HumanTask.id), who, f).limit(cap + 1).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(ids)) or 0
 
 
 def task_stages(session: Session, who: Principal) -> list[tuple[str, str]]:

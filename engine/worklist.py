@@ -81,10 +81,11 @@ class WorkList:
         with self.db.reading() as s:
             return queries.count_department_waits(s, who, f)
 
-    def task_count(self, who: Principal, f: queries.TaskFilter) -> int:
-        """How many tasks `who` may see match `f` (the tabs' counts, the new-task poll)."""
+    def task_count(self, who: Principal, f: queries.TaskFilter, cap: int | None = None) -> int:
+        """How many tasks `who` may see match `f` (the tabs' counts, the new-task poll); with
+        `cap`, at most cap + 1 ("more than cap", queries.count_tasks)."""
         with self.db.reading() as s:
-            return queries.count_tasks(s, who, f)
+            return queries.count_tasks(s, who, f, cap)
 
     def task_stages(self, who: Principal) -> list[tuple[str, str]]:
         """(element id, name) of the stages `who` has open tasks at, for the stage filter."""

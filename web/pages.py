@@ -44,6 +44,7 @@ class Page:
     total: int
     offset: int
     limit: int = PAGE_SIZE
+    more: bool = False  # `total` is a capped count: there are more than total - 1 (engine.queries.COUNT_CAP)
 
     @property
     def first(self) -> int:

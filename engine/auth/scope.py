@@ -32,6 +32,8 @@ from engine.errors import Forbidden, NotFound, ValidationFailed
 from engine.store.models import HumanTask, Instance, TaskCandidate
 from engine.store.records import Dispatch
 
+HUMAN_TASKS = HumanTask.__table__
+
 # Roles that see every case of their region (not only those dispatched to a department).
 CASE_WIDE_ROLES = ("clerk", "dispatcher", "leader", "supervisor", "auditor")
 # Roles whose work needs ID numbers and phones in full (each such view is logged);
@@ -127,9 +129,17 @@ def task_clause(who: Principal, offered: bool = False) -> sa.ColumnElement[bool]
     if not _staff(who):
         return sa.false()
     offered_here = _offered_to(groups, who.region)
-    mine = sa.or_(HumanTask.assignee == who.username, HumanTask.completed_by == who.username)
-    return sa.and_(region_clause(HumanTask.region, who.region), offered_here if offered else
-                   sa.or_(offered_here, mine))
+    if offered:
+        return sa.and_(region_clause(HumanTask.region, who.region), offered_here)
+    # "Offered to my groups, or held or completed by me" as one id set (a union of three
+    # index ranges) rather than an OR: with the OR, PostgreSQL read every open task of the
+    # region to test each (issue 15).
+    held = HUMAN_TASKS.alias("held")
+    mine = [sa.select(held.c.id).where(held.c.assignee == who.username),
+            sa.select(held.c.id).where(held.c.completed_by == who.username)]
+    if groups:
+        mine.insert(0, _candidates_in(groups, who.region))
+    return sa.and_(region_clause(HumanTask.region, who.region), HumanTask.id.in_(sa.union_all(*mine)))
 
 
 def _staff(who: Principal) -> bool:
@@ -147,9 +157,16 @@ def _offered_to(groups: tuple[str, ...], region: str | None, regional: bool = Tr
     not `regional`: an admin's own groups)."""
     if not groups:
         return sa.false()
-    # The candidate rows carry the case's region too: (group, region) is one index range.
-    query = sa.select(TaskCandidate.task_id).where(TaskCandidate.group.in_(groups))
-    return HumanTask.id.in_(query.where(region_clause(TaskCandidate.region, region)) if regional else query)
+    query = _candidates_in(groups, region) if regional else sa.select(TaskCandidate.task_id).where(
+        TaskCandidate.group.in_(groups))
+    return HumanTask.id.in_(query)
+
+
+def _candidates_in(groups: tuple[str, ...], region: str | None) -> sa.Select:
+    """SQL: the ids of the open tasks offered to one of `groups` in a case `region` contains.
+    The candidate rows carry the case's region too: (group, region) is one index range."""
+    return sa.select(TaskCandidate.task_id).where(TaskCandidate.group.in_(groups),
+                                                  region_clause(TaskCandidate.region, region))
 
 
 def sees_instance(session: Session, who: Principal, instance: Instance) -> bool:

@@ -34,7 +34,7 @@ from engine.runtime.failure import process_error
 from engine.runtime.push import JobPush
 from engine.scripting import Limits, command_budget, command_time
 from engine.store.db import Database
-from engine.store.models import Instance, Job
+from engine.store.models import HumanTask, Instance, Job
 
 MAX_ATTEMPTS = 3
 _COUNTER_LOCK = threading.Lock()
@@ -59,6 +59,10 @@ _OWNER_LOCK: dict[type, sa.Select] = {}  # per model: lock the instance a row be
 RETRYABLE_SQLSTATES = ("40P01", "40001")
 T = TypeVar("T")
 # Columns a command may set on its instance row besides what `record` writes.
+_GREEN_TASKS = (HumanTask.__table__.update()
+                .where(HumanTask.__table__.c.instance_id == sa.bindparam("b_instance"),
+                       HumanTask.__table__.c.state == "open")
+                .values(green=sa.bindparam("b_green")))
 _INSTANCE_COLUMNS = ("business_key", "status", "ended_at", "region", "definition_id")
 
 
@@ -297,6 +301,7 @@ class CommandContext:
                extra_changes: list[dict[str, Any]] | None = None) -> None:
         """Persist `row`'s workflow (if the command changed it), projections and one audit event."""
         loaded = self._load(row, restore=False)
+        new_case = sa.inspect(row).pending  # its task rows are made below, green already
         changes = list(extra_changes or [])
         values: dict[str, Any] = {"updated_at": self.now}
         changed = loaded is not None and loaded.changed
@@ -311,6 +316,9 @@ class CommandContext:
         # First, so that a command that lost the race stops here, and a new instance's row
         # exists before the rows that refer to it.
         self._write_instance(row, values)
+        if "green" in values and not new_case:
+            # The work list orders by the task rows' copy (engine/store/models.py HumanTask.green).
+            self.session.execute(_GREEN_TASKS, {"b_instance": row.id, "b_green": values["green"]})
         if changed:
             loaded.waits = projections.sync(self.session, row, result.waits, self.now, loaded.waits)
             loaded.states = result.states

@@ -85,7 +85,8 @@ def _user_tasks(session: Session, instance: Instance, waits: Waits, before: dict
             "form_key": u.form_key, "candidate_groups": u.candidate_groups, "state": "open",
             "due_at": u.due_at, "due_provisional": bool(u.due_at and is_provisional(u.due_at.date())),
             "statutory_basis": u.statutory_basis, "created_at": now, "ended_at": None, "completed_by": None,
-            "region": instance.region, **first_question.reservation(session, instance, u, now),
+            "region": instance.region, "green": bool(instance.green),
+            **first_question.reservation(session, instance, u, now),
         } for u in new])
         # The case's region on both rows: scoped task lists are index ranges (engine/auth/scope.py).
         session.execute(_INSERT_CANDIDATES, [{"task_id": str(u.task.id), "group": g, "region": instance.region}

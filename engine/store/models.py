@@ -139,7 +139,15 @@ class HumanTask(Base):
     # The case's region (instances.region, which never changes), so that scoped task lists
     # (engine/auth/scope.py) are an index range.
     region: Mapped[str | None] = mapped_column(sa.String(40))
-    __table_args__ = (sa.Index("ix_human_tasks_region_state", "region", "state"),)
+    # The case's green channel (instances.green, J-GREEN), kept on its open tasks, so that
+    # the work list's order (green first, then the deadline) is on the task rows alone:
+    # PostgreSQL sorts the scoped tasks and joins only the page's cases (migration 0024).
+    green: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    __table_args__ = (sa.Index("ix_human_tasks_region_state", "region", "state"),
+                      # The overdue and due-soon lists; the API's order (deadline first).
+                      sa.Index("ix_human_tasks_state_due", "state", "due_at", "created_at"),
+                      # "done by me" newest first, and the "held or completed by me" half of a scope.
+                      sa.Index("ix_human_tasks_completed_by", "completed_by", "ended_at"))
 
 
 class DepartmentWait(Base):

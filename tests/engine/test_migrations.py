@@ -9,9 +9,15 @@ from engine.store.base import Base
 from engine.store.migrate import current
 
 
+def _not_trigram(obj, name, type_, reflected, compare_to):
+    """PostgreSQL's optional trigram search indexes (migration 0024) are not in the models."""
+    return not (type_ == "index" and name and name.endswith("_trgm"))
+
+
 def test_migrated_schema_matches_the_models(engine):
     with engine.db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": _not_trigram})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
     assert current(engine.db.url) is not None
 

@@ -115,6 +115,11 @@ def _filter(who: Principal, tab: str, form: FilterForm, now: dt.datetime) -> que
     return f
 
 
+def _shown(count: int) -> int | str:
+    """A tab's count as shown: "1000+" beyond the engine's cap (engine.queries.COUNT_CAP)."""
+    return f"{queries.COUNT_CAP}+" if count > queries.COUNT_CAP else count
+
+
 def _process_names() -> dict[str, str]:
     """Each process's name (its newest version's), for the variant filter and the list."""
     names: dict[str, str] = {}
@@ -135,7 +140,8 @@ def index() -> str:
     form.variant.choices = [SelectChoice("", _l("全部流程")), *(SelectChoice(k, v) for k, v in names.items())]
     form.stage.choices = [SelectChoice("", _l("全部环节")), *(
         SelectChoice(b, n) for b, n in engine().task_stages(who))]
-    counts = {t.code: engine().task_count(who, _filter(who, t.code, form, now)) for t in TABS}
+    counts: dict[str, int] = {t.code: engine().task_count(who, _filter(who, t.code, form, now), queries.COUNT_CAP)
+                              for t in TABS}
     waits, wait_total = [], 0
     if not form.stage.data:  # a wait has no stage: a stage filter lists tasks only
         for code in WAIT_TABS:
@@ -144,14 +150,16 @@ def index() -> str:
             wf = _filter(who, tab, form, now)
             wf.limit = PAGE_SIZE
             waits, wait_total = engine().department_wait_page(who, wf)
+    shown = {code: _shown(n) for code, n in counts.items()}
     f = _filter(who, tab, form, now)
     f.limit, f.offset = PAGE_SIZE, page_offset()
     rows, total = engine().task_page(who, f)
+    page = Page(rows, total, f.offset, more=total > f.offset + queries.COUNT_CAP)
     save_view = SaveViewForm(prefix="view")
     save_view.role.choices = [SelectChoice(r, ROLE_LABELS.get(r, r)) for r in who.roles if r in STAFF]
     filters = {k: v for k in FILTER_KEYS if (v := request.args.get(k, "").strip())}
-    return render_template("tasks/list.html", form=form, tab=tab, tabs=TABS, counts=counts,
-                           page=Page(rows, total, f.offset), names=names, channels=CHANNELS,
+    return render_template("tasks/list.html", form=form, tab=tab, tabs=TABS, counts=shown,
+                           page=page, names=names, channels=CHANNELS,
                            since=now.isoformat(), views=engine().views_for(who), save_view=save_view,
                            filters=filters, waits=waits, wait_total=wait_total)
 
