@@ -3,7 +3,8 @@
 A case's audit events are the commands that made it, with their inputs (start data, form
 data, messages, job results, timer firings) and their times. `replay` runs them again on
 a fresh SpiffWorkflow workflow of the case's own definition version, at each event's
-recorded time and in the case's region (its working-day calendar), and compares what each
+recorded time, in the case's region, with the working-day calendar the event recorded
+(engine/audit/calendars.py), and compares what each
 step does with what the event recorded: the same tasks changing state in the same order,
 from the same state to the same state, reached from the same element. After the last
 event the replayed workflow must hold what the stored state holds: every task's state and
@@ -18,6 +19,7 @@ auditor's replay page."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -30,8 +32,9 @@ from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition, Me
 from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy.orm import Session
 
+from engine.audit.calendars import Fixed, RecordedCalendars
 from engine.audit.log import verify_chain
-from engine.calendar.active import case_region
+from engine.calendar.active import case_region, using
 from engine.definitions.repository import SpecCache
 from engine.definitions.specs import TIMER_FIRED, timer_due
 from engine.runtime import inspect, state
@@ -141,13 +144,19 @@ class _Runner:
             sa.or_(Job.instance_id == row.id, Job.case_id == row.id))).all())
         self.timers = dict(session.execute(sa.select(Timer.id, Timer.task_id).where(
             Timer.instance_id == row.id)).all())
+        self.calendars = RecordedCalendars(session, row.id)
 
     # applying one event -------------------------------------------------------------
     def apply(self, event: AuditEvent) -> None:
         handler = getattr(self, f"_do_{event.command}", None)
         if handler is None:  # claims, failures, retries, renames: nothing in the workflow moves
             return
-        with command_time(event.at), command_budget(Limits()), case_region(self.row.region):
+        digest, calendar, problem = self.calendars.for_event(event.seq)
+        if problem is not None:
+            raise _Diverged(Divergence(event.seq, event.command, None, "calendar", digest, problem))
+        # The calendar recorded with the event (the one then in force), else today's.
+        recorded = using(Fixed(calendar)) if calendar is not None else contextlib.nullcontext()
+        with command_time(event.at), command_budget(Limits()), case_region(self.row.region), recorded:
             try:
                 handler(event, event.input or {})
             except (SpiffWorkflowException, WorkflowException) as err:

@@ -23,6 +23,7 @@ TRUNCATE_ORDER = [
     "case_ratings", "complaints", "public_notices",
     "process_drafts",
     "access_log", "audit_seals", "audit_runs",
+    "audit_calendars", "audit_event_calendars", "audit_case_checks",
 ]
 
 
