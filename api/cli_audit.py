@@ -40,13 +40,19 @@ def audit_verify(instance_id: str | None, every: bool, since: dt.datetime | None
     if every:
         cases = engine.replay_cases(since.date() if since else None)
         checked = failed = 0
+        verdicts: list[tuple[str, bool, str]] = []
         for result in cases:
             checked += 1
+            verdicts.append((result.instance_id, result.ok, result.line()))
             if not result.ok:
                 failed += 1
                 _clear_progress()
                 click.echo(result.line(), err=True)
             _progress(checked)
+            if len(verdicts) >= 200:  # each case's verdict stored as its last verification
+                engine.record_case_checks(verdicts, "cli")
+                verdicts = []
+        engine.record_case_checks(verdicts, "cli")
         _clear_progress()
         problems = engine.audit_seal_problems()
         for line in problems:
@@ -60,6 +66,7 @@ def audit_verify(instance_id: str | None, every: bool, since: dt.datetime | None
         result = engine.audit_replay_for(_user(engine, actor), instance_id)
     else:
         result = engine.replay_case(instance_id)
+    engine.record_case_checks([(result.instance_id, result.ok, result.line())], "cli")
     click.echo(result.line(), err=not result.ok)
     sys.exit(0 if result.ok else 1)
 

@@ -33,7 +33,9 @@ def verification(result: Any) -> dict[str, Any]:
 def verify_case(instance_id: str) -> dict[str, Any]:
     """Check the case's hash chain, then re-execute its history on a fresh workflow of its
     definition version and compare each step with the record (X-AUDIT)."""
-    return verification(engine().audit_replay_for(current_principal(), instance_id))
+    result = engine().audit_replay_for(current_principal(), instance_id)
+    engine().record_case_checks([(result.instance_id, result.ok, result.line())], "api")
+    return verification(result)
 
 
 @blp.route("/cases/<instance_id>/export", methods=["GET"])

@@ -15,10 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.audit import seals
+from engine.audit.replay import Replay
 from engine.auth import Principal, scope
 from engine.calendar import SHANGHAI
 from engine.errors import NotFound
-from engine.store.models import AccessLog, AuditRun, AuditSeal, Instance
+from engine.store.models import AccessLog, AuditCaseCheck, AuditRun, AuditSeal, Instance
 
 # The failures an `AuditRun` keeps (the CLI prints them all).
 RUN_LINES = 200
@@ -71,6 +72,7 @@ class AuditChecks:
         self.seal_audit(actor)
         checked = 0
         failures: list[dict[str, Any]] = []
+        verdicts: list[tuple[str, bool, str]] = []
         with self.db.reading() as s:
             ids = list(s.scalars(sa.select(Instance.id).order_by(Instance.started_at, Instance.id)))
         for instance_id in ids:
@@ -81,13 +83,23 @@ class AuditChecks:
             except Exception as err:  # noqa: BLE001 - one case that cannot run again must not stop the night's check
                 failures.append({"instance_id": instance_id, "line": f"FAILED {instance_id}: could not be "
                                  f"re-executed ({type(err).__name__}: {str(err)[:200]})"})
+                verdicts.append((instance_id, False, failures[-1]["line"]))
             else:
                 if not result.ok:
                     failures.append({"instance_id": instance_id, "line": result.line()})
+                verdicts.append((instance_id, result.ok, result.line()))
             checked += 1
             if progress is not None:
                 progress(checked)
-        failures += [{"instance_id": _named(line), "line": line} for line in self.audit_seal_problems()]
+            if len(verdicts) >= 200:  # stored as the night goes: a long run's verdicts are not all held
+                self.record_case_checks(verdicts, "nightly")
+                verdicts = []
+        sealed = [{"instance_id": _named(line), "line": line} for line in self.audit_seal_problems()]
+        failures += sealed
+        # A case a seal contradicts failed, whatever its own re-execution said.
+        present = set(ids)
+        verdicts += [(f["instance_id"], False, f["line"]) for f in sealed if f["instance_id"] in present]
+        self.record_case_checks(verdicts, "nightly")
         run = AuditRun(started_at=started, finished_at=self.clock.now(), actor=actor[:80], checked=checked,
                        failed=len(failures), failures=failures[:RUN_LINES])
         with self.db.session() as s:
@@ -95,6 +107,35 @@ class AuditChecks:
             s.flush()
             s.expunge(run)
         return run
+
+    def record_case_checks(self, results: list[tuple[str, bool, str]], source: str) -> None:
+        """Store each case's verification (instance id, ok, line) as its last one."""
+        if not results:
+            return
+        now = self.clock.now()
+        with self.db.session() as s:
+            known = {c.instance_id: c for c in s.scalars(sa.select(AuditCaseCheck).where(
+                AuditCaseCheck.instance_id.in_([r[0] for r in results])))}
+            for instance_id, ok, line in results:
+                row = known.get(instance_id)
+                if row is None:
+                    row = known[instance_id] = AuditCaseCheck(instance_id=instance_id)
+                    s.add(row)
+                row.ok, row.line, row.checked_at, row.source = ok, line[:500], now, source[:20]
+
+    def verify_case(self, instance_id: str, source: str = "cli") -> Replay:
+        """`replay_case`, its result stored as the case's last verification."""
+        result = self.replay_case(instance_id)
+        self.record_case_checks([(instance_id, result.ok, result.line())], source)
+        return result
+
+    def case_checks(self, instance_ids: list[str]) -> dict[str, AuditCaseCheck]:
+        """The last stored verification of each of these cases (absent: never verified)."""
+        if not instance_ids:
+            return {}
+        with self.db.reading() as s:
+            return {c.instance_id: c for c in s.scalars(sa.select(AuditCaseCheck).where(
+                AuditCaseCheck.instance_id.in_(instance_ids)))}
 
     def latest_audit_run(self) -> AuditRun | None:
         """The newest stored verification run (None before the first)."""
