@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 
 from engine.audit import seals
 from engine.audit.replay import Replay
@@ -143,20 +144,53 @@ class AuditChecks:
             return s.scalars(sa.select(AuditRun).order_by(AuditRun.started_at.desc(), AuditRun.id.desc())
                              .limit(1)).first()
 
-    def audit_run_for(self, who: Principal) -> tuple[AuditRun | None, list[dict[str, Any]]]:
-        """The newest verification run and its failures on the cases `who` may see (a seal's
-        own failure, naming no case, is shown to all)."""
-        run = self.latest_audit_run()
+    def audit_run_for(self, who: Principal, run_id: int | None = None) -> tuple[AuditRun | None,
+                                                                             list[dict[str, Any]]]:
+        """The newest verification run (or run `run_id`) and its failures on the cases `who`
+        may see (a seal's own failure, naming no case, is shown to all)."""
+        if run_id is None:
+            run = self.latest_audit_run()
+        else:
+            with self.db.reading() as s:
+                run = s.get(AuditRun, run_id)
         if run is None:
             return None, []
-        named = {f["instance_id"] for f in run.failures if f.get("instance_id")}
+        return run, self._visible_failures(who, run.failures)
+
+    def audit_runs(self, limit: int = 50, offset: int = 0) -> tuple[list[AuditRun], int]:
+        """The stored verification runs, newest first, and how many in all (counts, no cases)."""
+        with self.db.reading() as s:
+            total = s.scalar(sa.select(sa.func.count()).select_from(AuditRun))
+            rows = list(s.scalars(sa.select(AuditRun).order_by(AuditRun.started_at.desc(), AuditRun.id.desc())
+                                  .limit(limit).offset(offset)))
+        return rows, total
+
+    def audit_seals(self, limit: int = 50, offset: int = 0) -> tuple[list[AuditSeal], int]:
+        """The seals, newest first, and how many in all (their heads left out: they name every case)."""
+        with self.db.reading() as s:
+            total = s.scalar(sa.select(sa.func.count()).select_from(AuditSeal))
+            rows = list(s.scalars(sa.select(AuditSeal).options(defer(AuditSeal.heads))
+                                  .order_by(AuditSeal.seq.desc()).limit(limit).offset(offset)))
+        return rows, total
+
+    def audit_seal_check_for(self, who: Principal) -> tuple[int, list[dict[str, Any]]]:
+        """Every seal checked now: how many seals, and the problems on the cases `who` may see
+        (and the seals' own)."""
+        with self.db.reading() as s:
+            count = s.scalar(sa.select(sa.func.count()).select_from(AuditSeal))
+        lines = self.audit_seal_problems()
+        return count, self._visible_failures(who, [{"instance_id": _named(line), "line": line} for line in lines])
+
+    def _visible_failures(self, who: Principal, failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The failures `who` may see: of their cases, of no case, of a case no longer there."""
+        named = {f["instance_id"] for f in failures if f.get("instance_id")}
         with self.db.reading() as s:
             visible = set(s.scalars(sa.select(Instance.id).where(Instance.id.in_(named), scope.instance_clause(who))))
         # A deleted case has no row left to scope by: its line is the whole evidence, shown to all.
         with self.db.reading() as s:
             existing = set(s.scalars(sa.select(Instance.id).where(Instance.id.in_(named))))
-        return run, [f for f in run.failures
-                     if not f.get("instance_id") or f["instance_id"] in visible or f["instance_id"] not in existing]
+        return [f for f in failures
+                if not f.get("instance_id") or f["instance_id"] in visible or f["instance_id"] not in existing]
 
     def access_log_for(self, who: Principal, user: str | None = None, business_key: str | None = None,
                        since: dt.date | None = None, until: dt.date | None = None, limit: int = 50,
