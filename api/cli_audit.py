@@ -77,8 +77,10 @@ def audit_verify(instance_id: str | None, every: bool, since: dt.datetime | None
               help="the zip file to write")
 @click.option("--as", "actor", help="an auditor's username: their scope applies and the export is logged")
 def audit_export(instance_id: str, output: Path, actor: str | None) -> None:
-    """Write the case's audit file: definition version files, events with their chain
-    hashes and verify_chain.py, which checks it without the database."""
+    """Write the case's audit file (one zip): manifest.json, events.json (the events with
+    their chain hashes), seals.json (the seals covering the case), the definition version's
+    files, history.pdf (the history to read, personal data masked; inside the zip, its
+    digest in the manifest) and verify_chain.py, which checks it all without the database."""
     engine = _engine()
     if actor:
         from api.cli import _user
@@ -94,7 +96,8 @@ def audit_export(instance_id: str, output: Path, actor: str | None) -> None:
 @audit_group.command("verify-file")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def audit_verify_file(path: Path) -> None:
-    """Check an audit file (zip or unpacked folder) offline: the chain, its head, the files."""
+    """Check an audit file (zip or unpacked folder) offline: the chain, its head, the seals
+    covering the case (each seal's hash and the head it sealed), every file's digest."""
     ok, line = offline_verify.check(path)
     click.echo(line, err=not ok)
     sys.exit(0 if ok else 1)

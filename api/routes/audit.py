@@ -44,7 +44,8 @@ def verify_case(instance_id: str) -> dict[str, Any]:
 @blp.route("/cases/<instance_id>/export", methods=["GET"])
 @rule("auditor")
 @blp.response(200, content_type="application/zip",
-              description="manifest.json, events.json, the definition version's files and verify_chain.py")
+              description="manifest.json, events.json, seals.json, the definition version's files, "
+                          "history.pdf and verify_chain.py")
 @blp.alt_response(404, schema=schemas.ErrorBody)
 def export_case(instance_id: str) -> Response:
     """The case's audit file: `python3 verify_chain.py FILE.zip` checks it without the database."""
