@@ -28,13 +28,14 @@ MAX_REASON = 150
 class AuditReads:
     """Mixed into `Engine` (it provides db, specs, calendar, clock, log_access, instances_for)."""
 
-    def replay_case(self, instance_id: str) -> Replay:
+    def replay_case(self, instance_id: str, frames: bool = True) -> Replay:
         """Check the chain of a case and re-execute its history (unscoped: the CLI's
-        operator, tests); 404 when there is no such case."""
+        operator, tests); 404 when there is no such case. `frames=False`: the verdict only,
+        without the replay page's frames (verification of many cases)."""
         with self.db.reading() as s, using(self.calendar):
             if s.get(Instance, instance_id) is None:
                 raise NotFound(f"instance {instance_id} does not exist", {"instance": instance_id})
-            return replay(s, self.specs, instance_id)
+            return replay(s, self.specs, instance_id, frames)
 
     def replay_cases(self, since: dt.date | None = None) -> Iterator[Replay]:
         """`replay_case` of every case (started on or after `since`), oldest first (the CLI's --all)."""
@@ -44,7 +45,7 @@ class AuditReads:
                 q = q.where(Instance.started_at >= dt.datetime.combine(since, dt.time(), SHANGHAI))
             ids = list(s.scalars(q))
         for instance_id in ids:
-            yield self.replay_case(instance_id)
+            yield self.replay_case(instance_id, frames=False)
 
     def audit_replay_for(self, who: Principal, instance_id: str, reveal: str | None = None) -> Replay:
         """The re-executed history of a case `who` may see, each step's input, changes and
