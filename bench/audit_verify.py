@@ -69,12 +69,17 @@ def verify_all(engine: Engine) -> tuple[float, int, int]:
     for result in engine.replay_cases():
         checked += 1
         failed += not result.ok
+        if not result.ok:
+            print(result.line(), file=sys.stderr)
         verdicts.append((result.instance_id, result.ok, result.line()))
         if len(verdicts) >= 200:
             engine.record_case_checks(verdicts, "bench")
             verdicts = []
     engine.record_case_checks(verdicts, "bench")
-    failed += len(engine.audit_seal_problems())
+    problems = engine.audit_seal_problems()
+    for line in problems:
+        print(line, file=sys.stderr)
+    failed += len(problems)
     return checked / (time.perf_counter() - began), checked, failed
 
 

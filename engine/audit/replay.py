@@ -45,6 +45,10 @@ from engine.store.models import AuditEvent, Definition, Instance, Job, Timer
 COMPARED = ("element", "process", "from", "to", "prev")
 ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 _RECORDED = inspect._RECORDED  # the states an audit event records a change into
+# The recorded command already ran within the engine's bounds; its re-execution keeps the
+# deterministic ones (steps, sizes) but not the wall-clock ones: a verification starved of
+# CPU (the nightly run beside the day's work) must not report a case as differing.
+REPLAY_LIMITS = Limits(seconds=600.0, command_seconds=600.0)
 
 
 @dataclass
@@ -156,7 +160,7 @@ class _Runner:
             raise _Diverged(Divergence(event.seq, event.command, None, "calendar", digest, problem))
         # The calendar recorded with the event (the one then in force), else today's.
         recorded = using(Fixed(calendar)) if calendar is not None else contextlib.nullcontext()
-        with command_time(event.at), command_budget(Limits()), case_region(self.row.region), recorded:
+        with command_time(event.at), command_budget(REPLAY_LIMITS), case_region(self.row.region), recorded:
             try:
                 handler(event, event.input or {})
             except (SpiffWorkflowException, WorkflowException) as err:
