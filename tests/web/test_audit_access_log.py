@@ -68,4 +68,8 @@ def test_X_AUDIT_case_list_shows_each_cases_last_verification_and_filters_late_o
     assert "JY-LOG-3" in shown.text and 'data-check="ok"' in shown.text and "JY-LOG-LATE" not in shown.text
     unchecked = live.call("GET", "/audit/cases?verification=unchecked", as_="auditor")
     assert "JY-LOG-LATE" in unchecked.text and "JY-LOG-3" not in unchecked.text
+    # The replay page's explicit verification is kept as the case's last one too.
+    verified = live.call("GET", f"/audit/cases/{late.id}?verify=1", as_="auditor")
+    assert verified.status_code == 200 and 'data-verification="ok"' in verified.text
+    assert "JY-LOG-LATE" in live.call("GET", "/audit/cases?verification=passed", as_="auditor").text
     assert live.call("GET", "/audit/cases?late=maybe", as_="auditor").status_code == 400
