@@ -47,7 +47,8 @@ _TEMPLATE = """<!doctype html>
   <thead><tr><th>步</th><th>时间</th><th>操作人</th><th>操作</th><th>环节变化</th><th>提交的数据</th></tr></thead>
   <tbody>
   {% for e in events %}
-  <tr><td>{{ e.seq }}</td><td>{{ e.at }}</td><td>{{ e.actor }}</td><td>{{ e.command }}</td>
+  <tr><td>{{ e.seq }}</td><td>{{ e.at }}</td><td>{{ e.actor }}</td>
+      <td>{{ e.label }}<br><span class="hash">{{ e.command }}</span></td>
       <td>{% for c in e.changes %}{{ c.name or c.element }}：{{ c.from }} → {{ c.to }}<br>{% endfor %}</td>
       <td class="data">{{ e.input }}</td></tr>
   {% endfor %}
@@ -56,6 +57,14 @@ _TEMPLATE = """<!doctype html>
 </body></html>"""
 
 _ENV = Environment(autoescape=select_autoescape(default=True))
+# The commands in words a reader of the printed record knows (the code stays beside them).
+COMMANDS = {
+    "start_instance": "受理登记", "complete_task": "办理任务", "claim_task": "领取任务", "unclaim_task": "退回任务",
+    "complete_job": "系统作业完成", "fail_job": "系统作业失败", "bpmn_error": "系统作业报告业务错误",
+    "retry_incident": "重试故障作业", "queue_job": "排入系统作业", "correlate_message": "收到消息",
+    "fire_timer": "期限到达", "timer_incident": "期限触发故障", "retry_timer_incident": "重试期限触发",
+    "recompute_deadlines": "重算暂定期限", "cancel_instance": "撤销案件", "rename_business_key": "更正业务编号",
+}
 
 
 def _local(at: dt.datetime) -> str:
@@ -68,6 +77,7 @@ def history_pdf(case: Any, definition: str, events: list[Any], seals: list[dict[
     from weasyprint import HTML  # imported when an audit file is made: it loads Pango
 
     rows = [{"seq": e.seq, "at": _local(e.at), "actor": e.actor, "command": e.command,
+             "label": COMMANDS.get(e.command, e.command),
              "changes": [c for c in e.changes or [] if c.get("element")],
              "input": json.dumps(personal.masked(e.input or {}), ensure_ascii=False, sort_keys=True,
                                  default=str)[:1500]} for e in events]

@@ -339,7 +339,7 @@ def test_X_AUDIT_export_holds_the_seals_covering_the_case_and_a_masked_readable_
     assert "2 seal(s) covering it hold" in proc.stdout
 
     text = pdf_text(archive.read("history.pdf"))
-    assert "案件审计记录" in text and "JY-AUDIT-SEALED" in text and "complete_task" in text
+    assert "案件审计记录" in text and "JY-AUDIT-SEALED" in text and "办理任务" in text and "complete_task" in text
     assert jy.APPLICANT_ID not in text.replace("\n", "")  # masked, as on every page
     assert jy.APPLICANT_ID[:4] in text.replace("\n", "")  # …but the masked number is there
 
