@@ -40,13 +40,19 @@ def audit_verify(instance_id: str | None, every: bool, since: dt.datetime | None
     if every:
         cases = engine.replay_cases(since.date() if since else None)
         checked = failed = 0
+        verdicts: list[tuple[str, bool, str]] = []
         for result in cases:
             checked += 1
+            verdicts.append((result.instance_id, result.ok, result.line()))
             if not result.ok:
                 failed += 1
                 _clear_progress()
                 click.echo(result.line(), err=True)
             _progress(checked)
+            if len(verdicts) >= 200:  # each case's verdict stored as its last verification
+                engine.record_case_checks(verdicts, "cli")
+                verdicts = []
+        engine.record_case_checks(verdicts, "cli")
         _clear_progress()
         problems = engine.audit_seal_problems()
         for line in problems:
@@ -60,6 +66,7 @@ def audit_verify(instance_id: str | None, every: bool, since: dt.datetime | None
         result = engine.audit_replay_for(_user(engine, actor), instance_id)
     else:
         result = engine.replay_case(instance_id)
+    engine.record_case_checks([(result.instance_id, result.ok, result.line())], "cli")
     click.echo(result.line(), err=not result.ok)
     sys.exit(0 if result.ok else 1)
 
@@ -70,8 +77,10 @@ def audit_verify(instance_id: str | None, every: bool, since: dt.datetime | None
               help="the zip file to write")
 @click.option("--as", "actor", help="an auditor's username: their scope applies and the export is logged")
 def audit_export(instance_id: str, output: Path, actor: str | None) -> None:
-    """Write the case's audit file: definition version files, events with their chain
-    hashes and verify_chain.py, which checks it without the database."""
+    """Write the case's audit file (one zip): manifest.json, events.json (the events with
+    their chain hashes), seals.json (the seals covering the case), the definition version's
+    files, history.pdf (the history to read, personal data masked; inside the zip, its
+    digest in the manifest) and verify_chain.py, which checks it all without the database."""
     engine = _engine()
     if actor:
         from api.cli import _user
@@ -87,7 +96,8 @@ def audit_export(instance_id: str, output: Path, actor: str | None) -> None:
 @audit_group.command("verify-file")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def audit_verify_file(path: Path) -> None:
-    """Check an audit file (zip or unpacked folder) offline: the chain, its head, the files."""
+    """Check an audit file (zip or unpacked folder) offline: the chain, its head, the seals
+    covering the case (each seal's hash and the head it sealed), every file's digest."""
     ok, line = offline_verify.check(path)
     click.echo(line, err=not ok)
     sys.exit(0 if ok else 1)

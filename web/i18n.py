@@ -59,8 +59,11 @@ def date_filter(value: dt.date | dt.datetime | None) -> str:
     return format_date(value, DATE_PATTERNS[language()])
 
 
-def datetime_filter(value: dt.datetime | None) -> str:
-    """The date as `date_filter` writes it, then the time: `2026年12月7日 星期一 17:30`."""
+def datetime_filter(value: dt.datetime | str | None) -> str:
+    """The date as `date_filter` writes it, then the time: `2026年12月7日 星期一 17:30`
+    (an ISO-8601 string, as audit events record deadlines, is read first)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
     return f"{date_filter(value)} {format_time(value, 'HH:mm')}"

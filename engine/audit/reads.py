@@ -20,7 +20,7 @@ from engine.auth import Principal, personal, scope
 from engine.calendar import SHANGHAI
 from engine.calendar.active import using
 from engine.errors import NotFound, ValidationFailed
-from engine.store.models import Instance
+from engine.store.models import AuditCaseCheck, HumanTask, Instance
 
 MAX_REASON = 150
 
@@ -28,13 +28,14 @@ MAX_REASON = 150
 class AuditReads:
     """Mixed into `Engine` (it provides db, specs, calendar, clock, log_access, instances_for)."""
 
-    def replay_case(self, instance_id: str) -> Replay:
+    def replay_case(self, instance_id: str, frames: bool = True) -> Replay:
         """Check the chain of a case and re-execute its history (unscoped: the CLI's
-        operator, tests); 404 when there is no such case."""
+        operator, tests); 404 when there is no such case. `frames=False`: the verdict only,
+        without the replay page's frames (verification of many cases)."""
         with self.db.reading() as s, using(self.calendar):
             if s.get(Instance, instance_id) is None:
                 raise NotFound(f"instance {instance_id} does not exist", {"instance": instance_id})
-            return replay(s, self.specs, instance_id)
+            return replay(s, self.specs, instance_id, frames)
 
     def replay_cases(self, since: dt.date | None = None) -> Iterator[Replay]:
         """`replay_case` of every case (started on or after `since`), oldest first (the CLI's --all)."""
@@ -44,7 +45,7 @@ class AuditReads:
                 q = q.where(Instance.started_at >= dt.datetime.combine(since, dt.time(), SHANGHAI))
             ids = list(s.scalars(q))
         for instance_id in ids:
-            yield self.replay_case(instance_id)
+            yield self.replay_case(instance_id, frames=False)
 
     def audit_replay_for(self, who: Principal, instance_id: str, reveal: str | None = None) -> Replay:
         """The re-executed history of a case `who` may see, each step's input, changes and
@@ -83,11 +84,11 @@ class AuditReads:
     def audit_cases_for(self, who: Principal, business_key: str | None = None, limit: int = 50,
                         offset: int = 0, *, process_key: str | None = None, started_from: dt.date | None = None,
                         started_until: dt.date | None = None,
-                        verification: str | None = None) -> tuple[list[Instance], int]:
+                        verification: str | None = None, late: bool = False) -> tuple[list[Instance], int]:
         """The cases `who` may replay whose business key contains `business_key`, of one
         variant (`process_key`), started in a period (Shanghai days, both ends included),
-        and by the newest nightly run's verdict (`verification`: "failed", or "passed":
-        checked by it and not failed), newest first, and how many in all; the search is logged."""
+        by their last verification (`verification`: "failed", "passed" or "unchecked"), with
+        a missed deadline (`late`), newest first, and how many in all; the search is logged."""
         where = [scope.instance_clause(who)]
         if process_key:
             where.append(Instance.process_key == process_key)
@@ -96,15 +97,17 @@ class AuditReads:
         if started_until is not None:
             where.append(Instance.started_at < dt.datetime.combine(started_until + dt.timedelta(days=1), dt.time(),
                                                                    SHANGHAI))
-        if verification in ("failed", "passed"):
-            run = self.latest_audit_run()
-            failed = {f["instance_id"] for f in run.failures if f.get("instance_id")} if run else set()
-            if verification == "failed":
-                where.append(Instance.id.in_(failed))
-            elif run is None:
-                where.append(sa.false())
-            else:
-                where += [Instance.started_at <= run.started_at, Instance.id.not_in(failed)]
+        if verification in ("failed", "passed"):  # each case's last stored verification
+            where.append(Instance.id.in_(sa.select(AuditCaseCheck.instance_id).where(
+                AuditCaseCheck.ok.is_(verification == "passed"))))
+        elif verification == "unchecked":
+            where.append(Instance.id.not_in(sa.select(AuditCaseCheck.instance_id)))
+        if late:  # a deadline missed: a task done after its due time, or still open past it
+            now = self.clock.now()
+            where.append(Instance.id.in_(sa.select(HumanTask.instance_id).where(
+                HumanTask.due_at.is_not(None), sa.or_(
+                    sa.and_(HumanTask.ended_at.is_not(None), HumanTask.ended_at > HumanTask.due_at),
+                    sa.and_(HumanTask.state == "open", HumanTask.due_at < now)))))
         if business_key:
             escaped = business_key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             where.append(Instance.business_key.like(f"%{escaped}%", escape="\\"))

@@ -3,8 +3,9 @@
 A case's audit events are the commands that made it, with their inputs (start data, form
 data, messages, job results, timer firings) and their times. `replay` runs them again on
 a fresh SpiffWorkflow workflow of the case's own definition version, at each event's
-recorded time and in the case's region (its working-day calendar; a migrated case from the
-version it started on, moved where its migration event moved it), and compares what each
+recorded time, in the case's region, with the working-day calendar the event recorded
+(engine/audit/calendars.py; a migrated case from the version it started on, moved where its
+migration event moved it), and compares what each
 step does with what the event recorded: the same tasks changing state in the same order,
 from the same state to the same state, reached from the same element. After the last
 event the replayed workflow must hold what the stored state holds: every task's state and
@@ -19,6 +20,7 @@ auditor's replay page."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -31,8 +33,9 @@ from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition, Me
 from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy.orm import Session
 
+from engine.audit.calendars import Fixed, RecordedCalendars
 from engine.audit.log import verify_chain
-from engine.calendar.active import case_region
+from engine.calendar.active import case_region, using
 from engine.definitions.repository import SpecCache
 from engine.definitions.specs import TIMER_FIRED, timer_due
 from engine.runtime import inspect, state
@@ -44,6 +47,10 @@ from engine.store.models import AuditEvent, Definition, Instance, Job, Timer
 COMPARED = ("element", "process", "from", "to", "prev")
 ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 _RECORDED = inspect._RECORDED  # the states an audit event records a change into
+# The recorded command already ran within the engine's bounds; its re-execution keeps the
+# deterministic ones (steps, sizes) but not the wall-clock ones: a verification starved of
+# CPU (the nightly run beside the day's work) must not report a case as differing.
+REPLAY_LIMITS = Limits(seconds=600.0, command_seconds=600.0)
 
 
 @dataclass
@@ -143,13 +150,19 @@ class _Runner:
             sa.or_(Job.instance_id == row.id, Job.case_id == row.id))).all())
         self.timers = dict(session.execute(sa.select(Timer.id, Timer.task_id).where(
             Timer.instance_id == row.id)).all())
+        self.calendars = RecordedCalendars(session, row.id)
 
     # applying one event -------------------------------------------------------------
     def apply(self, event: AuditEvent) -> None:
         handler = getattr(self, f"_do_{event.command}", None)
         if handler is None:  # claims, failures, retries, renames: nothing in the workflow moves
             return
-        with command_time(event.at), command_budget(Limits()), case_region(self.row.region):
+        digest, calendar, problem = self.calendars.for_event(event.seq)
+        if problem is not None:
+            raise _Diverged(Divergence(event.seq, event.command, None, "calendar", digest, problem))
+        # The calendar recorded with the event (the one then in force), else today's.
+        recorded = using(Fixed(calendar)) if calendar is not None else contextlib.nullcontext()
+        with command_time(event.at), command_budget(REPLAY_LIMITS), case_region(self.row.region), recorded:
             try:
                 handler(event, event.input or {})
             except (SpiffWorkflowException, WorkflowException) as err:
@@ -325,8 +338,10 @@ def _frame(step: Step, runner: _Runner, before: dict[str, Any]) -> dict[str, Any
     return after
 
 
-def replay(session: Session, specs: SpecCache, instance_id: str) -> Replay:
-    """Check the chain of `instance_id`, then re-execute its history step by step."""
+def replay(session: Session, specs: SpecCache, instance_id: str, frames: bool = True) -> Replay:
+    """Check the chain of `instance_id`, then re-execute its history step by step; `frames`:
+    also fill each step's frame for the replay page (active elements, data before → after),
+    which verification alone does without (a tenth of its time)."""
     row = session.get(Instance, instance_id)
     definition = session.get(Definition, row.definition_id)
     chain = verify_chain(session, instance_id)
@@ -346,7 +361,10 @@ def replay(session: Session, specs: SpecCache, instance_id: str) -> Replay:
         for event, step in zip(events, steps, strict=True):
             runner.apply(event)
             runner.compare(event)
-            data = _frame(step, runner, data)
+            if frames:
+                data = _frame(step, runner, data)
+            else:
+                step.replayed = True
         if runner.workflow is None:
             raise _Diverged(Divergence(0, "-", None, "events", "start_instance", "no events"))
         runner.compare_final(len(events))

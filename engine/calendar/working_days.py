@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -63,6 +64,19 @@ class WorkingCalendar:
     @property
     def imported_years(self) -> frozenset[int]:
         return self._years
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything this calendar decides by, as plain JSON (the audit's recorded copy)."""
+        return {"overrides": {scope: {day.isoformat(): working for day, working in sorted(days.items())}
+                              for scope, days in sorted(self._overrides.items())},
+                "years": sorted(self._years), "office_close": self.office_close.isoformat()}
+
+    @classmethod
+    def from_snapshot(cls, content: Mapping[str, Any]) -> WorkingCalendar:
+        """The calendar a `snapshot()` describes."""
+        overrides = {scope: {dt.date.fromisoformat(day): bool(working) for day, working in days.items()}
+                     for scope, days in (content.get("overrides") or {}).items()}
+        return cls(overrides, content.get("years") or (), dt.time.fromisoformat(content["office_close"]))
 
     def covers(self, year: int) -> bool:
         """Whether the year's official arrangement is known (package data or an import)."""

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
 from engine.audit import GENESIS, append_event
+from engine.audit.calendars import record_used as record_calendar
 from engine.audit.log import chain_heads
 from engine.calendar.active import case_region
 from engine.clock import Clock
@@ -325,6 +326,7 @@ class CommandContext:
         self.session.flush()  # what the command changed on other rows (a job, a task row)
         head = append_event(self.session, row.id, command, self.actor, self.now, input, changes,
                             head=loaded.head if loaded is not None else None)
+        record_calendar(self.session, row.id, head[0], self.now)  # the calendar in force, for re-execution
         if loaded is not None:
             loaded.head = head
 

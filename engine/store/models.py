@@ -311,6 +311,37 @@ class AuditRun(Base):
     failures: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
 
 
+class AuditCalendar(Base):
+    """A working-day calendar as it was when a command computed deadlines with it: overrides,
+    imported years and office close, stored once under the SHA-256 of its canonical JSON."""
+
+    __tablename__ = "audit_calendars"
+    digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    content: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class AuditEventCalendar(Base):
+    """Which calendar (digest) the command of audit event (instance, seq) used: re-execution
+    of that step uses it, not today's (X-AUDIT)."""
+
+    __tablename__ = "audit_event_calendars"
+    instance_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AuditCaseCheck(Base):
+    """A case's last verification by re-execution (nightly or explicit): the auditor's badge."""
+
+    __tablename__ = "audit_case_checks"
+    instance_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    ok: Mapped[bool] = mapped_column()
+    line: Mapped[str] = mapped_column(sa.String(500))
+    checked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    source: Mapped[str] = mapped_column(sa.String(20))  # "nightly", "cli", "api", "page"
+
+
 class AccessLog(Base):
     """Each view of a full personal record (DESIGN rule 8, J-SEC); kept apart from the
     instance's audit chain so reading never contends with commands."""

@@ -23,6 +23,8 @@ def test_X_AUDIT_verify_all_checks_the_seals_and_names_a_case_cut_short(scenario
     fine = CliRunner().invoke(main, ["audit", "verify", "--all"])
     assert fine.exit_code == 0, fine.output
     assert "failed; seals checked against the case heads, 0 problem(s)" in fine.output
+    check = engine.case_checks([case.id])[case.id]  # each case's verdict kept for the auditor's list
+    assert check.ok and check.source == "cli" and check.line.startswith(f"OK {case.id}")
     last = len(case.history())
     with engine.db.session() as s:
         s.execute(_EVENTS.delete().where(_EVENTS.c.instance_id == case.id, _EVENTS.c.seq == last))
@@ -30,6 +32,9 @@ def test_X_AUDIT_verify_all_checks_the_seals_and_names_a_case_cut_short(scenario
     assert broken.exit_code == 1
     assert f"FAILED {case.id}: events {last}-{last} were cut off after seal 1" in broken.output
     assert "1 problem(s)" in broken.output
+    assert not engine.case_checks([case.id])[case.id].ok
+    one = CliRunner().invoke(main, ["audit", "verify", case.id])
+    assert one.exit_code == 1 and not engine.case_checks([case.id])[case.id].ok
 
 
 def test_X_AUDIT_nightly_command_stores_the_run(scenario: Scenario, cli_env) -> None:

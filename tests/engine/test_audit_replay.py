@@ -8,6 +8,7 @@ checks without the database and fails when one event in it is edited."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import subprocess
@@ -304,3 +305,60 @@ def test_X_AUDIT_reordered_inserted_or_rewritten_events_break_the_chain_at_the_f
     assert not result.ok
     assert result.chain["broken_at"] == 3
     assert "hash chain broken at step 3" in result.line()
+
+
+def _rezip(archive: zipfile.ZipFile, path: Path, **replaced: bytes) -> Path:
+    with zipfile.ZipFile(path, "w") as out:
+        for name in archive.namelist():
+            out.writestr(name, replaced.get(name.replace(".", "_"), archive.read(name)))
+    return path
+
+
+def test_X_AUDIT_export_holds_the_seals_covering_the_case_and_a_masked_readable_pdf(scenario: Scenario,
+                                                                                  tmp_path: Path) -> None:
+    """The audit file carries every seal over the case's head; offline, each seal's hash and
+    its sealed head are checked against the events (a cut-short or forged export is named);
+    history.pdf is the history to read, CJK text, personal data masked, its digest in the manifest."""
+    from tests.support.material_files import pdf_text
+
+    engine = scenario.engine
+    case = jiangyin_case(scenario, "JY-AUDIT-SEALED")
+    engine.seal_audit("nightly")
+    engine.seal_audit("nightly")
+    content = engine.audit_export_for(AUDITOR, case.id)
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    manifest = json.loads(archive.read("manifest.json"))
+    seals = json.loads(archive.read("seals.json"))
+    assert [s["seq"] for s in seals] == [1, 2] and manifest["seals"] == 2
+    assert all(s["head"] == [case.id, len(case.history()), manifest["head"]] for s in seals)
+    assert {"seals.json", "history.pdf"} <= set(manifest["files"])
+    good = tmp_path / "sealed.zip"
+    good.write_bytes(content)
+    proc = _offline(good)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 seal(s) covering it hold" in proc.stdout
+
+    text = pdf_text(archive.read("history.pdf"))
+    assert "案件审计记录" in text and "JY-AUDIT-SEALED" in text and "办理任务" in text and "complete_task" in text
+    assert jy.APPLICANT_ID not in text.replace("\n", "")  # masked, as on every page
+    assert jy.APPLICANT_ID[:4] in text.replace("\n", "")  # …but the masked number is there
+
+    # The newest event cut off in the export (the manifest's head and count rewritten to match).
+    events = json.loads(archive.read("events.json"))
+    manifest_cut = {**manifest, "events": len(events) - 1, "head": events[-2]["hash"]}
+    cut = _rezip(archive, tmp_path / "cut.zip", events_json=json.dumps(events[:-1]).encode(),
+                 manifest_json=json.dumps(manifest_cut).encode())
+    proc = _offline(cut)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith(f"FAILED: events {len(events)}-{len(events)} were cut off after seal 1 of")
+    # A seal's time changed: its own hash no longer matches (seals.json's digest fixed up too).
+    forged = [{**seals[0], "sealed_at": "2020-01-01T00:00:00+00:00"}, seals[1]]
+    body = json.dumps(forged).encode()
+    manifest_forged = {**manifest, "files": {**manifest["files"], "seals.json": hashlib.sha256(body).hexdigest()}}
+    proc = _offline(_rezip(archive, tmp_path / "forged.zip", seals_json=body,
+                           manifest_json=json.dumps(manifest_forged).encode()))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "FAILED: seal 1 of 2020-01-01T00:00:00+00:00 was changed: its hash does not match"
+    # The PDF swapped for another: its digest no longer matches the manifest.
+    proc = _offline(_rezip(archive, tmp_path / "pdf.zip", history_pdf=b"%PDF-1.7 another"))
+    assert proc.returncode == 1 and "file history.pdf was changed" in proc.stderr

@@ -148,10 +148,10 @@ def test_X_AUDIT_a_case_that_cannot_run_again_is_a_failure_not_the_end_of_the_ni
     done, open_case = _two_cases(scenario)
     real = engine.replay_case
 
-    def broken(instance_id: str):  # noqa: ANN202 - the engine's own method, broken for one case
+    def broken(instance_id: str, **kw: object):  # noqa: ANN202 - the engine's own method, broken for one case
         if instance_id == done.id:
             raise RuntimeError("definition file unreadable")
-        return real(instance_id)
+        return real(instance_id, **kw)
 
     monkeypatch.setattr(engine, "replay_case", broken)
     run = engine.nightly_audit("test")

@@ -101,7 +101,7 @@ def test_J_SEC_every_route_refuses_who_its_rule_does_not_name(live, figures):  #
 # region B. Every route that reads or changes a case, task, history or record: B and Y get
 # 403/404 (or, for a list, nothing of the case), A and X get through.
 SCOPE_PREFIXES = ("/api/v1/instances", "/api/v1/tasks", "/api/v1/messages", "/api/v1/outbox", "/api/v1/ledger",
-                  "/api/v1/incidents")
+                  "/api/v1/incidents", "/api/v1/audit/")
 CASE_PARAMS = ("<instance_id>", "<task_id>", "<job_id>", "<timer_id>")
 ID_NUMBER, PHONE, NAME = "11010519491231002X", "13812345678", "范围测试"
 OUTSIDE = {"clerk": ["window-yixing"], "dispatcher": ["centre-yixing"], "leader": ["leader-yixing"],
@@ -237,6 +237,15 @@ SCOPE_ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/tasks/department-waits"): Row(lambda c: "/api/v1/tasks/department-waits",
                                                    lambda c: [("centre", c.key), ("dept-civil-affairs", c.key)],
                                                    listing=True),
+    # X-AUDIT: seals and nightly runs (counts for all; failures scoped: tests/api/test_audit_api.py).
+    ("GET", "/api/v1/audit/seals"): Row(lambda c: "/api/v1/audit/seals",
+                                        lambda c: [(a, '"seals"') for a in ("auditor", "supervisor")], listing=True),
+    ("GET", "/api/v1/audit/seals/verification"): Row(
+        lambda c: "/api/v1/audit/seals/verification", lambda c: [(a, '"ok"') for a in ("auditor", "supervisor")],
+        listing=True),
+    ("GET", "/api/v1/audit/runs"): Row(lambda c: "/api/v1/audit/runs",
+                                       lambda c: [(a, '"runs"') for a in ("auditor", "supervisor")], listing=True),
+    ("GET", "/api/v1/audit/runs/<run_id>"): Row(lambda c: "/api/v1/audit/runs/1", lambda c: [], listing=True),
 }
 
 

@@ -26,15 +26,17 @@ from tests.scenarios import test_wuhai as wh
 from tests.support.scenario import Case, Scenario
 
 PASSWORD = "Relief-Test-2026!"
+TENGZHOU = "370481"  # the Tengzhou office of workflows/items.json: its variant is started there
 
 
-def colleague(engine: Engine, username: str, group: str = "window") -> Principal:
-    """A signed-in staff member of `group` in the demo county (users outlive a test's cases)."""
+def colleague(engine: Engine, username: str, group: str = "window", region: str = JIANGYIN) -> Principal:
+    """A signed-in staff member of `group` in `region`, the demo county unless told (users
+    outlive a test's cases; a region's variant is started by that region's staff)."""
     with engine.db.session() as s:
         user = s.scalar(sa.select(User).where(User.username == username))
         if user is None:
-            user = create_user(s, username, PASSWORD, ["clerk"], [group], region=JIANGYIN)
-        user.active, user.groups = True, [group]
+            user = create_user(s, username, PASSWORD, ["clerk"], [group], region=region)
+        user.active, user.groups, user.region = True, [group], region
         return to_principal(user)
 
 
@@ -118,7 +120,7 @@ def test_T_ONCE_registering_clerk_gets_the_window_steps_a_grid_worker_does_not(s
     first-question person and the window's later steps (signing, assessment) go to them; when a grid
     worker registered it, the window steps go to the window group (a grid worker cannot take them)."""
     engine = scenario.engine
-    li = colleague(engine, "tz-clerk-li")
+    li = colleague(engine, "tz-clerk-li", region=TENGZHOU)
     tz.seed_three_person_household(scenario)
     case = Case(scenario, engine.start(tz.PROCESS, tz.application(tz.ZHANG, "张桂兰"), "TZ-FQ-1", li).id)
     case.run_workers()
@@ -127,7 +129,7 @@ def test_T_ONCE_registering_clerk_gets_the_window_steps_a_grid_worker_does_not(s
     act(case, "Task_SignCommitment", li, tz.SIGNED)
     assert row(engine, case, "Task_Assess").assignee == "tz-clerk-li"
 
-    grid = colleague(engine, "tz-grid-liu", group="grid")
+    grid = colleague(engine, "tz-grid-liu", group="grid", region=TENGZHOU)
     other = Case(scenario, engine.start(tz.PROCESS, tz.application(tz.ZHANG, "张桂兰", channel="grid"),
                                         "TZ-FQ-2", grid).id)
     other.run_workers()

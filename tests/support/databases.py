@@ -25,6 +25,7 @@ TRUNCATE_ORDER = [
     "access_log", "audit_seals", "audit_runs",
     "simulation_scenarios",
     "department_waits",
+    "audit_calendars", "audit_event_calendars", "audit_case_checks",
 ]
 
 

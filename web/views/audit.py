@@ -50,8 +50,11 @@ class SearchForm(Form):
     variant = SelectField(_l("流程"), validators=[Optional()], validate_choice=False)
     started_from = DateField(_l("受理日期自"), validators=[Optional()])
     started_until = DateField(_l("受理日期至"), validators=[Optional()])
-    verification = SelectField(_l("最近一次夜间核验"), validators=[Optional()], choices=[
-        SelectChoice("", _l("全部")), SelectChoice("failed", _l("未通过")), SelectChoice("passed", _l("已通过"))])
+    verification = SelectField(_l("最近一次核验"), validators=[Optional()], choices=[
+        SelectChoice("", _l("全部")), SelectChoice("failed", _l("未通过")), SelectChoice("passed", _l("已通过")),
+        SelectChoice("unchecked", _l("尚未核验"))])
+    late = SelectField(_l("期限"), validators=[Optional()], choices=[
+        SelectChoice("", _l("全部")), SelectChoice("yes", _l("有超期环节"))])
 
 
 class AccessLogForm(Form):
@@ -89,10 +92,11 @@ def cases() -> ResponseReturnValue:
     rows, total = engine().audit_cases_for(
         who, key or None, PAGE_SIZE, page_offset(), process_key=_valid(form, "variant"),
         started_from=_valid(form, "started_from"), started_until=_valid(form, "started_until"),
-        verification=_valid(form, "verification"))
+        verification=_valid(form, "verification"), late=_valid(form, "late") == "yes")
     run, failures = engine().audit_run_for(who)
     return render_template("audit/cases.html", form=form, page=Page(rows, total, page_offset()), run=run,
-                           failures=failures), 400 if form.errors else 200
+                           failures=failures, checks=engine().case_checks([r.id for r in rows])), \
+        400 if form.errors else 200
 
 
 @blp.get("/access-log")
@@ -131,8 +135,14 @@ def _page(instance_id: str, reveal: str | None = None, form: RevealForm | None =
     frames = [{"seq": s.seq, "active": s.active, "completed": s.completed, "flows": s.flows} for s in result.steps]
     return render_template(
         "audit/replay.html", instance=instance, result=result, current=current, frames=frames, names=names,
-        commands=COMMANDS, verify=verification(result) if request.values.get("verify") else None,
+        commands=COMMANDS, verify=_verified(result) if request.values.get("verify") else None,
         revealed=reveal is not None, form=form or RevealForm()), status
+
+
+def _verified(result: Any) -> dict[str, Any]:
+    """The page's explicit verification, stored as the case's last one."""
+    engine().record_case_checks([(result.instance_id, result.ok, result.line())], "page")
+    return verification(result)
 
 
 @blp.get("/cases/<instance_id>")

@@ -2,7 +2,7 @@
 opening is reserved for them until a working-day limit passes (W-FIRST, J-FIRST, T-ONCE)
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 10:40:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import engine.store.base
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
