@@ -18,3 +18,14 @@ def process_error(err: BaseException) -> ProcessError:
     if cause is None:
         return ProcessError(f"{where}: {err}", {"element": element})
     return ProcessError(f"{where}: {cause.message}", {"element": element, "error": cause.code, **cause.details})
+
+
+def refused_by_a_check(err: BaseException) -> bool:
+    """Whether one of our checks (a bound, a forbidden call) failed inside `err`, rather than
+    the designer's code itself (e.g. a name the case does not hold yet)."""
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, ReliefError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False

@@ -15,7 +15,7 @@ from SpiffWorkflow.task import Task, TaskState
 
 from engine.definitions.specs import JOB_PARAMS, CommandDuration, CommandTimeDate, ExternalServiceTask, timer_due
 from engine.errors import ProcessError
-from engine.runtime.failure import process_error
+from engine.runtime.failure import process_error, refused_by_a_check
 
 _RECORDED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.COMPLETED | \
     TaskState.CANCELLED | TaskState.ERROR
@@ -233,7 +233,9 @@ def _preferred(task: Task) -> tuple[str | None, int | None]:
         who = engine.evaluate(task, props["preferredAssignee"])
         days = engine.evaluate(task, props["preferredAssigneeDays"]) if props.get("preferredAssigneeDays") \
             else DEFAULT_PREFERRED_DAYS
-    except SpiffWorkflowException:
+    except SpiffWorkflowException as err:
+        if refused_by_a_check(err):
+            raise process_error(err) from err  # a bound met: said, never taken for "no person"
         return None, None  # e.g. a case started before the first-question person was recorded
     if not isinstance(who, str) or not who.strip():
         return None, None

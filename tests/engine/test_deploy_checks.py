@@ -49,6 +49,7 @@ def test_issue9_the_same_sites_deploy_with_harmless_code(engine, site):
     harmless = {"script task": "x = 1", "pre-script": "x = 1", "post-script": "x = 1",
                 "timer duration": "'PT1H'", "timer": "add_working_days(now(), 2)",
                 "candidate groups": "'county-centre'", "dmn input cell": "1", "dmn output cell": "'a'",
+                "preferred assignee": "first_question_user", "preferred assignee days": "1",
                 "dmn input expression": "x"}.get(site, "True")
     assert engine.deploy(SITES[site](harmless), "designer").definitions
 
@@ -57,7 +58,8 @@ def test_issue9_every_site_of_the_linter_has_a_hostile_case():
     """tests/support/hostile.py must cover each XPath of lint_code.BPMN_SITES (and the DMN cells)."""
     covered = {"script", "preScript", "postScript", "condition", "timer expression", "loopCardinality",
                "completionCondition", "loopCondition", "conditional event condition", "messagePayload",
-               "correlation expression", "payloadExpression", "parameter", "candidateGroupsExpression"}
+               "correlation expression", "payloadExpression", "parameter", "candidateGroupsExpression",
+               "preferredAssignee", "preferredAssigneeDays"}
     assert {what for _query, what, _mode in BPMN_SITES} - {"correlation retrieval expression"} == covered
     assert {"dmn input cell", "dmn output cell", "dmn input expression"} <= set(SITES)
 

@@ -25,7 +25,10 @@ def test_DESIGN_a_multi_instance_activity_started_before_a_restart_completes_aft
     _restart(scenario.engine)
     for department in ("education", "justice", "civil-affairs"):
         handle(case, department, approved=True, amount=500)
-    assert case.open_tasks() == ["Task_Summary"]  # the multi-instance activity completed
+    # the multi-instance activity completed: the lead department gathers the results (J-COOP)
+    assert case.open_tasks() == ["Task_LeadLinkage"]
+    case.complete("Task_LeadLinkage", {"linkage_summary": "低保、助学金、法律援助衔接办理"})
+    assert case.open_tasks() == ["Task_Summary"]
 
 
 def test_DESIGN_threads_of_a_fresh_process_parse_one_deployment_one_at_a_time(monkeypatch):

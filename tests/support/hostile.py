@@ -79,6 +79,18 @@ SITES: dict[str, Callable[[str], list[BundleFile]]] = {
         '<bpmn:userTask id="Task_Hostile" name="x"><bpmn:extensionElements><spiffworkflow:properties>'
         f'<spiffworkflow:property name="candidateGroupsExpression" value="{_text(c)}" />'
         '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>']),
+    "preferred assignee": lambda c: _one("hostile_preferred", [
+        '<bpmn:userTask id="Task_Hostile" name="x"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="candidateGroups" value="window" />'
+        f'<spiffworkflow:property name="preferredAssignee" value="{_text(c)}" />'
+        '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>']),
+    "preferred assignee days": lambda c: _one("hostile_preferred_days", [
+        '<bpmn:userTask id="Task_Hostile" name="x"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="candidateGroups" value="window" />'
+        # a person named outright: the days are evaluated once a person is found
+        '<spiffworkflow:property name="preferredAssignee" value="\'window\'" />'
+        f'<spiffworkflow:property name="preferredAssigneeDays" value="{_text(c)}" />'
+        '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>']),
     "cardinality": lambda c: _one("hostile_cardinality", [d.user_task(
         "Task_Hostile", _MI.format(f"<bpmn:loopCardinality>{_text(c)}</bpmn:loopCardinality>"))]),
     "completion condition": lambda c: _one("hostile_completion", [d.user_task("Task_Hostile", _MI.format(
@@ -111,6 +123,7 @@ ELEMENT = {
     "script task": "Script_Hostile", "pre-script": "Task_Hostile", "post-script": "Task_Hostile",
     "gateway condition": "Flow_1", "timer": "Timer_Hostile", "timer duration": "Timer_Hostile",
     "service parameter": "Service_Hostile", "candidate groups": "Task_Hostile", "cardinality": "Task_Hostile",
+    "preferred assignee": "Task_Hostile", "preferred assignee days": "Task_Hostile",
     "completion condition": "Task_Hostile", "loop condition": "Task_Hostile", "conditional event": "Catch_Hostile",
     "message payload": "Throw_Message", "correlation": "Throw_Message", "signal payload": "Signal_Out",
     "dmn input cell": "In_0", "dmn output cell": "Out_0", "dmn input expression": "Input_1",

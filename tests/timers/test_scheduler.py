@@ -90,7 +90,7 @@ def _scheduler_process(url: str, var_dir: Path, log: Path) -> subprocess.Popen:
 
 def test_X_TIMERS_three_scheduler_processes_fire_each_timer_exactly_once(engine, tmp_path):
     """Three `relief scheduler` processes on one PostgreSQL database, 240 timers falling due
-    in the same second: every timer fires once, and the processes shared the work."""
+    in the same second: every timer fires once, whichever process fires it."""
     if engine.db.is_sqlite:
         pytest.skip("runs on PostgreSQL only: SQLite has a single writer, so several schedulers "
                     "cannot race there (set RELIEF_TEST_POSTGRES_URL to run it)")
@@ -120,4 +120,6 @@ def test_X_TIMERS_three_scheduler_processes_fire_each_timer_exactly_once(engine,
     assert len(fired) == 240
     assert len({e.input["timer"] for e in fired}) == 240
     assert {t.state for t in timers(engine)} == {"fired"}
-    assert len({e.actor for e in fired}) >= 2, "the processes did not work side by side"
+    # Which processes fired how many depends on who wakes first: a fast machine may let one
+    # drain all 240 before the others' next watch. That is speed, not correctness, so it is
+    # not asserted (the two-engine timer race is in tests/reliability/test_races.py).
