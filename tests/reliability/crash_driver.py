@@ -44,6 +44,9 @@ from workers.registry import topics
 
 WORKER_ID = "crash-driver"
 REGION = "320281"  # the county every case of the walk belongs to, and its staff
+# Processes that never end by themselves (J-CHECK: 定期复核 every year until the aid stops):
+# the walk drives every case it starts to its end, so it does not start these.
+PERPETUAL = ("household_review",)
 RUNNING_CASES = 8  # a walker starts new cases while fewer than this run
 # Payloads of the messages the diagrams wait for; another message gets {} and a reference.
 # Who answers the cases' messages: an administrator may send every kind (the diagrams'
@@ -102,9 +105,12 @@ class Walker:
 
     # what there is ----------------------------------------------------------
     def variants(self) -> list[Definition]:
-        """The latest version of each process that has a start form (the three variants)."""
+        """The latest version of each process that has a start form and ends: the three variants
+        and the processes beside them (complaints, consultations, …), not a periodic review,
+        which waits a year between reviews for as long as the household is aided."""
         with self.engine.db.reading() as s:
-            rows = s.scalars(sa.select(Definition).where(Definition.start_form_key.is_not(None))
+            rows = s.scalars(sa.select(Definition).where(Definition.start_form_key.is_not(None),
+                                                         Definition.key.not_in(PERPETUAL))
                              .order_by(Definition.key, Definition.version.desc())).all()
         return list({d.key: d for d in reversed(rows)}.values())
 
