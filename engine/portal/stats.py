@@ -17,12 +17,6 @@ from engine.store.portal_models import CaseRating, Complaint
 SHANGHAI_HOURS = 8
 
 
-def _in_scope(column: Any, who: Principal) -> sa.ColumnElement[bool]:
-    """SQL: `column` (a case's id) names a case `who` may see: the one scope rule, so that
-    department staff count only the cases dispatched to their department."""
-    return sa.true() if who.is_admin else column.in_(sa.select(Instance.id).where(scope.instance_clause(who)))
-
-
 def _month(session: Session, column: Any) -> Any:
     """SQL: the month (YYYY-MM) of a UTC moment in Asia/Shanghai."""
     if session.get_bind().dialect.name == "postgresql":
@@ -54,7 +48,7 @@ def figures(session: Session, who: Principal, since: dt.date, now: dt.datetime,
     start, end = midnight(since), (midnight(until) if until else None)
     cases = sa.and_(scope.instance_clause(who), _between(Instance.started_at, start, end))
     region_tasks = sa.true() if who.is_admin else scope.region_clause(HumanTask.region, who.region)
-    own_tasks = _in_scope(HumanTask.instance_id, who) if scope.is_department_staff(who) else sa.true()
+    own_tasks = scope.case_records_clause(HumanTask.instance_id, who) if scope.is_department_staff(who) else sa.true()
     tasks = sa.and_(region_tasks, own_tasks, _between(HumanTask.created_at, start, end))
     month = _month(session, Instance.started_at).label("month")
     by_month = session.execute(sa.select(month, Instance.channel, sa.func.count()).where(cases)
@@ -74,11 +68,12 @@ def figures(session: Session, who: Principal, since: dt.date, now: dt.datetime,
         sa.select(TaskCandidate.group, sa.func.count()).join(HumanTask, HumanTask.id == TaskCandidate.task_id)
         .where(tasks, HumanTask.state == "open", HumanTask.due_at.is_not(None), HumanTask.due_at < now)
         .group_by(TaskCandidate.group).order_by(sa.func.count().desc(), TaskCandidate.group)).all()
-    rated = sa.and_(_in_scope(CaseRating.instance_id, who), _between(CaseRating.created_at, start, end))
+    rated = sa.and_(scope.case_records_clause(CaseRating.instance_id, who), _between(CaseRating.created_at, start, end))
     ratings = dict(session.execute(sa.select(CaseRating.score, sa.func.count()).where(rated)
                                    .group_by(CaseRating.score)).all())
     complaints = session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(
-        _in_scope(Complaint.instance_id, who), Complaint.status == "open", _between(Complaint.created_at, start, end)))
+        scope.case_records_clause(Complaint.instance_id, who), Complaint.status == "open",
+        _between(Complaint.created_at, start, end)))
     months = sorted({m for m, _, _ in by_month})
     channels: dict[str, list[int]] = {}
     for m, channel, count in by_month:

@@ -30,12 +30,6 @@ LEVELS = (2, 4, 6, 9, 12)
 WorkingDays = Callable[[dt.date, dt.date], int]
 
 
-def cases_clause(who: Principal) -> sa.ColumnElement[bool]:
-    """SQL on `Instance`: the cases whose figures `who` may see (the one scope rule: a region's
-    staff their region, department staff the cases dispatched to their department)."""
-    return scope.instance_clause(who)
-
-
 def _local(session: Session, column: Any) -> Any:
     """SQL: a UTC moment as Asia/Shanghai local time (PostgreSQL) or its text (SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -74,7 +68,7 @@ def breakdowns(session: Session, who: Principal, start: dt.datetime, end: dt.dat
                working_days: WorkingDays) -> dict[str, Any]:
     """The breakdowns for the cases `who` may see started in [start, end)."""
     period = [Instance.started_at >= start] + ([Instance.started_at < end] if end else [])
-    cases = sa.and_(cases_clause(who), *period)
+    cases = sa.and_(scope.instance_clause(who), *period)
     hour, weekday = _hour(session, Instance.started_at), _weekday(session, Instance.started_at)
     by_hour = dict(session.execute(sa.select(hour, sa.func.count()).where(cases).group_by(hour)).all())
     by_weekday = dict(session.execute(sa.select(weekday, sa.func.count()).where(cases).group_by(weekday)).all())
