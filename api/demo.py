@@ -6,6 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from engine import records
 from engine.auth import create_user
@@ -19,6 +20,9 @@ DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo mode only, printed in the 
 # accounts in one of its sub-districts and one of its communities; the Yixing (宜兴市
 # 320282) accounts show the scope rule: they see none of Jiangyin's cases.
 JIANGYIN, TOWNSHIP, VILLAGE, YIXING = "320281", "320281001", "320281001001", "320282"
+# Wuhai (乌海市) and Tengzhou (滕州市) staff, so that each variant can be tried by its own
+# region's people (workflows/items.json starts a variant only inside its region).
+WUHAI, WUHAI_VILLAGE, TENGZHOU, TENGZHOU_VILLAGE = "150300", "150300001001", "370481", "370481001001"
 
 # username, roles, groups, department, region, display name
 DEMO_USERS: list[tuple[str, list[str], list[str], str | None, str | None, str]] = [
@@ -37,7 +41,19 @@ DEMO_USERS: list[tuple[str, list[str], list[str], str | None, str | None, str]] 
     ("hotline", ["system"], [], None, None, "12345 热线平台"),
     ("window-yixing", ["clerk"], ["window"], None, YIXING, "宜兴市受理窗口 钱芳"),
     ("centre-yixing", ["dispatcher"], ["county-centre"], None, YIXING, "宜兴市救助中心 何军"),
+    ("wh-window", ["clerk"], ["window"], None, WUHAI, "乌海受理窗口 高娜"),
+    ("wh-leader", ["leader"], ["leader"], None, WUHAI, "乌海分管领导 马强"),
+    ("wh-joint", ["dispatcher"], ["joint-meeting"], None, WUHAI, "乌海区民政局/领导小组 白雪"),
+    ("wh-supervisor", ["supervisor"], ["supervisor"], None, WUHAI, "乌海督办 田野"),
+    ("wh-village", ["clerk"], ["village"], None, WUHAI_VILLAGE, "乌海居（村）委会 苏和"),
+    ("tz-window", ["clerk"], ["window"], None, TENGZHOU, "滕州受理窗口 孔丽"),
+    ("tz-centre", ["dispatcher"], ["county-centre"], None, TENGZHOU, "滕州市救助中心 颜华"),
+    ("tz-village", ["clerk"], ["village", "grid"], None, TENGZHOU_VILLAGE, "滕州村级协理员 曾伟"),
+    ("tz-supervisor", ["supervisor"], ["supervisor"], None, TENGZHOU, "滕州督办 孟涛"),
 ]
+# Department case workers of each county: dept-<code> in Jiangyin, wh-dept-<code> in Wuhai,
+# tz-dept-<code> in Tengzhou.
+DEPARTMENT_COUNTIES = [("dept-", JIANGYIN, ""), ("wh-dept-", WUHAI, "乌海 "), ("tz-dept-", TENGZHOU, "滕州 ")]
 DEMO_DEPARTMENTS = ["civil-affairs", "education", "hrss", "justice", "housing", "health", "medical-security",
                     "emergency", "trade-union", "youth-league", "womens-federation", "red-cross",
                     "disabled-federation", "charity-federation"]
@@ -53,7 +69,8 @@ DEMO_HOUSEHOLD = [
 def demo_accounts() -> list[tuple[str, str]]:
     """(username, what they do) for the README and the `relief demo` banner."""
     rows = [(u, f"{name} ({region})" if region else name) for u, _, _, _, region, name in DEMO_USERS]
-    rows += [(f"dept-{d}", f"部门经办 ({d}, {JIANGYIN})") for d in DEMO_DEPARTMENTS]
+    rows += [(f"{prefix}{d}", f"部门经办 ({d}, {region})") for prefix, region, _ in DEPARTMENT_COUNTIES
+             for d in DEMO_DEPARTMENTS]
     return rows
 
 
@@ -62,11 +79,13 @@ def seed(session: Session, now: dt.datetime) -> int:
     Demo accounts made before they had regions get theirs."""
     added = 0
     existing = {u.username: u for u in session.scalars(sa.select(User))}
-    users = list(DEMO_USERS) + [(f"dept-{d}", ["caseworker"], [f"dept:{d}"], d, JIANGYIN, f"部门经办 {d}")
-                                for d in DEMO_DEPARTMENTS]
+    users = list(DEMO_USERS) + [(f"{prefix}{d}", ["caseworker"], [f"dept:{d}"], d, region, f"{label}部门经办 {d}")
+                                for prefix, region, label in DEPARTMENT_COUNTIES for d in DEMO_DEPARTMENTS]
+    shared_hash = generate_password_hash(DEMO_PASSWORD) if any(u[0] not in existing for u in users) else None
     for username, roles, groups, department, region, name in users:
         if username not in existing:
-            create_user(session, username, DEMO_PASSWORD, roles, groups, department, region, name, now)
+            create_user(session, username, DEMO_PASSWORD, roles, groups, department, region, name, now,
+                        password_hash=shared_hash)
             added += 1
         elif existing[username].region is None and region is not None:
             existing[username].region = region

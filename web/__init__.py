@@ -10,7 +10,7 @@ SIGN_IN_ENDPOINT = "web.auth.sign_in"
 
 def register(app: Flask) -> None:
     """Add the web app to `app` (after the API: pages share its sessions and `@rule` check)."""
-    from web import deadlines, errors, i18n, nav, pages
+    from web import basis, deadlines, errors, i18n, nav, pages, people
     from web.views import blueprint
 
     i18n.install(app)
@@ -18,6 +18,8 @@ def register(app: Flask) -> None:
     errors.install(app, web)
     app.register_blueprint(web)
     app.add_template_global(deadlines.deadline, "deadline")
+    app.add_template_filter(people.person, "person")
+    app.add_template_filter(basis.readable_basis, "readable_basis")
 
     @app.context_processor
     def _page_context() -> dict[str, object]:

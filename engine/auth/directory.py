@@ -157,6 +157,16 @@ class UserDirectory:
             rows = list(s.scalars(q.order_by(User.username).limit(f.limit).offset(f.offset)))
         return rows, total
 
+    def display_names(self, usernames: set[str]) -> dict[str, str]:
+        """Each of `usernames` as people know them: the user's display name, or the username
+        where there is none (or no such user: workers and the scheduler act by name too)."""
+        names = {u for u in usernames if u}
+        if not names:
+            return {}
+        with self.db.reading() as s:
+            found = dict(s.execute(sa.select(User.username, User.display_name).where(User.username.in_(names))).all())
+        return {u: found.get(u) or u for u in names}
+
     def add(self, actor: str, username: str, password: str, roles: list[str], groups: list[str],
             department: str | None, region: str | None, display_name: str, temporary: bool = False) -> User:
         """Add a user; `temporary`: the user must choose their own password at first sign-in."""

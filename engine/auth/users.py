@@ -56,8 +56,11 @@ def password_problem(password: str) -> str | None:
 
 def create_user(session: Session, username: str, password: str, roles: list[str], groups: list[str] | None = None,
                 department: str | None = None, region: str | None = None, display_name: str = "",
-                now: dt.datetime | None = None, must_change_password: bool = False) -> User:
-    """Add a user; the password is stored only as a salted scrypt hash."""
+                now: dt.datetime | None = None, must_change_password: bool = False,
+                password_hash: str | None = None) -> User:
+    """Add a user; the password is stored only as a salted scrypt hash. `password_hash`, a
+    hash of `password` the caller made earlier, saves making it again (the demo accounts
+    share one: hashing is slow on purpose, and they share the password anyway)."""
     problems = field_problems(list(roles), list(groups or []), department, region, display_name)
     if not _USERNAME.match(username or ""):
         problems["username"] = ["2-80 letters, digits, '_', '.' or '-'"]
@@ -67,7 +70,9 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
         problems["password"] = [why]
     if problems:
         raise ValidationFailed("the user cannot be created", {"fields": problems})
-    user = User(username=username, password_hash=generate_password_hash(password), roles=list(roles),
+    if password_hash is None:
+        password_hash = generate_password_hash(password)
+    user = User(username=username, password_hash=password_hash, roles=list(roles),
                 groups=list(groups or []), department=department or None, region=region or None,
                 display_name=display_name, created_at=now or dt.datetime.now(dt.UTC),
                 must_change_password=must_change_password, preferences={})

@@ -17,6 +17,7 @@ production with a condition the server would evaluate differently from the brows
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -89,8 +90,14 @@ class Condition:
     names: frozenset[str]
 
     def evaluate(self, data: Mapping[str, Any]) -> bool:
-        """True when the condition holds; names missing from `data` are null."""
-        return truthy(_eval(self.tree, data))
+        """True when form-js would hide the field for `data` (names missing are null).
+
+        form-js evaluates a hide condition as FEEL *unary tests* against a null input and
+        hides only on `true`: a top-level `not(...)` negates the test, and a result that is
+        null (e.g. `size > 3` while size is empty) matches the null input, so it hides."""
+        if isinstance(self.tree, _Not):
+            return not _matches_null(_eval(self.tree.operand, data))
+        return _matches_null(_eval(self.tree, data))
 
 
 def _tokenize(text: str) -> list[tuple[str, Any]]:
@@ -177,7 +184,13 @@ class _Parser:
         tok = self.peek()
         if tok is not None and tok[0] == "op" and tok[1] in ("=", "!=", "<", "<=", ">", ">="):
             self.pos += 1
-            return _Cmp(tok[1], left, self.operand())
+            right = self.operand()
+            if tok[1] not in ("=", "!=") and any(
+                    isinstance(side, _Lit) and _kind(side.value) != "number" for side in (left, right)):
+                # form-js orders strings by character ranges and fails on booleans: only
+                # numbers order the same in the browser and here.
+                raise ConditionError(f"{tok[1]} compares numbers only")
+            return _Cmp(tok[1], left, right)
         return left
 
     def operand(self) -> Node:
@@ -239,49 +252,134 @@ def parse_condition(text: str) -> Condition:
     return Condition(text, tree, frozenset(parser.names))
 
 
-def truthy(value: Any) -> bool:
-    """How a hide result is read: null, false, "", 0 and [] do not hide."""
-    return bool(value)
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "list"
+    if isinstance(value, Mapping):
+        return "context"
+    return "other"
 
 
-def _same_kind(a: Any, b: Any) -> bool:
-    # bool is an int in Python but never equal to a number in FEEL
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool)
-    if isinstance(a, int | float) and isinstance(b, int | float):
+def _same(a: Any, b: Any) -> bool:
+    """JavaScript's `===` on data values: a boolean is never a number, lists are never equal."""
+    if _kind(a) in ("boolean", "number", "string"):
+        return _kind(a) == _kind(b) and a == b
+    return a is b
+
+
+def _equals(a: Any, b: Any) -> bool | None:
+    """FEEL `=` as form-js computes it: null only equals null, a list of at most one item
+    stands for that item, and values of different kinds compare to null (not false)."""
+    if (a is None) != (b is None):
+        return False
+    if isinstance(a, list | tuple) and len(a) < 2:
+        a = a[0] if a else None
+    if isinstance(b, list | tuple) and len(b) < 2:
+        b = b[0] if b else None
+    ka, kb = _kind(a), _kind(b)
+    if ka != kb:
+        return None
+    if ka == "nil":
         return True
-    return type(a) is type(b)
+    if ka == "list":
+        return len(a) == len(b) and all(_equals(x, y) for x, y in zip(a, b, strict=True))
+    if ka == "context":
+        return len(a) == len(b) and all(k in b and _equals(v, b[k]) for k, v in a.items())
+    return a == b
 
 
-def _equal(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return _same_kind(a, b) and a == b
+def _boolean(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+# FEEL's three-valued `and` and `or`: anything not a boolean counts as null.
+def _and(left: Any, right: Any) -> bool | None:
+    a, b = _boolean(left), _boolean(right)
+    if a is False or b is False:
+        return False
+    return True if a is True and b is True else None
+
+
+def _or(left: Any, right: Any) -> bool | None:
+    a, b = _boolean(left), _boolean(right)
+    if a is True or b is True:
+        return True
+    return False if a is False and b is False else None
 
 
 def _eval(node: Node, data: Mapping[str, Any]) -> Any:
+    """The FEEL value of `node` (a boolean, null or a data value), as form-js computes it."""
     if isinstance(node, _Lit):
         return node.value
     if isinstance(node, _Name):
         return data.get(node.name)
-    if isinstance(node, _Not):
-        return not truthy(_eval(node.operand, data))
+    if isinstance(node, _Not):  # the function not(): null for anything but a boolean
+        value = _eval(node.operand, data)
+        return not value if isinstance(value, bool) else None
     if isinstance(node, _Bool):
-        left = truthy(_eval(node.left, data))
-        if node.op == "and":
-            return left and truthy(_eval(node.right, data))
-        return left or truthy(_eval(node.right, data))
+        left, right = _eval(node.left, data), _eval(node.right, data)
+        return _and(left, right) if node.op == "and" else _or(left, right)
     if isinstance(node, _Contains):
         haystack = _eval(node.haystack, data)
+        if haystack is None:
+            return None
+        items = haystack if isinstance(haystack, list | tuple) else [haystack]
         needle = _eval(node.needle, data)
-        return isinstance(haystack, list | tuple) and any(_equal(item, needle) for item in haystack)
+        return any(_same(item, needle) for item in items)
     left, right = _eval(node.left, data), _eval(node.right, data)
     if node.op == "=":
-        return _equal(left, right)
+        return _equals(left, right)
     if node.op == "!=":
-        return not _equal(left, right)
-    # ordering of null or of different kinds is null in FEEL, which never hides
-    if left is None or right is None or not _same_kind(left, right) or isinstance(left, bool | list):
+        return _equals(left, right) is not True  # JavaScript's !null is true
+    # form-js turns `x > 3` into the range (3..) and asks whether it includes x: null is
+    # null, and any other x is compared the JavaScript way (a text "9" as the number 9).
+    # The parser allows number literals only; a bound that is not a number orders to null.
+    if left is None or _kind(right) != "number":
         return None
-    ops = {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}
+    number = _js_number(left)
+    if math.isnan(number):
+        return False
+    ops = {"<": number < right, "<=": number <= right, ">": number > right, ">=": number >= right}
     return ops[node.op]
+
+
+_JS_NUMERIC = re.compile(r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|Infinity)")
+
+
+def _js_number(value: Any) -> float:
+    """JavaScript's ToNumber for data values (what `<` does to a non-number)."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip(" \t\n\r\x0b\x0c\u00a0\ufeff")
+        if text == "":
+            return 0.0
+        return float(text) if _JS_NUMERIC.fullmatch(text) else math.nan
+    if isinstance(value, list | tuple):  # through its text: [3] is "3", [] and [null] are ""
+        if len(value) > 1:
+            return math.nan
+        item = value[0] if value else None
+        if item is None:
+            return 0.0
+        return _js_number("true" if item is True else "false" if item is False else item)
+    return math.nan
+
+
+def _matches_null(value: Any) -> bool:
+    """Whether `value`, taken as a unary test, accepts form-js' input value (null): a
+    boolean is itself, a list tests membership of null, anything else equality with null."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list | tuple):
+        return any(item is None for item in value)
+    return value is None

@@ -80,7 +80,7 @@ def test_J_CH_WINDOW_J_TRACK_window_clerk_starts_a_case_and_follows_it(browser, 
     assert page.locator(".bjs-powered-by").is_visible()
     # The timeline: who accepted it, and the open task linked for the next step.
     assert "受理申请，案件开始" in page.locator(".timeline").inner_text()
-    assert "window" in page.locator(".timeline").inner_text()
+    assert "受理窗口 王敏" in page.locator(".timeline").inner_text()  # who, as people know them
     assert page.locator("a[href^='/tasks/']").count() >= 1
     # Masked until asked for; the full view is written to the access log (the API test checks the row).
     header = page.locator(".case-header").inner_text()

@@ -18,6 +18,7 @@ from api.security import STAFF, current_principal, rule
 from engine.auth import scope
 from engine.errors import ReliefError, ValidationFailed
 from engine.tracking import CASE_STATUSES, CaseFilter
+from web import people
 from web.errors import error_page
 from web.formjs import form_messages
 from web.forms import Form
@@ -183,6 +184,7 @@ def _case_page(instance_id: str, reveal: bool, comment_form: CommentForm | None 
     track = engine().case_track(who, instance_id)  # 403/404 outside the reader's scope
     applicant, full = engine().case_applicant_in_full(who, instance_id) if reveal else (track.applicant, False)
     markers = {"completed": track.completed, "current": track.current, "flows": track.flows}
+    people.know([e["actor"] for e in track.events] + [t.assignee for t in track.open_tasks])
     return render_template("cases/show.html", track=track, instance=track.instance, applicant=applicant,
                            full=full, can_reveal=who.has_role(*scope.FULL_DATA_ROLES) and not full,
                            open_tasks=track.open_tasks, markers=markers,

@@ -20,6 +20,7 @@ from api.security import STAFF, current_principal, rule
 from engine import queries
 from engine.auth import Principal, personal
 from engine.errors import NotFound, ReliefError, ValidationFailed
+from web import people
 from web.formjs import form_messages
 from web.forms import Form
 from web.i18n import datetime_filter
@@ -158,9 +159,10 @@ def index() -> str:
     save_view = SaveViewForm(prefix="view")
     save_view.role.choices = [SelectChoice(r, ROLE_LABELS.get(r, r)) for r in who.roles if r in STAFF]
     filters = {k: v for k in FILTER_KEYS if (v := request.args.get(k, "").strip())}
+    people.know(r.task.assignee for r in rows)
     return render_template("tasks/list.html", form=form, tab=tab, tabs=TABS, counts=shown,
                            page=page, names=names, channels=CHANNELS,
-                           since=now.isoformat(), views=engine().views_for(who), save_view=save_view,
+                           since=now.isoformat(), now=now, views=engine().views_for(who), save_view=save_view,
                            filters=filters, waits=waits, wait_total=wait_total)
 
 
