@@ -96,7 +96,7 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
             # The checks evaluate designer code: under this engine's limits.
             with self.db.session() as s, command_budget(self.executor.limits):
                 return repository.deploy(s, files, actor, self.clock.now(), self.forms_root, self.known_topics,
-                                         require_approval)
+                                         require_approval, self.items_path)
         try:
             return run()
         except IntegrityError:  # a deployment at the same moment took the version number or the audit seq
