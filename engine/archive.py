@@ -1,0 +1,112 @@
+"""The household file (一户一档 / 一户一册, T-ARCHIVE, 滕政发〔2021〕3号 三(二)3): every case
+of a household, of every process (applications, reviews, postings, complaints, monitoring
+alerts), with its steps and who decided them, its materials and the notices it can print,
+read within the reader's scope. A household is the applicant's ID number, found by its
+keyed hash (instances.household_token, engine/runtime/summary.py): the number is stored
+nowhere in clear and the file shows it masked.
+
+Reached from one case the reader may see: the file holds only the cases of that household
+the reader may also see (another region's or department's cases are left out, not named)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.auth import Principal, personal, scope
+from engine.store.material_models import CaseMaterial
+from engine.store.models import HumanTask, Instance
+
+MAX_CASES = 500  # a household with more cases than this is shown with its newest ones
+
+
+@dataclass
+class Step:
+    """A completed step of a case: a decision, a review, a check, a posting's outcome."""
+
+    name: str
+    by: str | None
+    at: dt.datetime | None
+
+
+@dataclass
+class Material:
+    filename: str
+    kind: str
+    uploaded_at: dt.datetime
+    uploaded_by: str
+    sha256: str
+
+
+@dataclass
+class CaseFile:
+    """One case of the household as the file shows it."""
+
+    instance: Instance
+    process: str
+    steps: list[Step] = field(default_factory=list)
+    open_steps: list[str] = field(default_factory=list)
+    materials: list[Material] = field(default_factory=list)
+    aid_types: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HouseholdFile:
+    """The household of the case it was opened from: its applicant, masked, and its cases."""
+
+    anchor_id: str
+    applicant: str | None  # masked name (张*三)
+    id_number: str | None  # masked ID number
+    cases: list[CaseFile]
+    generated_at: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """The file as JSON-able data (what the export writes next to the PDF)."""
+        def case(c: CaseFile) -> dict[str, Any]:
+            i = c.instance
+            return {"id": i.id, "business_key": i.business_key, "process": c.process, "status": i.status,
+                    "region": i.region, "started_at": _iso(i.started_at), "ended_at": _iso(i.ended_at),
+                    "aid_types": c.aid_types, "open_steps": c.open_steps,
+                    "steps": [{"name": s.name, "by": s.by, "at": _iso(s.at)} for s in c.steps],
+                    "materials": [{"filename": m.filename, "kind": m.kind, "uploaded_at": _iso(m.uploaded_at),
+                                   "uploaded_by": m.uploaded_by, "sha256": m.sha256} for m in c.materials]}
+        return {"anchor": self.anchor_id, "applicant": self.applicant, "id_number": self.id_number,
+                "generated_at": _iso(self.generated_at), "cases": [case(c) for c in self.cases]}
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def household_file(engine: Any, who: Principal, instance_id: str) -> HouseholdFile:
+    """The household file of the case `instance_id` (404: no such case; 403: outside `who`'s
+    scope), with the household's cases `who` may see, oldest first."""
+    anchor: Instance = engine.instance_for(who, instance_id)
+    data = personal.masked(engine.case_data(anchor))
+    masked_id = next((v for k in ("applicant_id_number", "id_number") if isinstance(v := data.get(k), str)), None)
+    with engine.db.reading() as s:
+        if anchor.household_token:
+            query = (sa.select(Instance).where(Instance.household_token == anchor.household_token,
+                                               scope.instance_clause(who))
+                     .order_by(Instance.started_at.desc(), Instance.id).limit(MAX_CASES))
+            rows = list(reversed(list(s.scalars(query))))
+        else:  # a case without an ID number (an anonymous report): a file of its own
+            rows = [s.get(Instance, anchor.id)]
+        ids = [r.id for r in rows]
+        tasks = list(s.scalars(sa.select(HumanTask).where(HumanTask.instance_id.in_(ids))
+                               .order_by(HumanTask.created_at, HumanTask.id)))
+        materials = list(s.scalars(sa.select(CaseMaterial).where(CaseMaterial.instance_id.in_(ids))
+                                   .order_by(CaseMaterial.uploaded_at, CaseMaterial.id)))
+        cases = {r.id: CaseFile(r, r.definition.name or r.definition.key,
+                                aid_types=[a for a in (r.aid_types or "").split(",") if a]) for r in rows}
+    for t in tasks:
+        if t.state == "completed":
+            cases[t.instance_id].steps.append(Step(t.name, t.completed_by, t.ended_at))
+        elif t.state == "open":
+            cases[t.instance_id].open_steps.append(t.name)
+    for m in materials:
+        cases[m.instance_id].materials.append(Material(m.filename, m.kind, m.uploaded_at, m.uploaded_by, m.sha256))
+    return HouseholdFile(anchor.id, anchor.applicant_display, masked_id, list(cases.values()), engine.clock.now())
