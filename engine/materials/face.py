@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from engine.auth import Principal, personal
 from engine.errors import Conflict, ValidationFailed
 from engine.materials import checklist as checklists
-from engine.materials.by_item import ItemChecklist, by_item
 from engine.materials import kinds
+from engine.materials.by_item import ItemChecklist, by_item
 from engine.materials.files import FileStore
 from engine.store.material_models import CaseMaterial
 from engine.store.models import AccessLog, Instance
