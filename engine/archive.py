@@ -110,3 +110,27 @@ def household_file(engine: Any, who: Principal, instance_id: str) -> HouseholdFi
     for m in materials:
         cases[m.instance_id].materials.append(Material(m.filename, m.kind, m.uploaded_at, m.uploaded_by, m.sha256))
     return HouseholdFile(anchor.id, anchor.applicant_display, masked_id, list(cases.values()), engine.clock.now())
+
+
+def backfill_household_tokens(engine: Any, batch: int = 200) -> int:
+    """After migration 0025: give each case that has no household token yet the keyed hash of
+    its applicant's ID number ("" when its data names none, so that it is read once); how
+    many cases were looked at. Idempotent; Alembic holds no data keys, so the engine does it
+    (Engine.upgrade_schema), in batches, without touching the cases' versions."""
+    from engine.crypto.columns import session_keyring
+    from engine.crypto.lookup import lookup_hash
+    from engine.runtime.summary import ID_NUMBER_FIELDS
+
+    table = Instance.__table__
+    with engine.db.reading() as s:
+        ids = list(s.scalars(sa.select(Instance.id).where(Instance.household_token.is_(None))))
+    for start in range(0, len(ids), batch):
+        with engine.db.session() as s:
+            keyring = session_keyring(s)
+            for instance_id in ids[start:start + batch]:
+                data = engine.case_data(s.get(Instance, instance_id))
+                number = next((v for f in ID_NUMBER_FIELDS if isinstance(v := data.get(f), str) and v.strip()), None)
+                token = lookup_hash(keyring.primary, "id_number", number) if number else ""
+                s.execute(sa.update(table).where(table.c.id == instance_id, table.c.household_token.is_(None))
+                          .values(household_token=token))
+    return len(ids)

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine import archive
 from engine.audit.checks import AuditChecks
 from engine.audit.reads import AuditReads
 from engine.auth import Principal, scope
@@ -85,6 +86,7 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         rotate.seal_lookup_tables(self.db)
         names.protect_clear_names(self.db)  # migration 0018 left the names to hash (it has no keys)
         self.backfill_department_waits()  # waits begun before 0018 have no rows yet
+        archive.backfill_household_tokens(self)  # cases begun before 0025 have no household key yet
 
     # definitions ------------------------------------------------------------
     def deploy(self, files: list[BundleFile], actor: str, require_approval: bool = True) -> repository.DeployResult:

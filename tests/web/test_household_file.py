@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from api.demo import JIANGYIN, YIXING
-from engine.archive import household_file
+from engine.archive import backfill_household_tokens, household_file
 from engine.errors import Forbidden, NotFound
 from engine.forms.validators import cn_id_check_digit
 from tests.scenarios.test_jiangyin import APPLICANT_ID, PROCESS, application
@@ -51,6 +51,28 @@ def test_T_ARCHIVE_the_household_file_holds_the_households_cases_in_scope(scenar
             Instance.id.in_([mine.id, again.id, away.id, other.id]))}
     assert tokens[mine.id] == tokens[again.id] == tokens[away.id] != tokens[other.id]
     assert APPLICANT_ID not in tokens[mine.id]
+
+
+def test_T_ARCHIVE_cases_begun_before_the_household_key_get_it_at_upgrade(scenario):
+    import sqlalchemy as sa
+
+    from engine.store.models import Instance
+
+    mine, again, away, other = _household(scenario, "HH4")
+    engine = scenario.engine
+    ids = [mine.id, again.id, away.id, other.id]
+
+    def tokens() -> dict[str, str | None]:
+        with engine.db.reading() as s:
+            return dict(s.execute(sa.select(Instance.id, Instance.household_token).where(Instance.id.in_(ids))).all())
+    before = tokens()
+    with engine.db.session() as s:  # as migration 0025 leaves them
+        s.execute(sa.update(Instance.__table__).values(household_token=None))
+    assert [c.instance.id for c in household_file(engine, staff("window"), mine.id).cases] == [mine.id]
+    assert backfill_household_tokens(engine, batch=3) >= 4
+    assert tokens() == before
+    assert backfill_household_tokens(engine) == 0  # idempotent: nothing left to look at
+    assert [c.instance.id for c in household_file(engine, staff("window"), mine.id).cases] == [mine.id, again.id]
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
