@@ -6,7 +6,12 @@ keyed hash (instances.household_token, engine/runtime/summary.py): the number is
 nowhere in clear and the file shows it masked.
 
 Reached from one case the reader may see: the file holds only the cases of that household
-the reader may also see (another region's or department's cases are left out, not named)."""
+the reader may also see (another region's or department's cases are left out, not named).
+
+Of the 「两库、两清单」 the same paragraph asks for, the file shows the household as the
+local data platform knows it (社会救助对象基础信息库: engine/records.py's registry, members
+masked) and the aid it already receives (困难家庭救助服务清单: the granted aid of T-DEDUP);
+the aid-project library (救助援助项目库) is the item list, workflows/items.json."""
 
 from __future__ import annotations
 
@@ -17,8 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.auth import Principal, personal, scope
+from engine.crypto.names import mask_name
+from engine.forms.validators import mask_id_number
 from engine.store.material_models import CaseMaterial
 from engine.store.models import HumanTask, Instance
+from engine.store.records import AidGrant, HouseholdMember
 
 MAX_CASES = 500  # a household with more cases than this is shown with its newest ones
 
@@ -54,6 +62,27 @@ class CaseFile:
 
 
 @dataclass
+class Member:
+    """A member of the household in the local data platform, masked."""
+
+    name: str | None
+    id_number: str
+    relation: str
+    disability: str | None
+
+
+@dataclass
+class Grant:
+    """Aid a member of the household already receives (困难家庭救助服务清单)."""
+
+    id_number: str  # masked
+    aid_type: str
+    since: dt.date
+    until: dt.date | None
+    source: str
+
+
+@dataclass
 class HouseholdFile:
     """The household of the case it was opened from: its applicant, masked, and its cases."""
 
@@ -62,6 +91,8 @@ class HouseholdFile:
     id_number: str | None  # masked ID number
     cases: list[CaseFile]
     generated_at: dt.datetime
+    members: list[Member] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The file as JSON-able data (what the export writes next to the PDF)."""
@@ -74,7 +105,10 @@ class HouseholdFile:
                     "materials": [{"filename": m.filename, "kind": m.kind, "uploaded_at": _iso(m.uploaded_at),
                                    "uploaded_by": m.uploaded_by, "sha256": m.sha256} for m in c.materials]}
         return {"anchor": self.anchor_id, "applicant": self.applicant, "id_number": self.id_number,
-                "generated_at": _iso(self.generated_at), "cases": [case(c) for c in self.cases]}
+                "generated_at": _iso(self.generated_at), "cases": [case(c) for c in self.cases],
+                "members": [dict(m.__dict__) for m in self.members],
+                "grants": [{**g.__dict__, "since": g.since.isoformat(), "until": _iso(g.until)}  # type: ignore[arg-type]
+                           for g in self.grants]}
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -109,7 +143,25 @@ def household_file(engine: Any, who: Principal, instance_id: str) -> HouseholdFi
             cases[t.instance_id].open_steps.append(t.name)
     for m in materials:
         cases[m.instance_id].materials.append(Material(m.filename, m.kind, m.uploaded_at, m.uploaded_by, m.sha256))
-    return HouseholdFile(anchor.id, anchor.applicant_display, masked_id, list(cases.values()), engine.clock.now())
+    members, grants = _registry(engine, anchor.household_token) if anchor.household_token else ([], [])
+    return HouseholdFile(anchor.id, anchor.applicant_display, masked_id, list(cases.values()), engine.clock.now(),
+                         members, grants)
+
+
+def _registry(engine: Any, token: str) -> tuple[list[Member], list[Grant]]:
+    """The household's members in the local data platform and the aid they already receive,
+    found by the applicant's look-up hash (the registry keys members by the same hash)."""
+    with engine.db.reading() as s:
+        me = s.scalar(sa.select(HouseholdMember).where(HouseholdMember.id_hash == token).limit(1))
+        if me is None:
+            return [], []
+        rows = list(s.scalars(sa.select(HouseholdMember).where(HouseholdMember.household_id == me.household_id)))
+        granted = list(s.scalars(sa.select(AidGrant).where(AidGrant.id_hash.in_([r.id_hash for r in rows]))
+                                 .order_by(AidGrant.since, AidGrant.id)))
+        members = [Member(mask_name(r.name), mask_id_number(r.id_number), r.relation, r.disability) for r in rows]
+        grants = [Grant(mask_id_number(g.id_number), g.aid_type, g.since, g.until, g.source) for g in granted]
+    # Sorted here: the numbers are sealed, the database cannot order by them.
+    return sorted(members, key=lambda m: (m.relation != "户主", m.id_number)), grants
 
 
 def backfill_household_tokens(engine: Any, batch: int = 200) -> int:

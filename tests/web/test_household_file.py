@@ -20,8 +20,14 @@ from tests.web.test_materials import _session
 OTHER_ID = "32028119800101001" + cn_id_check_digit("32028119800101001")
 
 
+MEMBER_ID = "32028120100101002" + cn_id_check_digit("32028120100101002")
+
+
 def _household(scenario, prefix: str):
-    """Two cases of the household in Jiangyin, one in Yixing, one of another household."""
+    """Two cases of the household in Jiangyin, one in Yixing, one of another household; the
+    household in the local data platform with a child, receiving the minimum allowance."""
+    scenario.seed_household(APPLICANT_ID, [{"id_number": MEMBER_ID, "name": "李小明", "relation": "子女"}],
+                            name="张秀英", granted_aid=[{"aid_type": "dibao", "since": "2025-03-01"}])
     mine = scenario.start(PROCESS, application(), f"{prefix}-A", region=JIANGYIN)
     again = scenario.start(PROCESS, application(aid_types=["medical"]), f"{prefix}-B", region=JIANGYIN)
     away = scenario.start(PROCESS, application(), f"{prefix}-C", region=YIXING)
@@ -38,6 +44,12 @@ def test_T_ARCHIVE_the_household_file_holds_the_households_cases_in_scope(scenar
     assert found.applicant == "张*英"
     assert found.id_number and "*" in found.id_number and found.id_number != APPLICANT_ID
     assert found.cases[1].aid_types == ["medical"]
+    # 两库、两清单: the household as the data platform knows it, and the aid it receives, masked.
+    assert [(m.name, m.relation) for m in found.members] == [("张*英", "户主"), ("李*明", "子女")]
+    assert [m.id_number for m in found.members] == [APPLICANT_ID[:6] + "*" * 8 + APPLICANT_ID[-4:],
+                                                     MEMBER_ID[:6] + "*" * 8 + MEMBER_ID[-4:]]
+    assert [(g.aid_type, g.since.isoformat(), g.until) for g in found.grants] == [("dibao", "2025-03-01", None)]
+    assert APPLICANT_ID not in str(found.as_dict()) and "张秀英" not in str(found.as_dict())
     assert all(c.open_steps or c.steps for c in found.cases)  # what is being done, or was
     # Yixing's window sees its own case of the household, not Jiangyin's.
     assert [c.instance.id for c in household_file(engine, staff("window", YIXING), away.id).cases] == [away.id]
@@ -82,11 +94,14 @@ def test_T_ARCHIVE_household_page_and_pdf_by_role_and_scope(site, scenario):
     html = s.get(f"{site.base}/cases/{mine.id}/household", timeout=30).text
     assert "HH2-A" in html and "HH2-B" in html and "HH2-C" not in html and "HH2-D" not in html
     assert APPLICANT_ID not in html and "张秀英" not in html and "张*英" in html
+    assert MEMBER_ID not in html and "李小明" not in html and "李*明" in html
+    assert "困难家庭救助服务清单" in html and "2025-03-01" in html
     pdf = s.get(f"{site.base}/cases/{mine.id}/household.pdf", timeout=60)
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     assert "no-store" in pdf.headers["Cache-Control"]
     text = pdf_text(pdf.content)
     assert "HH2-A" in text and "HH2-B" in text and "HH2-D" not in text and APPLICANT_ID not in text
+    assert "李*明" in text and MEMBER_ID not in text
     # Another county's window: neither the page nor the export.
     stranger, _ = _session(site, "window-yixing")
     for path in (f"/cases/{mine.id}/household", f"/cases/{mine.id}/household.pdf"):
