@@ -78,3 +78,18 @@ def test_J_ITEMS_case_and_materials_pages_group_the_checklist_by_item(site, scen
             assert dibao.materials[2][field] in dibao_part, (path, field)
         # What no item lists (the integrity commitment, the diagnosis) is still asked for.
         assert "其他所需材料" in html and "诚信承诺书" in html
+
+
+def test_J_ITEMS_the_api_gives_the_checklist_per_item(live, scenario):
+    from tests.api.test_materials_api import _upload
+
+    case = scenario.start(PROCESS, application(aid_types=["medical", "dibao"]), "JY-ITEMS-API")
+    assert _upload(live, case.id, "window", "medical_bills", "票据.pdf", pdf_bytes()).status_code == 201
+    assert _upload(live, case.id, "window", "id_card", "身份证.pdf", pdf_bytes()).status_code == 201
+    listing = live.call("GET", f"/api/v1/instances/{case.id}/materials", as_="leader").json()
+    groups = {g["key"]: g for g in listing["by_item"]}
+    assert [g["key"] for g in listing["by_item"]] == ["medical", "dibao"]
+    counts = {k: (g["complete"], g["provided"], g["required"]) for k, g in groups.items()}
+    assert counts == {"medical": (True, 2, 2), "dibao": (False, 1, 3)}
+    expected = items.load().item("dibao").materials[1]["common_problems"]
+    assert groups["dibao"]["materials"][1]["common_problems"] == expected
