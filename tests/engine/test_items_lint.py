@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engine.definitions.bundle import BundleFile, read_paths
 from engine.definitions.repository import check_files
-from engine.errors import DefinitionInvalid
+from engine.errors import DefinitionInvalid, NotFound
 from engine.portal import items
 from engine.store.models import Deployment
 
@@ -135,3 +135,20 @@ def test_J_ITEMS_the_engine_refuses_the_deploy_and_stores_nothing(engine, tmp_pa
     assert any(p["element"] == "Rule_medical" for p in err.value.details["problems"])
     with engine.db.session() as s:
         assert s.scalar(sa.select(sa.func.count(Deployment.id))) == before
+
+
+def test_J_ITEMS_an_item_is_offered_only_where_the_start_form_offers_its_aid_type(engine):
+    listing = items.load()
+    youth = listing.item("youth")  # 团委: a Jiangyin division of labour (121号 四 11)
+    assert [o.region for o in listing.offices_for(youth)] == ["320281"]
+    assert len(listing.offices_for(listing.item("dibao"))) == len(listing.offices)
+    with pytest.raises(NotFound) as err:
+        engine.apply_online("youth", "150300", {})
+    assert err.value.details == {"region": "150300"}
+    # Every region an item is offered in has the item's aid type among its start form's options.
+    forms = {"320281": "jiangyin/application.json", "150300": "wuhai/registration.json",
+             "370481": "tengzhou/application.json"}
+    for item in listing.items:
+        for office in listing.offices_for(item):
+            text = (ROOT / "forms" / forms[office.region]).read_text("utf-8")
+            assert f'"value": "{item.key}"' in text, (item.key, office.region)
