@@ -22,8 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.auth import Principal, personal, scope
+from engine.crypto.columns import session_keyring
+from engine.crypto.lookup import lookup_hash, lookup_hashes
 from engine.crypto.names import mask_name
 from engine.forms.validators import mask_id_number
+from engine.runtime.summary import ID_NUMBER_FIELDS
 from engine.store.material_models import CaseMaterial
 from engine.store.models import HumanTask, Instance
 from engine.store.records import AidGrant, HouseholdMember
@@ -119,12 +122,18 @@ def household_file(engine: Any, who: Principal, instance_id: str) -> HouseholdFi
     """The household file of the case `instance_id` (404: no such case; 403: outside `who`'s
     scope), with the household's cases `who` may see, oldest first."""
     anchor: Instance = engine.instance_for(who, instance_id)
-    data = personal.masked(engine.case_data(anchor))
-    masked_id = next((v for k in ("applicant_id_number", "id_number") if isinstance(v := data.get(k), str)), None)
+    clear = engine.case_data(anchor)
+    data = personal.masked(clear)
+    masked_id = next((v for k in ID_NUMBER_FIELDS if isinstance(v := data.get(k), str)), None)
+    number = next((v for k in ID_NUMBER_FIELDS if isinstance(v := clear.get(k), str) and v.strip()), None)
     with engine.db.reading() as s:
-        if anchor.household_token:
-            query = (sa.select(Instance).where(Instance.household_token == anchor.household_token,
-                                               scope.instance_clause(who))
+        # The hash under every configured key: during a key rotation a household's older
+        # cases (and its registry rows) still carry the previous key's hash.
+        tokens = lookup_hashes(session_keyring(s), "id_number", number) if number else []
+        tokens += [anchor.household_token] if anchor.household_token else []
+        if tokens:
+            mine = sa.or_(Instance.household_token.in_(tokens), Instance.id == anchor.id)  # itself, whatever it holds
+            query = (sa.select(Instance).where(mine, scope.instance_clause(who))
                      .order_by(Instance.started_at.desc(), Instance.id).limit(MAX_CASES))
             rows = list(reversed(list(s.scalars(query))))
         else:  # a case without an ID number (an anonymous report): a file of its own
@@ -143,16 +152,16 @@ def household_file(engine: Any, who: Principal, instance_id: str) -> HouseholdFi
             cases[t.instance_id].open_steps.append(t.name)
     for m in materials:
         cases[m.instance_id].materials.append(Material(m.filename, m.kind, m.uploaded_at, m.uploaded_by, m.sha256))
-    members, grants = _registry(engine, anchor.household_token) if anchor.household_token else ([], [])
+    members, grants = _registry(engine, tokens) if tokens else ([], [])
     return HouseholdFile(anchor.id, anchor.applicant_display, masked_id, list(cases.values()), engine.clock.now(),
                          members, grants)
 
 
-def _registry(engine: Any, token: str) -> tuple[list[Member], list[Grant]]:
+def _registry(engine: Any, tokens: list[str]) -> tuple[list[Member], list[Grant]]:
     """The household's members in the local data platform and the aid they already receive,
     found by the applicant's look-up hash (the registry keys members by the same hash)."""
     with engine.db.reading() as s:
-        me = s.scalar(sa.select(HouseholdMember).where(HouseholdMember.id_hash == token).limit(1))
+        me = s.scalar(sa.select(HouseholdMember).where(HouseholdMember.id_hash.in_(tokens)).limit(1))
         if me is None:
             return [], []
         rows = list(s.scalars(sa.select(HouseholdMember).where(HouseholdMember.household_id == me.household_id)))
@@ -169,10 +178,6 @@ def backfill_household_tokens(engine: Any, batch: int = 200) -> int:
     its applicant's ID number ("" when its data names none, so that it is read once); how
     many cases were looked at. Idempotent; Alembic holds no data keys, so the engine does it
     (Engine.upgrade_schema), in batches, without touching the cases' versions."""
-    from engine.crypto.columns import session_keyring
-    from engine.crypto.lookup import lookup_hash
-    from engine.runtime.summary import ID_NUMBER_FIELDS
-
     table = Instance.__table__
     with engine.db.reading() as s:
         ids = list(s.scalars(sa.select(Instance.id).where(Instance.household_token.is_(None))))
