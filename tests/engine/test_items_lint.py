@@ -152,3 +152,21 @@ def test_J_ITEMS_an_item_is_offered_only_where_the_start_form_offers_its_aid_typ
         for office in listing.offices_for(item):
             text = (ROOT / "forms" / forms[office.region]).read_text("utf-8")
             assert f'"value": "{item.key}"' in text, (item.key, office.region)
+
+
+def test_J_ITEMS_the_designer_reads_the_disagreements_in_chinese(tmp_path):
+    from flask import Flask
+    from flask_babel import Babel
+
+    from web.lint_messages import problems_for_page
+
+    def medical_to_hrss(raw: dict) -> None:
+        _item(raw, "medical")["department_code"] = "hrss"
+        raw["items"].remove(_item(raw, "youth"))
+    problems = _problems(_files(), _items(tmp_path, medical_to_hrss))
+    app = Flask(__name__)
+    Babel(app)
+    with app.test_request_context():
+        shown = {p["element"]: p["message"] for p in problems_for_page(problems)}
+    assert shown["Rule_youth"].startswith("救助类型“youth”在事项清单")
+    assert shown["Rule_medical"].startswith("事项“医疗救助”（medical）的实施部门是“hrss”")
