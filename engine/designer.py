@@ -88,7 +88,8 @@ class Designer:
         try:
             files = self._draft_files(key, xml)
             with command_budget(self.executor.limits), using(self.calendar):
-                repository.check_files(files, self.forms_root, self.known_topics)
+                items_path = self.items_path  # type: ignore[attr-defined]  # PortalService's
+                repository.check_files(files, self.forms_root, self.known_topics, items_path)
         except DefinitionInvalid as err:
             return drafts.problems_of(err)
         return []
@@ -179,5 +180,6 @@ class Designer:
         files = self._draft_files(key, xml)
         region = data.get("region") if isinstance(data.get("region"), str) else None
         with command_budget(self.executor.limits), using(self.calendar), case_region(region):
-            bundle, _ = repository.check_files(files, self.forms_root, self.known_topics)
+            items_path = self.items_path  # type: ignore[attr-defined]  # PortalService's
+            bundle, _ = repository.check_files(files, self.forms_root, self.known_topics, items_path)
             return simulate(bundle.processes[key], data, start, late, task_data, messages)

@@ -146,7 +146,8 @@ class FileDesigner:
         for files in self._bundles_with(name, kind, content):
             try:
                 with command_budget(self.executor.limits), using(self.calendar):
-                    repository.check_files(files, self.forms_root, self.known_topics)
+                    items_path = self.items_path  # type: ignore[attr-defined]  # PortalService's
+                    repository.check_files(files, self.forms_root, self.known_topics, items_path)
             except DefinitionInvalid as err:
                 problems += [p for p in drafts.problems_of(err) if p not in problems]
         return problems

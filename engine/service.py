@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine import archive
 from engine.audit.checks import AuditChecks
 from engine.audit.reads import AuditReads
 from engine.auth import Principal, scope
@@ -85,6 +86,7 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         rotate.seal_lookup_tables(self.db)
         names.protect_clear_names(self.db)  # migration 0018 left the names to hash (it has no keys)
         self.backfill_department_waits()  # waits begun before 0018 have no rows yet
+        archive.backfill_household_tokens(self)  # cases begun before 0025 have no household key yet
 
     # definitions ------------------------------------------------------------
     def deploy(self, files: list[BundleFile], actor: str, require_approval: bool = True) -> repository.DeployResult:
@@ -96,7 +98,7 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
             # The checks evaluate designer code: under this engine's limits.
             with self.db.session() as s, command_budget(self.executor.limits):
                 return repository.deploy(s, files, actor, self.clock.now(), self.forms_root, self.known_topics,
-                                         require_approval)
+                                         require_approval, self.items_path)
         try:
             return run()
         except IntegrityError:  # a deployment at the same moment took the version number or the audit seq

@@ -71,6 +71,20 @@ RULES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"^not well-formed XML: (.*)$", re.S),
      lambda m: gettext("XML 格式错误：%(e)s", e=m.group(1))),
     (re.compile(r"^no \.bpmn file$"), lambda m: gettext("没有流程图文件")),
+    # J-ITEMS: the routing tables against the item list (engine/definitions/lint_items.py).
+    (re.compile(r"^aid type '([^']*)' has no item in (\S+):"),
+     lambda m: gettext("救助类型“%(a)s”在事项清单（%(f)s）中没有对应事项：请先添加该事项，或删除这一行",
+                       a=m.group(1), f=m.group(2))),
+    (re.compile(r"^item '([^']*)' \((.*)\) is implemented by '([^']*)' per (\S+), "
+                r"but table '([^']*)' gives (.*) \((.*)\)$"),
+     lambda m: gettext("事项“%(n)s”（%(k)s）的实施部门是“%(d)s”，决策表“%(t)s”却给出 %(g)s：请使两者一致",
+                       n=m.group(2), k=m.group(1), d=m.group(3), t=m.group(5), g=m.group(6))),
+    (re.compile(r"^the input .* must name one aid type"),
+     lambda m: gettext("这一行的输入须是一个救助类型（带引号的文字）或“-”，才能与事项清单核对")),
+    (re.compile(r"^the output must be one quoted department code"),
+     lambda m: gettext("这一行的输出须是一个带引号的部门代码，才能与事项清单核对")),
+    (re.compile(r"^routing table '([^']*)' must be one decision table with one input"),
+     lambda m: gettext("分派决策表“%(t)s”须只有一个输入（救助类型），才能与事项清单核对", t=m.group(1))),
 ]
 
 

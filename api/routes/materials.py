@@ -47,6 +47,26 @@ class ChecklistItemOut(Schema):
     provided = fields.Integer(metadata={"description": "how many uploaded materials are of this kind"})
 
 
+class ItemMaterialOut(Schema):
+    kind = fields.String(metadata={"description": "the material kind an upload names to provide it"})
+    name = fields.String()
+    form = fields.String(metadata={"description": "the form it is accepted in (原件、电子证照…)"})
+    key_points = fields.String(metadata={"description": "what the reviewer checks"})
+    common_problems = fields.String()
+    wrong_examples = fields.String()
+    provided = fields.Integer(metadata={"description": "how many uploaded materials are of this kind"})
+
+
+class ItemChecklistOut(Schema):
+    key = fields.String(metadata={"description": "the aid item (workflows/items.json)"})
+    name = fields.String()
+    department = fields.String()
+    complete = fields.Boolean(metadata={"description": "every material of the item is provided"})
+    provided = fields.Integer()
+    required = fields.Integer()
+    materials = fields.List(fields.Nested(ItemMaterialOut))
+
+
 class MaterialEntryOut(Schema):
     at = fields.DateTime()
     actor = fields.String()
@@ -58,6 +78,8 @@ class MaterialEntryOut(Schema):
 class MaterialsOut(Schema):
     materials = fields.List(fields.Nested(MaterialOut))
     checklist = fields.List(fields.Nested(ChecklistItemOut))
+    by_item = fields.List(fields.Nested(ItemChecklistOut),
+                          metadata={"description": "J-ITEMS: the checklist per aid item, with review guidance"})
     log = fields.List(fields.Nested(MaterialEntryOut), metadata={"description": "every upload and download"})
 
 
@@ -80,7 +102,8 @@ def list_materials(instance_id: str) -> dict[str, Any]:
     who = current_principal()
     rows = engine().materials_for(who, instance_id)
     items = engine().material_checklist(who, instance_id, rows)
-    return {"materials": rows, "checklist": [i.as_dict() for i in items],
+    by_item = engine().material_checklist_by_item(who, instance_id, rows)
+    return {"materials": rows, "checklist": [i.as_dict() for i in items], "by_item": [g.as_dict() for g in by_item],
             "log": engine().material_log_for(who, instance_id)}
 
 

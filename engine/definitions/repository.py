@@ -17,10 +17,12 @@ from engine.definitions.bundle import BundleFile, content_hash, safe_name
 from engine.definitions.lint import form_keys, lint_bpmn, task_properties
 from engine.definitions.lint_code import dmn_problems
 from engine.definitions.lint_elements import call_cycles, element_problems
+from engine.definitions.lint_items import item_problems
 from engine.definitions.parser import ParsedBundle, ParsedProcess, _summary, parse_bundle
 from engine.definitions.xml_safety import parse_xml, problem
 from engine.errors import DefinitionInvalid, NotFound, ReliefError
 from engine.forms import FormDefinition, load_form
+from engine.portal import items as item_list
 from engine.scripting import current_limits
 from engine.store.models import Definition, Deployment, DeploymentFile
 
@@ -51,7 +53,8 @@ def _resolve_forms(bundle: ParsedBundle, files: list[BundleFile], forms_root: Pa
     return list(forms.values())
 
 
-def _lint(bundle: ParsedBundle, forms: list[BundleFile], known_topics: Collection[str] | None) -> None:
+def _lint(bundle: ParsedBundle, forms: list[BundleFile], known_topics: Collection[str] | None,
+          items_path: Path | None = None) -> None:
     by_key = {f.name: f for f in forms}
     checked: dict[str, FormDefinition] = {}
 
@@ -64,11 +67,16 @@ def _lint(bundle: ParsedBundle, forms: list[BundleFile], known_topics: Collectio
 
     problems: list[dict] = _column_sizes(bundle)
     process_ids = set(bundle.parser.get_process_ids())
+    # J-ITEMS: the routing tables agree with the item list (read as deployed, so an edit to
+    # either that breaks the agreement is refused by name).
+    listing = item_list.load(items_path) if items_path is not None else None
     for name, root in bundle.roots.items():
         if name.endswith(".bpmn"):
             problems += lint_bpmn(name, root, load, process_ids, known_topics)
         else:
             problems += dmn_problems(name, root)
+            if listing is not None:
+                problems += item_problems(name, root, listing)
     problems += call_cycles({n: r for n, r in bundle.roots.items() if n.endswith(".bpmn")}, process_ids)
     for form in forms:
         try:
@@ -134,9 +142,11 @@ def start_form_key(bundle: ParsedBundle, process: ParsedProcess) -> str | None:
 
 
 def check_files(files: list[BundleFile], forms_root: Path | None = None,
-                known_topics: Collection[str] | None = None) -> tuple[ParsedBundle, list[BundleFile]]:
+                known_topics: Collection[str] | None = None,
+                items_path: Path | None = item_list.DEFAULT_PATH) -> tuple[ParsedBundle, list[BundleFile]]:
     """Everything `deploy` checks, storing nothing: the parsed bundle and the files with the
-    forms the diagrams reference, or DefinitionInvalid naming every problem."""
+    forms the diagrams reference, or DefinitionInvalid naming every problem. The routing
+    tables are held to the item list in `items_path` (None: not checked)."""
     if not any(f.kind == "bpmn" for f in files):
         raise DefinitionInvalid("a deployment needs at least one .bpmn file",
                                 {"problems": [problem("", "no .bpmn file")]})
@@ -144,7 +154,7 @@ def check_files(files: list[BundleFile], forms_root: Path | None = None,
     bundle = parse_bundle({f.name: f.content for f in files if f.kind == "bpmn"},
                           {f.name: f.content for f in files if f.kind == "dmn"})
     files = [f for f in files if f.kind != "form"] + _resolve_forms(bundle, files, forms_root)
-    _lint(bundle, [f for f in files if f.kind == "form"], known_topics)
+    _lint(bundle, [f for f in files if f.kind == "form"], known_topics, items_path)
     return bundle, files
 
 
@@ -156,11 +166,12 @@ def deploy(
     forms_root: Path | None = None,
     known_topics: Collection[str] | None = None,
     require_approval: bool = True,
+    items_path: Path | None = item_list.DEFAULT_PATH,
 ) -> DeployResult:
     """Check and store a bundle. Identical content returns the versions it already has. A new
     version of a process that has cases awaits a second person's approval (approval.py),
     unless `require_approval` is off (`relief demo` redeploying workflows/ at start-up)."""
-    bundle, files = check_files(files, forms_root, known_topics)
+    bundle, files = check_files(files, forms_root, known_topics, items_path)
     bundle_hash = content_hash(files)
     existing = session.scalar(sa.select(Deployment).where(Deployment.content_hash == bundle_hash))
     if existing is not None:

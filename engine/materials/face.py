@@ -17,6 +17,7 @@ from engine.auth import Principal, personal
 from engine.errors import Conflict, ValidationFailed
 from engine.materials import checklist as checklists
 from engine.materials import kinds
+from engine.materials.by_item import ItemChecklist, by_item
 from engine.materials.files import FileStore
 from engine.store.material_models import CaseMaterial
 from engine.store.models import AccessLog, Instance
@@ -100,6 +101,22 @@ class MaterialsFace:
         for row in materials:
             provided[row.kind] = provided.get(row.kind, 0) + 1
         return self.material_checklist_file().items(aid_types, provided)
+
+    def checklist_by_item_of_case(self, materials: list[CaseMaterial], aid_types: list[str]) -> list[ItemChecklist]:
+        """The checklist of a case already read in scope, per aid item applied for (J-ITEMS):
+        each item's materials from the item list, with how many of `materials` are of its kind."""
+        provided: dict[str, int] = {}
+        for row in materials:
+            provided[row.kind] = provided.get(row.kind, 0) + 1
+        return by_item(self.item_list(), aid_types, provided)  # type: ignore[attr-defined]
+
+    def material_checklist_by_item(self, who: Principal, instance_id: str,
+                                   materials: list[CaseMaterial] | None = None) -> list[ItemChecklist]:
+        """The checklist per aid item of the case `instance_id` (within `who`'s scope)."""
+        instance = self.instance_for(who, instance_id)  # type: ignore[attr-defined]
+        rows = self.materials_of_case(instance) if materials is None else materials
+        aid_types = checklists.case_aid_types(self.case_data(instance))  # type: ignore[attr-defined]
+        return self.checklist_by_item_of_case(rows, aid_types)
 
     def material_download(self, who: Principal, instance_id: str, material_id: str) -> tuple[CaseMaterial, bytes]:
         """A material's row and content (checked against its SHA-256); the download is logged."""

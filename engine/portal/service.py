@@ -47,8 +47,7 @@ class PortalService:
         the channel is the office's online value whatever the data says; the start form's
         checks apply (422 naming fields). The new case carries a fresh application number."""
         listing = self.item_list()
-        listing.item(item_key)
-        office = listing.office(region)
+        office = listing.office_for(listing.item(item_key), region)
         data = dict(data, channel=office.channel)
         day = self.clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d")
         key = f"WS{day}-" + "".join(secrets.choice(KEY_ALPHABET) for _ in range(8))

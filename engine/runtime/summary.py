@@ -11,9 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from engine.crypto.keys import Keyring
+from engine.crypto.lookup import lookup_hash
 from engine.crypto.names import mask_name, name_token
 
 MAX_CHANNEL, MAX_NAME, MAX_AID = 20, 120, 200
+# T-ARCHIVE: the data keys naming the applicant's ID number, first found wins; the household
+# file (engine/archive.py) finds a household's cases by its keyed hash.
+ID_NUMBER_FIELDS = ("applicant_id_number", "id_number")
 
 
 def aid_types_text(codes: list[str]) -> str | None:
@@ -40,6 +44,9 @@ def of(data: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
     aid = data.get("aid_types")
     if isinstance(aid, list):
         out["aid_types"] = aid_types_text(aid)
+    number = next((v for f in ID_NUMBER_FIELDS if isinstance(v := data.get(f), str) and v.strip()), None)
+    if number is not None:
+        out["household_token"] = lookup_hash(keyring.primary, "id_number", number)
     return out
 
 

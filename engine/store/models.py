@@ -105,6 +105,8 @@ class Instance(Base):
     applicant_display: Mapped[str | None] = mapped_column(sa.String(40))  # 张*三
     applicant_token: Mapped[str | None] = mapped_column(sa.String(96), index=True)  # HMAC of the full name
     aid_types: Mapped[str | None] = mapped_column(sa.String(200))  # ",code,code," (LIKE ",code,")
+    # T-ARCHIVE: keyed hash of the applicant's ID number (migration 0025), the household file's key.
+    household_token: Mapped[str | None] = mapped_column(sa.String(96), index=True)
     definition: Mapped[Definition] = relationship(lazy="joined")
     # Optimistic concurrency: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}

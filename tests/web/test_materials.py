@@ -49,7 +49,8 @@ def test_X_STAFF_materials_page_in_the_browser(browser, site, scenario, tmp_path
     tab.sign_in("window")
     tab.go(f"/cases/{case.id}/materials")
     page = tab.page
-    assert page.locator(".checklist__item").count() == 7  # 3 common + 2 dibao + 2 medical
+    # J-ITEMS: per item (dibao 3, medical 2, the ID card in both), then what no item lists (3).
+    assert page.locator(".checklist__item").count() == 8
     assert page.locator(".checklist .badge--success").count() == 0
     pdf = tmp_path / "身份证.pdf"
     pdf.write_bytes(pdf_bytes())
@@ -57,7 +58,7 @@ def test_X_STAFF_materials_page_in_the_browser(browser, site, scenario, tmp_path
     page.set_input_files("#file", str(pdf))
     tab.submit("button:has-text('上传')")
     page.wait_for_selector(".toast, [role=status]")
-    assert page.locator(".checklist .badge--success").count() == 1
+    assert page.locator(".checklist .badge--success").count() == 2  # the ID card of both items
     assert page.locator("table a[download]").inner_text() == "身份证.pdf"
     # A PNG named .pdf (a disguised file): the field says why, nothing is added.
     fake = tmp_path / "收入证明.pdf"

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from api.security import FIRST_SIGN_IN, PUBLIC, rule
 from web.views import (
     account,
+    archive,
     audit,
     auth,
     cases,
@@ -41,6 +42,6 @@ def blueprint() -> Blueprint:
 
     for area in (home.blp, auth.blp, account.blp, users.blp, definitions.blp, tasks.blp, audit.blp,
                  portal.blp, dashboard.blp, designer.blp, materials.blp, cases.blp, designer_files.blp,
-                 designer_scenarios.blp):
+                 designer_scenarios.blp, archive.blp):
         web.register_blueprint(area)
     return web

@@ -52,11 +52,16 @@ def panel(who: Principal, instance_id: str, track: Track | None = None) -> dict[
     if track is not None:
         materials = engine().materials_of_case(track.instance)
         checklist = engine().checklist_of_case(materials, track.aid_types)
+        by_item = engine().checklist_by_item_of_case(materials, track.aid_types)
     else:
         materials = engine().materials_for(who, instance_id)
         checklist = engine().material_checklist(who, instance_id, materials)
+        by_item = engine().material_checklist_by_item(who, instance_id, materials)
     labels = {key: _labelled(*pair) for key, pair in engine().material_checklist_file().labels().items()}
-    return {"materials": materials, "checklist": checklist, "labels": labels}
+    # J-ITEMS: grouped by the aid item applied for; the flat list keeps what no item lists.
+    in_items = {m.kind for group in by_item for m in group.materials}
+    return {"materials": materials, "checklist": checklist, "labels": labels, "by_item": by_item,
+            "other_checklist": [i for i in checklist if i.key not in in_items]}
 
 
 def _page(instance_id: str, form: UploadForm | None = None, status: int = 200) -> tuple[str, int]:
@@ -64,8 +69,9 @@ def _page(instance_id: str, form: UploadForm | None = None, status: int = 200) -
     case = engine().instance_for(who, instance_id)
     shown = panel(who, instance_id)
     form = form or UploadForm()
-    form.kind.choices = ([(i.key, _labelled(i.label, i.label_en)) for i in shown["checklist"]]
-                         + [(OTHER, _("其他材料"))])
+    kinds = dict.fromkeys([i.key for i in shown["checklist"]]
+                          + [m.kind for group in shown["by_item"] for m in group.materials])
+    form.kind.choices = [(k, shown["labels"].get(k, k)) for k in kinds] + [(OTHER, _("其他材料"))]
     return render_template("materials/page.html", case=case, **shown,
                            log=engine().material_log_for(who, instance_id), form=form,
                            may_upload=who.has_role(*UPLOADERS), may_print=who.has_role(*NOTICE_ROLES),

@@ -73,7 +73,8 @@ def index() -> str:
 def item(key: str) -> str:
     """An item's service guide: who, what, how, the materials and how they are reviewed."""
     listing = engine().item_list()
-    return render_template("portal/item.html", item=listing.item(key), offices=listing.offices)
+    it = listing.item(key)
+    return render_template("portal/item.html", item=it, offices=listing.offices_for(it))
 
 
 @blp.get("/items/<key>/apply/<region>")
@@ -81,7 +82,8 @@ def item(key: str) -> str:
 def apply(key: str, region: str) -> str:
     """The start form of the region's variant, rendered by form-js, with the item's prefill."""
     listing = engine().item_list()
-    it, office = listing.item(key), listing.office(region)
+    it = listing.item(key)
+    office = listing.office_for(it, region)
     schema = dict(engine().start_form(office.process).raw)
     # The channel is the portal's (the server sets it): the applicant is not asked which.
     schema["components"] = [c for c in schema.get("components", []) if c.get("key") != "channel"]
