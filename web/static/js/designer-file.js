@@ -7,7 +7,7 @@
 import { api } from "./api.js";
 import { readData } from "./data.js";
 import { renderForm } from "./form-viewer.js";
-import { translateFormFields, translateModule, translatePalette } from "./modeler-i18n.js";
+import { formPropertiesModule, translateFormFields, translateModule, translatePalette } from "./modeler-i18n.js";
 
 const LINT_DELAY_MS = 800;
 
@@ -39,7 +39,9 @@ async function dmnEditor(container, content, onChange) {
 /** The form editor: open, read back, listen for changes. */
 async function formEditor(container, content, onChange) {
   translateFormFields(window.FormEditor.FormEditor);
-  const editor = new window.FormEditor.FormEditor({ container, additionalModules: [translateModule] });
+  const editor = new window.FormEditor.FormEditor({
+    container, additionalModules: [translateModule, formPropertiesModule],
+  });
   await editor.importSchema(JSON.parse(content));
   translatePalette(container);
   editor.on("changed", onChange);
