@@ -37,6 +37,9 @@ def lint_texts() -> dict[str, str]:
         "simulating": gettext("正在模拟…"), "sim_failed": gettext("模拟失败：%(e)s", e="{error}"),
         "sim_invalid": gettext("流程图有问题，无法模拟：请先改正检查列表中的问题。"),
         "data_invalid": gettext("开始数据必须是 JSON 对象，例如 {\"approved\": \"yes\"}"),
+        "task_data_invalid": gettext("各环节填写的数据必须是 JSON 对象，按元素标识，"
+                                     "例如 {\"Task_Review\": {\"approved\": \"no\"}}"),
+        "messages_invalid": gettext("收到的消息必须是 JSON 列表，例如 [{\"name\": \"材料补正\", \"after_hours\": 24}]"),
         "finished": gettext("流程走完。"), "stopped": gettext("流程停在：%(e)s", e="{elements}"),
         "line": gettext("第 %(n)s 行", n="{line}"),
         # the properties form (js/designer-properties.js)

@@ -192,3 +192,49 @@ def test_X_DESIGN_every_project_table_and_form_opens_in_its_editor_and_its_expor
             assert keys(exported["components"]) == keys(json.loads(original)["components"]), name
     problems = [p for p in tab.problems if not any(n in p for n in VENDOR_NOISE)]
     assert problems == []
+
+
+PANEL_OF = """(key) => {
+  const editor = document.querySelector('[data-module=designer-file]').editor;
+  const field = editor.get('formFieldRegistry').getAll().find((f) => f.key === key);
+  editor.get('selection').set(field);
+}"""
+
+
+def test_X_DESIGN_form_editor_properties_panel_in_the_page_language(browser, site, engine):
+    """The form-js editor's properties panel (groups, labels, hints, check messages) in
+    Chinese on a Chinese page, in the editor's own English on an English page."""
+    key = unique_key("formpanel")
+    engine.deploy(routed_bundle(key), "designer")
+    tab = browser.page()
+    tab.sign_in("designer")
+    tab.go(f"/designer/files/edit/{key}/review.json")
+    page = tab.page
+    page.wait_for_selector("[data-module=designer-file][data-ready=true][data-lint=ok]")
+    page.evaluate(PANEL_OF, "approved")
+    panel = page.locator(".fjs-properties-panel")
+    for group in ("常规", "校验"):  # the groups open on a click on their title
+        page.click(f".fjs-properties-panel .bio-properties-panel-group-header-title:text-is('{group}')")
+    page.wait_for_selector(".fjs-properties-panel [data-entry-id=key]")
+    text = panel.inner_text()
+    for chinese in ("常规", "字段标题", "键（key）", "校验", "必填", "对应表单数据中的一个变量"):
+        assert chinese in text, chinese
+    for english in ("General", "Field label", "Binds to a form variable", "Validation"):
+        assert english not in text, english
+    # A check message of the panel in Chinese: the key emptied.
+    key_input = panel.locator("[data-entry-id=key] input, [data-entry-id=key] [contenteditable]").first
+    key_input.fill("")
+    page.wait_for_selector(".fjs-properties-panel [data-entry-id=key] .bio-properties-panel-error:has-text('不能为空')")
+    shoot(tab, "designer-form-panel-zh")
+    try:
+        tab.submit("button[name=locale][value=en]")
+        tab.go(f"/designer/files/edit/{key}/review.json")
+        page.wait_for_selector("[data-module=designer-file][data-ready=true]")
+        page.evaluate(PANEL_OF, "approved")
+        page.click(".fjs-properties-panel .bio-properties-panel-group-header-title:text-is('General')")
+        page.wait_for_selector(".fjs-properties-panel [data-entry-id=key]")
+        assert "Field label" in panel.inner_text() and "字段标题" not in panel.inner_text()
+    finally:
+        engine.users.set_preferences("designer", locale="zh_CN", large_font=False)
+    problems = [p for p in tab.problems if not any(n in p for n in VENDOR_NOISE)]
+    assert problems == []

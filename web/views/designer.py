@@ -29,6 +29,7 @@ from engine.definitions.drafts import KEY, check_key
 from engine.definitions.scenarios import parse_scenario
 from engine.errors import Conflict, DefinitionInvalid, Forbidden, NotFound, ReliefError, ValidationFailed
 from web.designer_data import diff_rows, file_diff_rows, lint_texts, obstacle_texts, parse_mapping, simulation_json
+from web.designer_forms import simulation_form
 from web.forms import Form
 from web.lint_messages import problems_for_page
 from web.pages import engine
@@ -131,12 +132,15 @@ def edit(key: str) -> str:
     xml = draft.xml if draft is not None else engine().definition_diagram(versions[0])
     base = draft.base_definition_id if draft is not None else versions[0].id
     start = engine().clock.now().astimezone(SHANGHAI)  # the simulation's default start: now
+    saved = engine().scenarios(key)
     return render_template("designer/edit.html", key=key, draft=draft, versions=versions, data={
         "key": key, "xml": xml.decode("utf-8", errors="replace"),
         "revision": draft.revision if draft else None, "base": base,
         "urls": {"draft": url_for("web.designer.save", key=key), "lint": url_for("web.designer.lint", key=key),
                  "simulate": url_for("web.designer.simulation", key=key)},
-        "texts": lint_texts()}, start=start.strftime("%Y-%m-%dT%H:%M"), scenario_count=len(engine().scenarios(key)))
+        "scenarios": [{"name": s.name, "scenario": s.scenario} for s in saved],
+        "texts": lint_texts()}, sim_form=simulation_form(start.strftime("%Y-%m-%dT%H:%M"), saved),
+        scenario_count=len(saved))
 
 
 @blp.post("/<key>/draft")

@@ -6,14 +6,9 @@
 // Data: readData("file-data") = {name, kind: "dmn"|"form", content, revision, urls: {draft, lint}, texts}.
 import { api } from "./api.js";
 import { readData } from "./data.js";
+import { fill, lintPanel } from "./designer-lint.js";
 import { renderForm } from "./form-viewer.js";
-import { translateFormFields, translateModule, translatePalette } from "./modeler-i18n.js";
-
-const LINT_DELAY_MS = 800;
-
-function fill(text, values) {
-  return Object.entries(values).reduce((t, [k, v]) => t.replace(`{${k}}`, v), text);
-}
+import { formPropertiesModule, translateFormFields, translateModule, translatePalette } from "./modeler-i18n.js";
 
 /** The table editor: open, read back, listen for changes. */
 async function dmnEditor(container, content, onChange) {
@@ -39,7 +34,9 @@ async function dmnEditor(container, content, onChange) {
 /** The form editor: open, read back, listen for changes. */
 async function formEditor(container, content, onChange) {
   translateFormFields(window.FormEditor.FormEditor);
-  const editor = new window.FormEditor.FormEditor({ container, additionalModules: [translateModule] });
+  const editor = new window.FormEditor.FormEditor({
+    container, additionalModules: [translateModule, formPropertiesModule],
+  });
   await editor.importSchema(JSON.parse(content));
   translatePalette(container);
   editor.on("changed", onChange);
@@ -77,13 +74,9 @@ async function start(root) {
   const data = readData("file-data");
   const t = data.texts;
   const status = root.querySelector("[data-status]");
-  const lintStatus = root.querySelector("[data-lint-status]");
-  const lintList = root.querySelector("[data-lint-list]");
   const deployButton = document.querySelector('[data-action="deploy"]');
   let revision = data.revision;
   let dirty = false;
-  let timer = null;
-  let lintRun = 0;
   let editor = null;
 
   const setDirty = (value) => {
@@ -93,32 +86,14 @@ async function start(root) {
     if (value) status.textContent = t.unsaved;
   };
 
-  async function lint() {
-    const run = ++lintRun;
-    root.dataset.lint = "checking";
-    lintStatus.textContent = t.checking;
-    try {
-      const { problems } = await api(data.urls.lint, { method: "POST", json: { content: await editor.read() } });
-      if (run !== lintRun) return;
-      lintList.replaceChildren(...problems.map((p) => {
-        const li = document.createElement("li");
-        const where = p.element ? `${p.element}：` : p.line ? `${fill(t.line, { line: p.line })}：` : `${t.whole}：`;
-        li.textContent = where + p.message;
-        if (p.element) li.dataset.element = p.element;
-        return li;
-      }));
-      root.dataset.lint = problems.length ? "problems" : "ok";
-      lintStatus.textContent = problems.length ? fill(t.problems, { n: problems.length }) : t.ok;
-    } catch (err) {
-      if (run !== lintRun) return;
-      root.dataset.lint = "error";
-      lintStatus.textContent = fill(t.lint_failed, { error: err.message });
-    }
-  }
+  // the deploy checks' panel (designer-lint.js): the file's own checks and its processes'
+  const lint = lintPanel(root, {
+    texts: t,
+    check: async () => (await api(data.urls.lint, { method: "POST", json: { content: await editor.read() } })).problems,
+  });
   const changed = () => {
     setDirty(true);
-    clearTimeout(timer);
-    timer = setTimeout(lint, LINT_DELAY_MS);
+    lint.soon();
   };
 
   async function save() {
@@ -153,7 +128,7 @@ async function start(root) {
       try {
         await editor.load(await file.text());
         changed();
-        lint();
+        lint.run();
       } catch (err) {
         status.textContent = fill(t.load_failed, { error: err.message });
       }
@@ -179,7 +154,7 @@ async function start(root) {
   if (playground) tryOut(playground, () => editor.instance.saveSchema());
   root.dataset.ready = "true";
   root.editor = editor.instance; // for the browser tests and power users
-  lint();
+  lint.run();
 }
 
 for (const root of document.querySelectorAll('[data-module="designer-file"]')) start(root);

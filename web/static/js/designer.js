@@ -1,43 +1,23 @@
 // The process designer (issue 13): the bpmn-js modeler on a draft, saved on the server;
 // after each change (debounced) the deploy checks run on the server and their findings
-// are listed and marked on the elements at fault; a simulation in memory shows the path
-// and the deadlines. Needs vendor/bpmn-js/bpmn-modeler.production.min.js (window.BpmnJS)
-// and the bpmn-js CSS. The bpmn.io logo the modeler draws stays visible (licence).
+// are listed and marked on the elements at fault (designer-lint.js); a simulation in
+// memory shows the path, the deadlines and the messages (designer-simulate.js). Needs
+// vendor/bpmn-js/bpmn-modeler.production.min.js (window.BpmnJS) and the bpmn-js CSS.
+// The bpmn.io logo the modeler draws stays visible (licence).
 //
-// Data: readData("designer-data") = {key, xml, revision, base, urls: {draft, lint, simulate}, texts}.
+// Data: readData("designer-data") = {key, xml, revision, base, urls: {draft, lint, simulate}, texts,
+//   scenarios: [{name, scenario}] (the saved ones, to load into the simulation)}.
 import { api } from "./api.js";
 import { readData } from "./data.js";
+import { fill, lintPanel } from "./designer-lint.js";
 import { attachProperties } from "./designer-properties.js";
+import { attachSimulation } from "./designer-simulate.js";
 import { translateModule } from "./modeler-i18n.js";
-
-const LINT_DELAY_MS = 800; // after the last change: one check per pause in editing
-
-function fill(text, values) {
-  return Object.entries(values).reduce((t, [k, v]) => t.replace(`{${k}}`, v), text);
-}
-
-function item(text, element, onPick) {
-  const li = document.createElement("li");
-  if (element) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "link-button";
-    button.dataset.element = element;
-    button.textContent = text;
-    button.addEventListener("click", () => onPick(element));
-    li.append(button);
-  } else {
-    li.textContent = text;
-  }
-  return li;
-}
 
 async function start(root) {
   const data = readData("designer-data");
   const t = data.texts;
   const status = root.querySelector("[data-status]");
-  const lintStatus = root.querySelector("[data-lint-status]");
-  const lintList = root.querySelector("[data-lint-list]");
   const deployButton = document.querySelector('[data-action="deploy"]');
   const modeler = new window.BpmnJS({
     container: root.querySelector(".designer__canvas"), additionalModules: [translateModule],
@@ -47,8 +27,6 @@ async function start(root) {
   const overlays = modeler.get("overlays");
   let revision = data.revision;
   let dirty = false;
-  let timer = null;
-  let lintRun = 0;
   let marked = [];
 
   const setDirty = (value) => {
@@ -78,20 +56,17 @@ async function start(root) {
     return true;
   };
 
-  async function lint() {
-    const run = ++lintRun;
-    root.dataset.lint = "checking";
-    lintStatus.textContent = t.checking;
-    try {
-      const { problems } = await api(data.urls.lint, { method: "POST", json: { xml: await currentXml() } });
-      if (run !== lintRun) return; // a newer check is under way
+  // the deploy checks' panel (designer-lint.js): problems marked on their elements, with a count
+  const lint = lintPanel(root, {
+    texts: t,
+    check: async () => (await api(data.urls.lint, { method: "POST", json: { xml: await currentXml() } })).problems,
+    pick,
+    canPick: (id) => !!registry.get(id),
+    onProblems: (problems) => {
       clearMarks("designer-problem");
       overlays.remove({ type: "lint" });
-      lintList.replaceChildren();
       const counts = {};
       for (const p of problems) {
-        const where = p.element ? `${p.element}：` : p.line ? `${fill(t.line, { line: p.line })}：` : `${t.whole}：`;
-        lintList.append(item(where + p.message, registry.get(p.element || "") ? p.element : null, pick));
         if (mark(p.element, "designer-problem")) counts[p.element] = (counts[p.element] || 0) + 1;
       }
       for (const [id, n] of Object.entries(counts)) {
@@ -102,18 +77,8 @@ async function start(root) {
         badge.title = problems.filter((p) => p.element === id).map((p) => p.message).join("\n");
         overlays.add(id, "lint", { position: { top: -10, right: 10 }, html: badge });
       }
-      root.dataset.lint = problems.length ? "problems" : "ok";
-      lintStatus.textContent = problems.length ? fill(t.problems, { n: problems.length }) : t.ok;
-    } catch (err) {
-      if (run !== lintRun) return;
-      root.dataset.lint = "error";
-      lintStatus.textContent = fill(t.lint_failed, { error: err.message });
-    }
-  }
-  const lintSoon = () => {
-    clearTimeout(timer);
-    timer = setTimeout(lint, LINT_DELAY_MS);
-  };
+    },
+  });
 
   async function save() {
     status.textContent = t.saving;
@@ -146,58 +111,11 @@ async function start(root) {
       await modeler.importXML(await file.text());
       canvas.zoom("fit-viewport", "auto");
       setDirty(true);
-      lint();
+      lint.run();
     } catch (err) {
       status.textContent = fill(t.load_failed, { error: err.message });
     }
     input.value = "";
-  }
-
-  async function simulate() {
-    const simStatus = root.querySelector("[data-sim-status]");
-    const result = root.querySelector("[data-sim-result]");
-    let scenario;
-    try {
-      scenario = JSON.parse(root.querySelector('[data-sim="data"]').value || "{}");
-      if (typeof scenario !== "object" || scenario === null || Array.isArray(scenario)) throw new Error();
-    } catch {
-      simStatus.textContent = t.data_invalid;
-      return;
-    }
-    const late = root.querySelector('[data-sim="late"]').value.split(/[,，\s]+/).filter(Boolean);
-    simStatus.textContent = t.simulating;
-    root.dataset.sim = "running";
-    try {
-      const run = await api(data.urls.simulate, {
-        method: "POST",
-        json: { xml: await currentXml(), data: scenario, late, start: root.querySelector('[data-sim="start"]').value },
-      });
-      clearMarks("designer-path");
-      const path = root.querySelector("[data-sim-path]");
-      path.replaceChildren(...run.steps.map((s) => item(`${s.at_text} ${s.name || s.kind}（${s.element}）`, s.element, pick)));
-      run.steps.forEach((s) => mark(s.element, "designer-path"));
-      const rows = root.querySelector("[data-sim-deadlines]");
-      const labels = [...rows.closest("table").querySelectorAll("thead th")].map((th) => th.textContent);
-      rows.replaceChildren(...run.deadlines.map((d) => {
-        const tr = document.createElement("tr");
-        [`${d.name || ""} ${d.element}`, d.attached_to || "—", d.due_text, d.outcome_text].forEach((text, i) => {
-          const td = document.createElement("td");
-          td.dataset.label = labels[i];
-          td.textContent = text;
-          tr.append(td);
-        });
-        tr.dataset.due = d.due_at;
-        return tr;
-      }));
-      result.hidden = false;
-      simStatus.textContent = run.error ? run.error.message
-        : run.finished ? t.finished : fill(t.stopped, { elements: run.waiting_for.join("、") });
-      root.dataset.sim = "done";
-    } catch (err) {
-      root.dataset.sim = "error";
-      simStatus.textContent = err.status === 422 && err.body.problems ? t.sim_invalid
-        : fill(t.sim_failed, { error: err.message });
-    }
   }
 
   try {
@@ -211,19 +129,21 @@ async function start(root) {
   attachProperties(modeler, root.querySelector("[data-properties]"), t);
   modeler.on("commandStack.changed", () => {
     setDirty(true);
-    lintSoon();
+    lint.soon();
   });
   root.querySelector('[data-action="save"]').addEventListener("click", save);
   root.querySelector('[data-action="download"]').addEventListener("click", download);
   root.querySelector('[data-action="upload"]').addEventListener("change", (e) => upload(e.target));
-  root.querySelector('[data-action="simulate"]').addEventListener("click", simulate);
+  attachSimulation(root, {
+    url: data.urls.simulate, texts: t, scenarios: data.scenarios || [], currentXml, pick, mark, clearMarks,
+  });
   window.addEventListener("beforeunload", (e) => { if (dirty) e.preventDefault(); });
   setDirty(false);
   status.textContent = "";
   root.dataset.ready = "true";
   // for the browser tests and power users: the modeler of this page
   root.modeler = modeler;
-  lint();
+  lint.run();
 }
 
 for (const root of document.querySelectorAll('[data-module="designer"]')) start(root);

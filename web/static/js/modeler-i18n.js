@@ -3,7 +3,10 @@
 // through their `translate` service (the bpmn.io way: a module overriding `translate`).
 // The page's language decides: <html lang="zh-CN"> gets Chinese, English pages the
 // modelers' own English. Untranslated strings stay English rather than disappear.
+import { FORM_PANEL_ZH } from "./form-panel-zh.js";
+
 const ZH = {
+  ...FORM_PANEL_ZH,
   // bpmn-js palette and tools
   "Activate hand tool": "抓手工具", "Activate lasso tool": "套索工具",
   "Activate create/remove space tool": "插入/删除空间", "Activate global connect tool": "连线工具",
@@ -145,3 +148,90 @@ export function translatePalette(root) {
   apply();
   new MutationObserver(apply).observe(root, { childList: true, subtree: true });
 }
+
+// The form-js editor's properties panel has no translate service of its own (form-js
+// issue #77: its entries pass English labels straight to @bpmn-io/properties-panel). The
+// bpmn.io extension point it does have is the properties provider: a provider registered
+// after the editor's own (lower priority) receives every group the panel will show and
+// may change them. This one translates the groups' titles and wraps each entry's
+// component: the wrapper renders the entry exactly as before (same hooks, same order) and
+// translates the English texts in the element it returns (label, description, tooltip,
+// placeholder, choices and check messages), before the panel draws it. Wrappers are kept
+// per entry component: a new function each time would make the panel rebuild the entry
+// (and lose the focus) at each keystroke. No DOM is
+// patched afterwards, so nothing flickers or is lost when the panel redraws.
+const PANEL_PRIORITY = 100; // the editor's provider has 1000; lower runs later
+const TEXT_PROPS = ["label", "description", "tooltip", "placeholder"];
+
+function translateTree(node, t) {
+  if (Array.isArray(node)) return node.map((child) => translateTree(child, t));
+  if (typeof node === "string") return t(node);
+  if (node && typeof node === "object" && node.props) {
+    const { props } = node;
+    if (Array.isArray(props.children) || (props.children && typeof props.children === "object")) {
+      props.children = translateTree(props.children, t);
+    } else if (typeof props.children === "string") {
+      props.children = t(props.children);
+    }
+  }
+  return node;
+}
+
+function translateProps(node, t) {
+  if (Array.isArray(node)) {
+    node.forEach((child) => translateProps(child, t));
+    return;
+  }
+  if (!node || typeof node !== "object" || !node.props) return;
+  const { props } = node;
+  for (const key of TEXT_PROPS) {
+    // a hint may be an element (text with a link): its texts are translated too
+    if (typeof props[key] === "string") props[key] = t(props[key]);
+    else if (props[key] && typeof props[key] === "object") props[key] = translateTree(props[key], t);
+  }
+  // the hint under an input is handed on as the `value` of a description (it has `forId`)
+  if ("forId" in props && typeof props.value === "string") props.value = t(props.value);
+  // a select's choices, already read from the entry's getOptions
+  if (Array.isArray(props.options)) {
+    props.options = props.options.map((o) => (o && typeof o.label === "string" ? { ...o, label: t(o.label) } : o));
+  }
+  // a check message (the entry's validate ran inside it): shown as the text of this element
+  if (typeof props.class === "string" && props.class.includes("bio-properties-panel-error")
+      && typeof props.children === "string") {
+    props.children = t(props.children);
+    return;
+  }
+  if (props.children) translateProps(props.children, t);
+}
+
+function wrapped(cache, original, make) {
+  if (!cache.has(original)) cache.set(original, make(original));
+  return cache.get(original);
+}
+
+/** Registers the provider above on a form-js editor (via its module system). */
+function TranslatedFormProperties(propertiesPanel, translate) {
+  const wrappers = new WeakMap();
+  const component = (Entry) => wrapped(wrappers, Entry, (render) => function TranslatedEntry(props) {
+    const node = render(props);
+    translateProps(node, translate);
+    return node;
+  });
+  const entries = (list) => list && list.map((e) => (e.component ? { ...e, component: component(e.component) } : e));
+  propertiesPanel.registerProvider({
+    getGroups: () => (groups) => groups.map((group) => ({
+      ...group,
+      label: typeof group.label === "string" ? translate(group.label) : group.label,
+      entries: entries(group.entries),
+      // list items keep their labels (the designer's own option names); their entries are translated
+      items: group.items && group.items.map((item) => ({ ...item, entries: entries(item.entries) })),
+    })),
+  }, PANEL_PRIORITY);
+}
+TranslatedFormProperties.$inject = ["propertiesPanel", "translate"];
+
+/** A form-js editor module: its properties panel in the page's language (with translateModule). */
+export const formPropertiesModule = {
+  __init__: ["translatedFormProperties"],
+  translatedFormProperties: ["type", TranslatedFormProperties],
+};
