@@ -105,6 +105,9 @@ class Instance(Base):
     applicant_display: Mapped[str | None] = mapped_column(sa.String(40))  # 张*三
     applicant_token: Mapped[str | None] = mapped_column(sa.String(96), index=True)  # HMAC of the full name
     aid_types: Mapped[str | None] = mapped_column(sa.String(200))  # ",code,code," (LIKE ",code,")
+    # Keyed hash of the applicant's mobile (engine/crypto/lookup.py, kind "phone"): an applicant
+    # signed in on the portal by that phone finds their cases, the phone itself never in clear.
+    applicant_phone_token: Mapped[str | None] = mapped_column(sa.String(96), index=True)
     definition: Mapped[Definition] = relationship(lazy="joined")
     # Optimistic concurrency: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
