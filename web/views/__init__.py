@@ -21,6 +21,7 @@ from web.views import (
     home,
     materials,
     portal,
+    portal_applicant,
     tasks,
     users,
 )
@@ -41,6 +42,6 @@ def blueprint() -> Blueprint:
 
     for area in (home.blp, auth.blp, account.blp, users.blp, definitions.blp, tasks.blp, audit.blp,
                  portal.blp, dashboard.blp, designer.blp, materials.blp, cases.blp, designer_files.blp,
-                 designer_scenarios.blp):
+                 designer_scenarios.blp, portal_applicant.blp):
         web.register_blueprint(area)
     return web
