@@ -71,8 +71,10 @@ def test_J_CH_ONLINE_a_disguised_or_oversized_material_is_refused_on_its_field(l
     http, token = _visitor(live.base)
     disguised = _apply(http, live.base, token, {"material_id_card": ("身份证.pdf", PNG, "application/pdf")})
     assert disguised.status_code == 422
-    assert disguised.json()["details"]["fields"] == {"material_id_card": ["文件名所示类型与文件内容不符（伪装文件），未保存"]}
-    executable = _apply(http, live.base, token, {"material_household_register": ("户口簿.png", b"MZ\x90\x00", "image/png")})
+    assert disguised.json()["details"]["fields"] == {
+        "material_id_card": ["文件名所示类型与文件内容不符（伪装文件），未保存"]}
+    executable = _apply(http, live.base, token,
+                        {"material_household_register": ("户口簿.png", b"MZ\x90\x00", "image/png")})
     assert executable.status_code == 422 and "material_household_register" in executable.json()["details"]["fields"]
     with engine.db.reading() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Instance)) == 0

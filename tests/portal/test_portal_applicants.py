@@ -54,7 +54,8 @@ def test_J_CH_ONLINE_materials_uploaded_with_the_application_become_the_cases(po
         rows = list(s.scalars(sa.select(CaseMaterial).where(CaseMaterial.instance_id == case.id)
                               .order_by(CaseMaterial.kind)))
     assert [(r.kind, r.filename, r.media_type, r.uploaded_by) for r in rows] == [
-        ("household_register", "户口簿.png", "image/png", "portal"), ("id_card", "身份证.pdf", "application/pdf", "portal")]
+        ("household_register", "户口簿.png", "image/png", "portal"),
+        ("id_card", "身份证.pdf", "application/pdf", "portal")]
     assert portal.materials_config.files.get(rows[1].sha256) == PDF
 
 
