@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from engine.auth import Principal, scope
 from engine.definitions import approval
 from engine.errors import Conflict, NotFound, ValidationFailed
-from engine.forms import FormDefinition
+from engine.forms import FormDefinition, validate_submission
 from engine.portal import items, progress, stats, stats_breakdowns
 from engine.portal.applicants import ApplicantService, checked_materials
 from engine.portal.masking import mask_name
@@ -54,12 +54,21 @@ class PortalService(ApplicantService):
         listing = self.item_list()
         item = listing.item(item_key)
         office = listing.office(region)
+        data = dict(data, channel=office.channel)
         checked = []
         if files:
             config = self._materials()  # type: ignore[attr-defined]
-            checked = checked_materials(item, files, config.max_bytes,
-                                        self.material_checklist_file().kinds())  # type: ignore[attr-defined]
-        data = dict(data, channel=office.channel)
+            try:
+                checked = checked_materials(item, files, config.max_bytes,
+                                            self.material_checklist_file().kinds())  # type: ignore[attr-defined]
+            except ValidationFailed as err:
+                # The form's own faults said at the same time: one round trip for the applicant.
+                fields = dict(err.details.get("fields") or {})
+                try:
+                    validate_submission(self.start_form(office.process), data)
+                except ValidationFailed as form_err:
+                    fields.update(form_err.details.get("fields") or {})
+                raise ValidationFailed(err.message, dict(err.details, fields=fields)) from None
         day = self.clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d")
         key = f"WS{day}-" + "".join(secrets.choice(KEY_ALPHABET) for _ in range(8))
         case = self.start(office.process, data, key, PORTAL_ACTOR, region=office.region)

@@ -66,13 +66,16 @@ def test_J_CH_ONLINE_T_MOBILE_apply_with_materials_and_get_the_number_by_sms(liv
     assert sms.to == PHONE and number in sms.message
 
 
-def test_J_CH_ONLINE_a_disguised_or_oversized_material_is_refused_on_its_field(live, scenario):  # noqa: F811
+def test_J_CH_ONLINE_a_disguised_or_foreign_material_is_refused_on_its_field(live, scenario):  # noqa: F811
     engine = scenario.engine
     http, token = _visitor(live.base)
     disguised = _apply(http, live.base, token, {"material_id_card": ("身份证.pdf", PNG, "application/pdf")})
     assert disguised.status_code == 422
     assert disguised.json()["details"]["fields"] == {
         "material_id_card": ["文件名所示类型与文件内容不符（伪装文件），未保存"]}
+    both = _apply(http, live.base, token, {"material_id_card": ("身份证.pdf", PNG, "application/pdf")},
+                  applicant_id_number="320281198001010018")  # and a wrong check digit: both said at once
+    assert sorted(both.json()["details"]["fields"]) == ["applicant_id_number", "material_id_card"]
     executable = _apply(http, live.base, token,
                         {"material_household_register": ("户口簿.png", b"MZ\x90\x00", "image/png")})
     assert executable.status_code == 422 and "material_household_register" in executable.json()["details"]["fields"]
