@@ -142,10 +142,11 @@ class ApplicantService:
                                message=CODE_TEXT.format(code=code, minutes=CODE_MINUTES), status="queued",
                                created_at=now))
 
-    def check_sign_in_code(self, phone: str, code: str) -> str | None:
-        """The phone's token (what the applicant's session keeps) if `code` is the newest live
-        code sent to `phone`; None otherwise, the same None whichever part was wrong. A wrong
-        try counts against the code; a right one uses it up."""
+    def check_sign_in_code(self, phone: str, code: str) -> list[str] | None:
+        """The phone's tokens under every configured key (what the applicant's session keeps:
+        cases not yet re-hashed after a key rotation carry an older one) if `code` is the newest
+        live code sent to `phone`; None otherwise, the same None whichever part was wrong. A
+        wrong try counts against the code; a right one uses it up."""
         phone, code = (phone or "").strip(), (code or "").strip()
         if not is_valid_cn_mobile(phone) or not (len(code) == CODE_DIGITS and code.isdigit()):
             return None
@@ -163,25 +164,24 @@ class ApplicantService:
                 row.attempts += 1
                 return None
             row.used = True
-            return row.phone_token
+            return tokens
 
     # the applicant's cases --------------------------------------------------------------------
-    def applicant_cases(self, phone_token: str, limit: int = 100) -> list[CaseSummary]:
-        """The cases whose applicant's phone has `phone_token`, newest first."""
-        if not phone_token:
+    def applicant_cases(self, phone_tokens: list[str], limit: int = 100) -> list[CaseSummary]:
+        """The cases whose applicant's phone has one of `phone_tokens`, newest first."""
+        if not phone_tokens:
             return []
         with self.db.reading() as s:  # type: ignore[attr-defined]
-            rows = s.scalars(sa.select(Instance).where(Instance.applicant_phone_token == phone_token)
+            rows = s.scalars(sa.select(Instance).where(Instance.applicant_phone_token.in_(phone_tokens))
                              .order_by(Instance.started_at.desc(), Instance.id).limit(limit))
             return [CaseSummary(r.business_key or "", r.definition.name, r.status, r.started_at, r.ended_at)
                     for r in rows]
 
-    def applicant_case(self, phone_token: str, business_key: str) -> str | None:
-        """The id of the case `business_key` if its applicant's phone has `phone_token`, else None
-        (another person's case and no case at all look the same)."""
-        if not phone_token or not business_key or len(business_key) > 120:
+    def applicant_case(self, phone_tokens: list[str], business_key: str) -> str | None:
+        """The id of the case `business_key` if its applicant's phone has one of `phone_tokens`,
+        else None (another person's case and no case at all look the same)."""
+        if not phone_tokens or not business_key or len(business_key) > 120:
             return None
         with self.db.reading() as s:  # type: ignore[attr-defined]
             return s.scalar(sa.select(Instance.id).where(Instance.business_key == business_key,
-                                                         Instance.applicant_phone_token == phone_token).limit(1))
-
+                                                         Instance.applicant_phone_token.in_(phone_tokens)).limit(1))

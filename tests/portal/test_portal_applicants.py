@@ -88,12 +88,12 @@ def test_J_PORTAL_signed_in_applicant_sees_their_cases_only(portal):
     portal.send_sign_in_code(PHONE)
     code = _code(portal)
     assert portal.check_sign_in_code(OTHER_PHONE, code) is None  # someone else's phone with my code
-    token = portal.check_sign_in_code(PHONE, code)
-    assert token is not None
+    tokens = portal.check_sign_in_code(PHONE, code)
+    assert tokens is not None
     assert portal.check_sign_in_code(PHONE, code) is None  # used up
-    assert {c.business_key for c in portal.applicant_cases(token)} == {c.business_key for c in mine}
-    assert portal.applicant_case(token, mine[0].business_key) == mine[0].id
-    assert portal.applicant_case(token, theirs.business_key) is None
+    assert {c.business_key for c in portal.applicant_cases(tokens)} == {c.business_key for c in mine}
+    assert portal.applicant_case(tokens, mine[0].business_key) == mine[0].id
+    assert portal.applicant_case(tokens, theirs.business_key) is None
     with portal.db.reading() as s:  # the code is kept only as a keyed hash
         stored = s.scalar(sa.select(ApplicantCode.code_hash))
     assert code not in stored and PHONE not in stored

@@ -31,7 +31,7 @@ from web.pages import engine
 from web.views.portal import CASE
 
 blp = Blueprint("portal_applicant", __name__, url_prefix="/portal")
-APPLICANT = "portal_applicant"  # {"token": the phone's keyed hash, "until": ISO time}
+APPLICANT = "portal_applicant"  # {"tokens": the phone's keyed hashes, "until": ISO time}
 # The phone a code was just asked for, kept for step two (never written into a page; dropped
 # at sign-in): the code page shows it masked.
 PENDING = "portal_sign_in_phone"
@@ -57,8 +57,8 @@ class CodeForm(Form):
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "6"})
 
 
-def applicant_token() -> str | None:
-    """The signed-in applicant's phone token, or None (not signed in, or the sign-in expired)."""
+def applicant_tokens() -> list[str] | None:
+    """The signed-in applicant's phone tokens, or None (not signed in, or the sign-in expired)."""
     signed = session.get(APPLICANT)
     if not isinstance(signed, dict):
         return None
@@ -69,11 +69,11 @@ def applicant_token() -> str | None:
     if engine().clock.now() >= until:
         session.pop(APPLICANT, None)
         return None
-    token = signed.get("token")
-    return token if isinstance(token, str) and token else None
+    tokens = signed.get("tokens")
+    return [str(t) for t in tokens] if isinstance(tokens, list) and tokens else None
 
 
-def _begin(token: str) -> None:
+def _begin(tokens: list[str]) -> None:
     """Sign the applicant in: a fresh session (no fixation; a staff sign-in in this browser ends)."""
     if current_user.is_authenticated:
         sessions.end()
@@ -81,7 +81,7 @@ def _begin(token: str) -> None:
     session.clear()  # the pending phone too
     session.update(keep)
     until = engine().clock.now() + dt.timedelta(minutes=SIGNED_IN_MINUTES)
-    session[APPLICANT] = {"token": token, "until": until.isoformat()}
+    session[APPLICANT] = {"tokens": tokens, "until": until.isoformat()}
 
 
 def _code_page(form: CodeForm, refused: bool = False, status: int = 200) -> tuple[str, int]:
@@ -94,7 +94,7 @@ def _code_page(form: CodeForm, refused: bool = False, status: int = 200) -> tupl
 @rule(PUBLIC)
 def sign_in() -> ResponseReturnValue:
     """Step one: the phone; a code goes to it if it has applied (the answer is the same if not)."""
-    if applicant_token():
+    if applicant_tokens():
         return redirect(url_for("web.portal_applicant.mine"))
     form = PhoneForm()
     if form.validate_on_submit():
@@ -119,10 +119,10 @@ def sign_in_code() -> ResponseReturnValue:
         return redirect(url_for("web.portal_applicant.sign_in"))  # no code asked for in this browser
     if not form.validate_on_submit():
         return _code_page(form, status=422)
-    token = engine().check_sign_in_code(phone, form.code.data or "")
-    if token is None:
+    tokens = engine().check_sign_in_code(phone, form.code.data or "")
+    if tokens is None:
         return _code_page(form, refused=True)
-    _begin(token)
+    _begin(tokens)
     return redirect(url_for("web.portal_applicant.mine"))
 
 
@@ -130,20 +130,20 @@ def sign_in_code() -> ResponseReturnValue:
 @rule(PUBLIC)
 def mine() -> ResponseReturnValue:
     """我的申请: the signed-in applicant's cases, newest first."""
-    token = applicant_token()
-    if token is None:
+    tokens = applicant_tokens()
+    if tokens is None:
         return redirect(url_for("web.portal_applicant.sign_in"))
-    return render_template("portal/mine.html", cases=engine().applicant_cases(token))
+    return render_template("portal/mine.html", cases=engine().applicant_cases(tokens))
 
 
 @blp.get("/mine/<business_key>")
 @rule(PUBLIC)
 def mine_case(business_key: str) -> ResponseReturnValue:
     """One of the applicant's cases: its progress page (404 for anyone else's)."""
-    token = applicant_token()
-    if token is None:
+    tokens = applicant_tokens()
+    if tokens is None:
         return redirect(url_for("web.portal_applicant.sign_in"))
-    instance_id = engine().applicant_case(token, business_key)
+    instance_id = engine().applicant_case(tokens, business_key)
     if instance_id is None:
         abort(404)
     session[CASE] = instance_id
