@@ -163,6 +163,7 @@ def test_J_CH_ONLINE_T_MOBILE_apply_query_rate_and_see_a_notice_on_a_phone(brows
     check(tab, "portal-mine")
     tab.submit(f"a:has-text('{number}')")
     expect(page.locator("[data-rated]")).to_be_visible()
+    expect(page.locator("[data-back-to-mine]")).to_be_visible()
 
     tab.go("/portal/notices")
     row = page.locator("tbody tr").first
