@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.errors import ValidationFailed
+from engine.portal.applicants import material_kinds
 from engine.store.material_models import CaseMaterial
 from engine.store.models import Instance
 from engine.store.portal_models import ApplicantCode
@@ -119,3 +120,12 @@ def test_J_PORTAL_sign_in_codes_expire_wear_out_and_go_only_to_phones_with_cases
     code = _code(portal)
     portal.clock.advance(dt.timedelta(minutes=11))
     assert portal.check_sign_in_code(PHONE, code) is None  # expired
+
+
+def test_J_CH_ONLINE_every_uploadable_material_of_the_item_list_is_a_checklist_kind(portal):
+    """A designer's `kind` in workflows/items.json names a material of materials/checklist.json
+    (else its upload field would refuse every file), and each item offers at least one upload."""
+    known = portal.material_checklist_file().kinds()
+    for item in portal.item_list().items:
+        assert material_kinds(item), item.key
+        assert set(material_kinds(item)) <= known, item.key
