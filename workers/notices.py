@@ -28,6 +28,9 @@ TEMPLATES: dict[str, str] = {
     "delay_notice": "【社会救助】{name}您好，您的申请（{key}）办理超出时限，已督办：{detail}。",
     "referral": "【社会救助】{name}您好，您的情况已转介至{detail}，他们将与您联系。",
     "archived": "【社会救助】{name}您好，您的申请（{key}）已办结归档。",
+    # the portal's online application (J-CH-ONLINE): the application number, to query progress
+    "applied": ("【社会救助】{name}您好，您的救助申请已在网上提交，申办流水号 {key}，"
+                "可凭此号和身份证号码或手机号码后 4 位查询办理进度。"),
     # J-CHECK 定期复核 (workflows/review/household_review.bpmn)
     "review_adjusted": "【社会救助】{name}您好，经定期复核，您家的救助调整为：{detail}。如有异议可申请复核。",
     "review_stopped": "【社会救助】{name}您好，经定期复核，您家的救助将停止发放，理由：{detail}。如有异议可申请复核。",
@@ -49,9 +52,12 @@ def notify_applicant(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
     """Queue the notice in the SMS outbox; without a mobile phone it is a written notice."""
     template = str(job.params.get("template") or "")
     message = job.params.get("message")
-    text = render(template, job.case, None if message is None else str(message),
+    # A detached job (the portal's application SMS) carries no case snapshot: the engine puts
+    # the applicant's name and phone in its parameters instead.
+    case = job.case or dict(job.params.get("case") or {})
+    text = render(template, case, None if message is None else str(message),
                   job.business_key or job.instance_id[:8])
-    phone = str(job.case.get("applicant_phone") or "")
+    phone = str(case.get("applicant_phone") or "")
     # an SMS needs a mobile; a landline or no phone at all gets a written notice (letter)
     channel = "sms" if is_valid_cn_mobile(phone) else "letter"
     row = ctx.records.keep("notification", {"channel": channel, "to": phone, "template": template, "message": text})

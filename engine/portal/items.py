@@ -124,6 +124,9 @@ def load(path: Path = DEFAULT_PATH) -> ItemList:
         texts = {name: _text(it, name, where) for name in ITEM_FIELDS}
         materials = [{name: _text(m, name, f"{where}.materials[{i}]") for name in MATERIAL_FIELDS}
                      for i, m in enumerate(it.get("materials", []))]
+        for i, m in enumerate(it.get("materials", [])):
+            if "kind" in m:  # optional: the checklist kind an applicant uploads it as
+                materials[i]["kind"] = _text(m, "kind", f"{where}.materials[{i}]")
         prefill = it.get("prefill", {})
         if not isinstance(prefill, dict):
             raise ValidationFailed(f"{where}: 'prefill' must be an object", {"fields": {"prefill": [where]}})

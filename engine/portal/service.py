@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from engine.auth import Principal, scope
 from engine.definitions import approval
 from engine.errors import Conflict, NotFound, ValidationFailed
-from engine.forms import FormDefinition
+from engine.forms import FormDefinition, validate_submission
 from engine.portal import items, progress, stats, stats_breakdowns
+from engine.portal.applicants import ApplicantService, checked_materials
 from engine.portal.masking import mask_name
 from engine.store.models import Definition, HumanTask, Instance
 from engine.store.portal_models import CaseRating, Complaint, PublicNotice
@@ -32,7 +33,7 @@ NOTICE_DAYS = 7  # the posting period of a public notice, in calendar days (W-NO
 COMPLAINT_PROCESS = "complaint_handling"
 
 
-class PortalService:
+class PortalService(ApplicantService):
     """Applicant-side commands and the statistics; `Engine` inherits them."""
 
     items_path: Path = items.DEFAULT_PATH
@@ -42,16 +43,38 @@ class PortalService:
         """The item list (J-ITEMS), read from its file."""
         return items.load(self.items_path)
 
-    def apply_online(self, item_key: str, region: str, data: dict[str, Any]) -> Instance:
+    def apply_online(self, item_key: str, region: str, data: dict[str, Any],
+                     files: dict[str, tuple[str | None, bytes]] | None = None) -> Instance:
         """Start an online application (J-CH-ONLINE) for `item_key` in the variant of `region`:
         the channel is the office's online value whatever the data says; the start form's
-        checks apply (422 naming fields). The new case carries a fresh application number."""
+        checks apply (422 naming fields). `files` are the item's materials uploaded with it
+        (kind -> (file name, content)), checked like the staff's uploads before anything is
+        stored (422 naming `material_<kind>`), then kept as the new case's materials. The new
+        case carries a fresh application number, sent to the applicant's mobile by SMS."""
         listing = self.item_list()
-        office = listing.office_for(listing.item(item_key), region)
+        item = listing.item(item_key)
+        office = listing.office_for(item, region)
         data = dict(data, channel=office.channel)
+        checked = []
+        if files:
+            config = self._materials()  # type: ignore[attr-defined]
+            try:
+                checked = checked_materials(item, files, config.max_bytes,
+                                            self.material_checklist_file().kinds())  # type: ignore[attr-defined]
+            except ValidationFailed as err:
+                # The form's own faults said at the same time: one round trip for the applicant.
+                fields = dict(err.details.get("fields") or {})
+                try:
+                    validate_submission(self.start_form(office.process), data)
+                except ValidationFailed as form_err:
+                    fields.update(form_err.details.get("fields") or {})
+                raise ValidationFailed(err.message, dict(err.details, fields=fields)) from None
         day = self.clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d")
         key = f"WS{day}-" + "".join(secrets.choice(KEY_ALPHABET) for _ in range(8))
-        return self.start(office.process, data, key, PORTAL_ACTOR, region=office.region)
+        case = self.start(office.process, data, key, PORTAL_ACTOR, region=office.region)
+        self._store_application_materials(case, office.region, checked)
+        self._queue_application_sms(case, data)
+        return case
 
     def start_form(self, process: str) -> FormDefinition:
         """The start form of the version of `process` that takes new cases (404 if none or

@@ -2,7 +2,8 @@
 how the application came in (`channel`), whether the applicant is a green-channel person
 (J-GREEN: `priority_group` other than "none"), the aid types applied for (the aid-type
 filter) and the applicant's name: masked for lists and as a keyed token for an exact search
-by the full name, never in clear (engine/crypto/names.py).
+by the full name, never in clear (engine/crypto/names.py), and the applicant's mobile as
+a keyed hash for the portal's applicant sign-in (engine/crypto/lookup.py).
 Written by the executor with every command that changed the workflow (one UPDATE it
 makes anyway), so the lists filter and sort in SQL without reading case state."""
 
@@ -13,6 +14,7 @@ from typing import Any
 from engine.crypto.keys import Keyring
 from engine.crypto.lookup import lookup_hash
 from engine.crypto.names import mask_name, name_token
+from engine.forms.validators import is_valid_cn_mobile
 
 MAX_CHANNEL, MAX_NAME, MAX_AID = 20, 120, 200
 # T-ARCHIVE: the data keys naming the applicant's ID number, first found wins; the household
@@ -41,6 +43,10 @@ def of(data: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
         full = name.strip()[:MAX_NAME]
         out["applicant_display"] = mask_name(full)
         out["applicant_token"] = name_token(keyring.primary, full)
+    phone = data.get("applicant_phone")
+    if isinstance(phone, str) and is_valid_cn_mobile(phone):
+        # The portal's applicant sign-in finds the cases of a phone by this keyed hash.
+        out["applicant_phone_token"] = lookup_hash(keyring.primary, "phone", phone)
     aid = data.get("aid_types")
     if isinstance(aid, list):
         out["aid_types"] = aid_types_text(aid)

@@ -107,6 +107,9 @@ class Instance(Base):
     aid_types: Mapped[str | None] = mapped_column(sa.String(200))  # ",code,code," (LIKE ",code,")
     # T-ARCHIVE: keyed hash of the applicant's ID number (migration 0025), the household file's key.
     household_token: Mapped[str | None] = mapped_column(sa.String(96), index=True)
+    # Keyed hash of the applicant's mobile (engine/crypto/lookup.py, kind "phone"): an applicant
+    # signed in on the portal by that phone finds their cases, the phone itself never in clear.
+    applicant_phone_token: Mapped[str | None] = mapped_column(sa.String(96), index=True)
     definition: Mapped[Definition] = relationship(lazy="joined")
     # Optimistic concurrency: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}

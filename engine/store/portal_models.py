@@ -57,3 +57,17 @@ class PublicNotice(Base):
     posted_until: Mapped[dt.date] = mapped_column(sa.Date)
     created_by: Mapped[str] = mapped_column(sa.String(80))
     __table_args__ = (sa.Index("ix_public_notices_until_region", "posted_until", "region"),)
+
+
+class ApplicantCode(Base):
+    """A one-time sign-in code sent by SMS to an applicant's phone (the portal's "我的申请"):
+    only its keyed hash is kept, it expires, and a few wrong tries use it up."""
+
+    __tablename__ = "applicant_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_token: Mapped[str] = mapped_column(sa.String(96), index=True)  # the phone's keyed hash
+    code_hash: Mapped[str] = mapped_column(sa.String(96))  # "<salt>:<HMAC of the code>", never the code
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    used: Mapped[bool] = mapped_column(default=False)

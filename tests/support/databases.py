@@ -26,6 +26,7 @@ TRUNCATE_ORDER = [
     "simulation_scenarios",
     "department_waits",
     "audit_calendars", "audit_event_calendars", "audit_case_checks",
+    "applicant_codes",
 ]
 
 

@@ -1,19 +1,26 @@
 """The applicant portal and the dashboard in a real browser (J-PORTAL, J-CH-ONLINE,
-T-MOBILE, J-FEEDBACK, J-PUBLIC, J-DATA): apply at phone width and get the number, query
-progress (a wrong second factor refused), rate the ended case, see a public notice, and a
+T-MOBILE, J-FEEDBACK, J-PUBLIC, J-DATA): apply at phone width with the materials (a
+disguised file refused on its field) and get the number and its SMS, query progress (a
+wrong second factor refused), rate the ended case, sign in by phone and SMS code to see
+"我的申请", see a public notice, and a
 leader's dashboard whose figures are the database's counts. Screenshots at 1280/375 px."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from engine.store.material_models import CaseMaterial
 from engine.store.models import HumanTask, Instance, TaskCandidate
+from engine.store.records import Notification
+from tests.portal.test_portal_applicants import PDF, PNG
 from tests.scenarios.test_jiangyin import accepted
 from tests.web.conftest import Tab, axe, overflowing, shoot
+from workers.runner import run_pending
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 ID_NUMBER, PHONE = "320281198001010017", "13800001234"
@@ -54,13 +61,25 @@ def test_J_CH_ONLINE_T_MOBILE_apply_query_rate_and_see_a_notice_on_a_phone(brows
     page.get_by_label("联系电话", exact=False).fill(PHONE)
     page.get_by_label("居住地址").fill("江阴市澄江街道 1 号")
     page.get_by_label("申请事由（困难情况）").fill("家庭收入低于低保标准")
+    # The materials: the ID card as a real PDF, the household register a PNG named .pdf (disguised).
+    page.set_input_files("#material_id_card", files=[{"name": "身份证.pdf", "mimeType": "application/pdf",
+                                                      "buffer": PDF}])
+    page.set_input_files("#material_household_register", files=[{"name": "户口簿.pdf", "mimeType": "application/pdf",
+                                                                 "buffer": PNG}])
     page.click("button[data-action='submit']")
     expect(page.locator("[data-commitment-error]")).to_be_visible()
     page.check("[data-commitment]")
     page.click("button[data-action='submit']")
-    expect(page.locator(".portal-apply__server-error")).to_have_count(1)
+    # Both refused at once, each on its field: the ID number's check digit and the disguised file.
+    expect(page.locator(".portal-apply__server-error")).to_have_count(2)
+    refused = page.locator('[data-material="material_household_register"] .portal-apply__server-error')
+    expect(refused).to_have_text("文件名所示类型与文件内容不符（伪装文件），未保存")
     check(tab, "portal-apply-refused")
+    with engine.db.reading() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Instance)) == 0  # nothing stored
     page.get_by_label("公民身份号码").fill(ID_NUMBER)
+    page.set_input_files("#material_household_register", files=[{"name": "户口簿.png", "mimeType": "image/png",
+                                                                 "buffer": PNG}])
     with page.expect_navigation():
         page.click("button[data-action='submit']")
     number = page.locator("[data-business-key]").inner_text().strip()
@@ -68,7 +87,13 @@ def test_J_CH_ONLINE_T_MOBILE_apply_query_rate_and_see_a_notice_on_a_phone(brows
     check(tab, "portal-receipt")
     with engine.db.reading() as s:
         case = s.scalar(sa.select(Instance).where(Instance.business_key == number))
+        kinds = sorted(s.scalars(sa.select(CaseMaterial.kind).where(CaseMaterial.instance_id == case.id)))
     assert case.channel == "online" and case.region == "320281"
+    assert kinds == ["household_register", "id_card"]
+    run_pending(engine, topics=["applicant.notify"])  # the SMS adapter's worker: the outbox
+    with engine.db.reading() as s:
+        sms = s.scalar(sa.select(Notification).where(Notification.template == "applied"))
+    assert sms.to == PHONE and number in sms.message
 
     tab.go("/portal/progress")
     page.fill("#business_key", number)
@@ -118,6 +143,28 @@ def test_J_CH_ONLINE_T_MOBILE_apply_query_rate_and_see_a_notice_on_a_phone(brows
     other.sign_in("centre-yixing")  # another county's centre: none of it
     other.go("/dashboard/feedback")
     expect(other.page.locator(".empty-state")).to_be_visible()
+    # 我的申请: signed in by phone and SMS code (a wrong code refused without saying which part).
+    tab.go("/portal")
+    tab.submit("a.card__link:has-text('我的申请')")
+    page.fill("#phone", PHONE)
+    tab.submit("button:has-text('获取验证码')")
+    expect(page.locator("[data-masked-phone]")).to_contain_text("138****1234")
+    with engine.db.reading() as s:
+        text = s.scalar(sa.select(Notification.message).where(Notification.template == "sign_in_code"))
+    code = re.search(r"验证码为 (\d{6})", text).group(1)
+    page.fill("#code", f"{(int(code) + 1) % 1_000_000:06d}")
+    tab.submit("button:has-text('登录')")
+    expect(page.locator(".error-summary")).to_contain_text("手机号码或验证码不正确")
+    check(tab, "portal-sign-in-refused")
+    page.fill("#code", code)
+    tab.submit("button:has-text('登录')")
+    expect(page.locator(f'[data-case="{number}"]')).to_be_visible()
+    assert PHONE not in page.content() and "郑梅" not in page.content()
+    check(tab, "portal-mine")
+    tab.submit(f"a:has-text('{number}')")
+    expect(page.locator("[data-rated]")).to_be_visible()
+    expect(page.locator("[data-back-to-mine]")).to_be_visible()
+
     tab.go("/portal/notices")
     row = page.locator("tbody tr").first
     expect(row).to_contain_text("郑*")

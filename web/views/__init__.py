@@ -22,6 +22,7 @@ from web.views import (
     home,
     materials,
     portal,
+    portal_applicant,
     tasks,
     users,
 )
@@ -42,6 +43,6 @@ def blueprint() -> Blueprint:
 
     for area in (home.blp, auth.blp, account.blp, users.blp, definitions.blp, tasks.blp, audit.blp,
                  portal.blp, dashboard.blp, designer.blp, materials.blp, cases.blp, designer_files.blp,
-                 designer_scenarios.blp, archive.blp):
+                 designer_scenarios.blp, archive.blp, portal_applicant.blp):
         web.register_blueprint(area)
     return web

@@ -7,6 +7,7 @@ the POSTs are rate-limited per address (`limit`, installed by api/app.py)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request, session, url_for
@@ -24,11 +25,14 @@ from engine.errors import Conflict, ValidationFailed
 from web.formjs import form_messages
 from web.forms import Form
 from web.pages import engine
+from web.views.materials import UPLOAD_MESSAGES
 
 blp = Blueprint("portal", __name__, url_prefix="/portal")
 CASE = "portal_case"  # the case whose progress this browser has proved (session), for rating it
 RECEIPT = "portal_receipt"  # the application number just given, shown once on the receipt page
-LIMITED = ("web.portal.apply_submit", "web.portal.lookup", "web.portal.rate", "web.portal.complain")
+LIMITED = ("web.portal.apply_submit", "web.portal.lookup", "web.portal.rate", "web.portal.complain",
+           "web.portal_applicant.sign_in", "web.portal_applicant.sign_in_code")
+MAX_UPLOADS = 5  # materials one application may carry (an item lists at most a handful)
 
 
 @blp.after_request
@@ -80,30 +84,72 @@ def item(key: str) -> str:
 @blp.get("/items/<key>/apply/<region>")
 @rule(PUBLIC)
 def apply(key: str, region: str) -> str:
-    """The start form of the region's variant, rendered by form-js, with the item's prefill."""
+    """The start form of the region's variant, rendered by form-js, with the item's prefill,
+    and an upload field for each material of the item that can be uploaded."""
     listing = engine().item_list()
     it = listing.item(key)
     office = listing.office_for(it, region)
     schema = dict(engine().start_form(office.process).raw)
     # The channel is the portal's (the server sets it): the applicant is not asked which.
     schema["components"] = [c for c in schema.get("components", []) if c.get("key") != "channel"]
-    return render_template("portal/apply.html", item=it, office=office, schema=schema,
+    uploads = [m for m in it.materials if m.get("kind")]
+    return render_template("portal/apply.html", item=it, office=office, schema=schema, uploads=uploads,
+                           max_bytes=engine().materials_config.max_bytes,
                            data=dict(it.prefill, channel=office.channel), messages=form_messages())
+
+
+def _application() -> tuple[Any, dict[str, tuple[str | None, bytes]]]:
+    """The application's data and uploaded materials: a JSON body (data only), or the page's
+    multipart form (`data` as JSON text, each material as the file `material_<kind>`)."""
+    if request.mimetype == "multipart/form-data":
+        try:
+            data = json.loads(request.form.get("data", ""))
+        except ValueError:
+            data = None
+        files = {name[len("material_"):]: (f.filename, f.read()) for name, f in request.files.items()
+                 if name.startswith("material_") and f.filename}
+        return data, files
+    return request.get_json(silent=True), {}
+
+
+def _upload_messages(err: ValidationFailed) -> dict[str, Any]:
+    """The engine's refusal with a material's messages as the page says them."""
+    details = dict(err.details)
+    fields = dict(details.get("fields") or {})
+    for name, messages in fields.items():
+        if not name.startswith("material_"):
+            continue
+        shown = []
+        for m in messages:
+            if str(m).startswith("named "):
+                shown.append(gettext("文件名所示类型与文件内容不符（伪装文件），未保存"))
+            elif str(m).startswith("larger than ") and details.get("max_bytes"):
+                shown.append(gettext("文件超过 %(n)d MB 上限", n=details["max_bytes"] // (1024 * 1024)))
+            elif str(m) == "not a material of this item":
+                shown.append(gettext("不是此事项可以上传的材料"))
+            else:
+                shown.append(str(UPLOAD_MESSAGES.get(str(m), m)))
+        fields[name] = shown
+    details["fields"] = fields
+    return details
 
 
 @blp.post("/items/<key>/apply/<region>")
 @rule(PUBLIC)
 def apply_submit(key: str, region: str) -> ResponseReturnValue:
-    """The application from the page's module (JSON): 201 with the receipt's address, or
-    422 with the fields at fault (nothing is stored then)."""
-    data = request.get_json(silent=True)
+    """The application from the page's module (multipart, or JSON without materials): 201 with
+    the receipt's address, or 422 with the fields at fault (nothing is stored then)."""
+    # Several materials in one request: room for each (one file's limit is the engine's check).
+    per_file = engine().materials_config.max_bytes
+    request.max_content_length = per_file * MAX_UPLOADS + 1024 * 1024
+    data, files = _application()
     if not isinstance(data, dict):
         return jsonify(error="validation_failed", message="a JSON object is expected",
                        details={"fields": {"_schema": ["a JSON object"]}}), 422
     try:
-        case = engine().apply_online(key, region, data)
+        case = engine().apply_online(key, region, data, files)
     except ValidationFailed as err:
-        return jsonify(error="validation_failed", message=err.message, details=err.details), 422
+        return jsonify(error="validation_failed", message=err.message, details=_upload_messages(err)), 422
     session[RECEIPT] = case.business_key
     return jsonify(business_key=case.business_key, receipt=url_for("web.portal.receipt")), 201
 
