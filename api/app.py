@@ -12,6 +12,7 @@ from api import errors, headers, inputs, openapi, read_routing, security, sessio
 from api.routes import BLUEPRINTS
 from api.settings import ConfigurationError, Settings
 from engine.clock import Clock, SharedClock
+from engine.materials.s3 import S3FileStore
 from engine.scripting import Limits
 from engine.service import Engine
 from web.views import portal
@@ -56,9 +57,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.json.ensure_ascii = False
     app.extensions["relief_settings"] = settings
     app.extensions["relief_engine"] = engine = engine or make_engine(settings)
-    # Uploaded materials: where they are kept, how large one may be, the checklist (RELIEF_FILES_DIR, …).
+    # Uploaded materials: where they are kept (RELIEF_FILES_DIR, or a bucket: RELIEF_MATERIALS_S3_*),
+    # how large one may be, the checklist.
     assert settings.files_dir is not None
-    engine.configure_materials(settings.files_dir, settings.max_material_bytes, settings.materials_checklist)
+    files = S3FileStore(settings.materials_s3) if settings.materials_s3 else settings.files_dir
+    engine.configure_materials(files, settings.max_material_bytes, settings.materials_checklist)
     api = errors.ReliefApi(app)
     app.extensions["relief_api"] = api
     openapi.register_converters(api)

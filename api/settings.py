@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine.crypto import keys
 from engine.crypto.keys import Keyring
+from engine.materials.s3 import S3Location
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("production", "demo", "test")
@@ -40,6 +41,8 @@ class Settings:
     portal_rate: str = "20 per minute"  # POSTs to the public portal (apply, progress, rating) per address
     max_instances: int = 1000  # ceiling of one multi-instance activity's instances
     files_dir: Path | None = None  # uploaded materials, by SHA-256; None: var_dir / "files"
+    # Uploaded materials in an S3-compatible bucket instead of files_dir (RELIEF_MATERIALS_S3_*).
+    materials_s3: S3Location | None = None
     max_material_bytes: int = 10 * 1024 * 1024  # one uploaded material at most
     materials_checklist: Path = field(default_factory=lambda: ROOT / "materials" / "checklist.json")
     notices_root: Path = field(default_factory=lambda: ROOT / "notices")  # the county's notice templates
@@ -53,7 +56,8 @@ class Settings:
         RELIEF_MODE, RELIEF_SECRET_KEY, RELIEF_DATA_KEY(_FILE), RELIEF_VAR_DIR,
         RELIEF_FORMS_ROOT, RELIEF_OFFICE_CLOSE, RELIEF_DEFAULT_REGION, RELIEF_COOKIE_SECURE, RELIEF_TRUSTED_PROXIES,
         RELIEF_LOGIN_RATE, RELIEF_RATELIMIT_STORAGE, RELIEF_PORTAL_RATE, RELIEF_MAX_INSTANCES,
-        RELIEF_FILES_DIR, RELIEF_MAX_MATERIAL_BYTES, RELIEF_MATERIALS_CHECKLIST, RELIEF_NOTICES_ROOT."""
+        RELIEF_FILES_DIR, RELIEF_MATERIALS_S3_* (materials_s3_from_env), RELIEF_MAX_MATERIAL_BYTES,
+        RELIEF_MATERIALS_CHECKLIST, RELIEF_NOTICES_ROOT."""
         s = cls()
         s.var_dir = Path(os.environ.get("RELIEF_VAR_DIR", s.var_dir))
         s.mode = os.environ.get("RELIEF_MODE", s.mode)
@@ -78,6 +82,7 @@ class Settings:
         s.max_instances = int(ceiling)
         if files := os.environ.get("RELIEF_FILES_DIR"):
             s.files_dir = Path(files)
+        s.materials_s3 = materials_s3_from_env()
         s.max_material_bytes = _int_env("RELIEF_MAX_MATERIAL_BYTES", s.max_material_bytes)
         s.materials_checklist = Path(os.environ.get("RELIEF_MATERIALS_CHECKLIST", s.materials_checklist))
         s.notices_root = Path(os.environ.get("RELIEF_NOTICES_ROOT", s.notices_root))
@@ -113,6 +118,35 @@ class Settings:
         if not self.secret_key:
             raise ConfigurationError("RELIEF_SECRET_KEY must be set in production mode (it signs bearer tokens)")
         return self.secret_key
+
+
+S3_ENV = "RELIEF_MATERIALS_S3_"
+
+
+def materials_s3_from_env() -> S3Location | None:
+    """The S3-compatible store of uploaded materials, when RELIEF_MATERIALS_S3_BUCKET names a
+    bucket: RELIEF_MATERIALS_S3_ENDPOINT (e.g. http://minio:9000; unset: AWS itself), _REGION,
+    _PREFIX (`materials/`), _ACCESS_KEY_ID with _SECRET_ACCESS_KEY (unset: boto3's own chain)."""
+    def env(name: str) -> str | None:
+        return os.environ.get(S3_ENV + name, "").strip() or None
+
+    bucket = env("BUCKET")
+    if bucket is None:
+        others = [S3_ENV + n for n in ("ENDPOINT", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "PREFIX") if env(n)]
+        if others:
+            # Half a configuration would silently keep files on this machine's disk.
+            raise ConfigurationError(f"{others[0]} is set but {S3_ENV}BUCKET is not")
+        return None
+    key_id, secret = env("ACCESS_KEY_ID"), env("SECRET_ACCESS_KEY")
+    if (key_id is None) != (secret is None):
+        missing = "SECRET_ACCESS_KEY" if secret is None else "ACCESS_KEY_ID"
+        raise ConfigurationError(f"{S3_ENV}{missing} must be set with the other S3 credential")
+    endpoint = env("ENDPOINT")
+    if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{S3_ENV}ENDPOINT must be an http:// or https:// URL, not '{endpoint}'")
+    prefix = env("PREFIX") or "materials/"
+    return S3Location(bucket=bucket, endpoint=endpoint, prefix=prefix if prefix.endswith("/") else prefix + "/",
+                      region=env("REGION"), access_key_id=key_id, secret_access_key=secret)
 
 
 def _int_env(name: str, default: int) -> int:

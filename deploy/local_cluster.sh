@@ -3,6 +3,8 @@
 # a timer scheduler and a job worker, all against one PostgreSQL (RELIEF_DATABASE_URL) and the
 # environment given (RELIEF_SECRET_KEY, RELIEF_DATA_KEY, ... as in production).
 #   RELIEF_DATABASE_URL=postgresql://... deploy/local_cluster.sh [PORT]
+# RELIEF_CLUSTER_WORKERS=N starts N job workers instead of one, each running RELIEF_WORKER_CONCURRENCY
+# jobs at once (1); tests/reliability/test_cluster.py runs two of four.
 # Stops everything when any part exits, or on Ctrl-C / SIGTERM.
 set -euo pipefail
 port="${1:-8000}"
@@ -16,7 +18,10 @@ token="$($relief worker-token create "local-cluster-$(hostname)-$$" | tail -n 1)
 pids=()
 $relief serve --processes 2 --host 127.0.0.1 --port "$port" & pids+=($!)
 $relief scheduler & pids+=($!)
-RELIEF_WORKER_TOKEN="$token" $relief worker --url "http://127.0.0.1:$port" --wait-seconds 2 & pids+=($!)
+for _ in $(seq "${RELIEF_CLUSTER_WORKERS:-1}"); do
+  RELIEF_WORKER_TOKEN="$token" $relief worker --url "http://127.0.0.1:$port" --wait-seconds 2 \
+    --concurrency "${RELIEF_WORKER_CONCURRENCY:-1}" & pids+=($!)
+done
 
 stop() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop EXIT INT TERM

@@ -18,7 +18,7 @@ from engine.errors import Conflict, ValidationFailed
 from engine.materials import checklist as checklists
 from engine.materials import kinds
 from engine.materials.by_item import ItemChecklist, by_item
-from engine.materials.files import FileStore
+from engine.materials.files import FileStore, MaterialStore
 from engine.store.material_models import CaseMaterial
 from engine.store.models import AccessLog, Instance
 
@@ -29,7 +29,7 @@ DOWNLOAD_PREFIX = "material:"
 class MaterialsConfig:
     """Where files go, how large one may be, which checklist applies."""
 
-    files: FileStore
+    files: MaterialStore
     max_bytes: int = kinds.DEFAULT_MAX_BYTES
     checklist_path: Path = checklists.DEFAULT_PATH
 
@@ -50,10 +50,12 @@ class MaterialsFace:
 
     materials_config: MaterialsConfig | None = None
 
-    def configure_materials(self, files_root: Path, max_bytes: int = kinds.DEFAULT_MAX_BYTES,
+    def configure_materials(self, files_root: Path | MaterialStore, max_bytes: int = kinds.DEFAULT_MAX_BYTES,
                             checklist_path: Path = checklists.DEFAULT_PATH) -> None:
-        """Where uploaded files are kept (var/files unless configured), the size limit, the checklist file."""
-        self.materials_config = MaterialsConfig(FileStore(files_root), max_bytes, checklist_path)
+        """Where uploaded files are kept (a directory, var/files unless configured, or a store
+        such as engine.materials.s3.S3FileStore), the size limit, the checklist file."""
+        files = FileStore(files_root) if isinstance(files_root, (str, Path)) else files_root
+        self.materials_config = MaterialsConfig(files, max_bytes, checklist_path)
 
     def _materials(self) -> MaterialsConfig:
         if self.materials_config is None:

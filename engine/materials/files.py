@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 from engine.errors import ReliefError
 
@@ -21,6 +23,29 @@ class FileStoreError(ReliefError):
     code = "file_store"
 
 
+def check_sha256(sha256: str) -> None:
+    """Refuse anything but a lower-case hex SHA-256: only those name stored files."""
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        raise FileStoreError(f"not a SHA-256: {sha256!r}")
+
+
+class MaterialStore(Protocol):
+    """What the materials commands need of a file store: this directory store or the
+    S3-compatible one (engine/materials/s3.py), the same behaviour behind both."""
+
+    def put(self, content: bytes) -> str:
+        """Store `content` whole (once) and return its SHA-256; nothing partial on failure."""
+        ...
+
+    def get(self, sha256: str) -> bytes:
+        """The content stored under `sha256`, checked against it (FileStoreError otherwise)."""
+        ...
+
+    def stored(self) -> Iterator[str]:
+        """The SHA-256 of every stored file."""
+        ...
+
+
 class FileStore:
     """Files by SHA-256 under `root` (created when first written)."""
 
@@ -28,8 +53,8 @@ class FileStore:
         self.root = Path(root)
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
-            raise FileStoreError(f"not a SHA-256: {sha256!r}")
+        """Where the file of `sha256` is (or would be) kept."""
+        check_sha256(sha256)
         return self.root / sha256[:2] / sha256
 
     def put(self, content: bytes) -> str:
@@ -62,3 +87,10 @@ class FileStore:
         if hashlib.sha256(content).hexdigest() != sha256:
             raise FileStoreError(f"stored file {sha256} no longer matches its SHA-256")
         return content
+
+    def stored(self) -> Iterator[str]:
+        """The SHA-256 of every stored file (temporary files of a write under way are not)."""
+        if self.root.exists():
+            for path in sorted(self.root.glob("??/*")):
+                if path.is_file() and not path.name.startswith("."):
+                    yield path.name

@@ -2,7 +2,8 @@
 notices, as a clerk meets them in the browser and as the server answers them: a real PDF
 and PNG uploaded, a disguised or oversized file or another region's case refused with
 nothing stored, downloads only as attachments with the uploaded SHA-256, each upload and
-download in the case's records, and notices as PDFs with the case's key in their text."""
+download in the case's records, and notices as PDFs with the case's key in their text.
+The upload tests run against both file stores: the directory and an S3 bucket (issue 15)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import requests
 from tests.api.conftest import serving
 from tests.scenarios.test_jiangyin import PROCESS, application
 from tests.support.material_files import pdf_bytes, pdf_text, png_bytes
+from tests.support.s3 import StoreUnderTest, materials_store, s3_endpoint  # noqa: F401 - fixtures
 from tests.web.conftest import axe, overflowing, shoot
 
 
@@ -84,7 +86,15 @@ def test_X_STAFF_materials_page_in_the_browser(browser, site, scenario, tmp_path
     assert tab.problems == []
 
 
-def test_J_SEC_page_uploads_refused_and_stored(live, scenario, engine, tmp_path):
+@pytest.fixture
+def stored_live(live, engine, tmp_path, materials_store: StoreUnderTest):  # noqa: F811
+    """The live server (seeded by `live`) again, with the materials store under test."""
+    with serving(engine, tmp_path, **materials_store.overrides) as site:
+        yield site
+
+
+def test_J_SEC_page_uploads_refused_and_stored(stored_live, scenario, engine, materials_store):  # noqa: F811 - the fixture
+    live = stored_live
     case = _case(scenario)
     s, token = _session(live, "window")
     r = _post(s, live, case.id, token, "id_card", "id.pdf", pdf_bytes())
@@ -104,7 +114,7 @@ def test_J_SEC_page_uploads_refused_and_stored(live, scenario, engine, tmp_path)
     assert other.get(f"{live.base}/cases/{case.id}/materials", timeout=10).status_code == 403
     materials = live.call("GET", f"/api/v1/instances/{case.id}/materials", as_="window").json()["materials"]
     assert [m["filename"] for m in materials] == ["id.pdf", "bill.png"]
-    assert len([p for p in (tmp_path / "files").rglob("*") if p.is_file()]) == 2
+    assert materials_store.stored() == sorted(hashlib.sha256(c).hexdigest() for c in (pdf_bytes(), png_bytes()))
 
     r = s.get(f"{live.base}/cases/{case.id}/materials/{materials[1]['id']}", timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
@@ -119,18 +129,18 @@ def test_J_SEC_page_uploads_refused_and_stored(live, scenario, engine, tmp_path)
     assert [(e["action"], e["filename"]) for e in log][-1] == ("download", "bill.png")
 
 
-def test_J_SEC_page_refuses_an_oversized_file(engine, scenario, tmp_path):
+def test_J_SEC_page_refuses_an_oversized_file(engine, scenario, tmp_path, materials_store):  # noqa: F811 - the fixture
     from api.demo import seed
 
     with engine.db.session() as s:
         seed(s, engine.clock.now())
     case = _case(scenario)
-    with serving(engine, tmp_path, max_material_bytes=1024 * 1024) as site:
+    with serving(engine, tmp_path, max_material_bytes=1024 * 1024, **materials_store.overrides) as site:
         s, token = _session(site, "window")
         big = pdf_bytes()[:-6] + b" " * (1024 * 1024) + b"%%EOF\n"
         r = _post(s, site, case.id, token, "id_card", "big.pdf", big)
         assert r.status_code == 422 and "文件超过 1 MB 上限" in r.text
-        assert not (tmp_path / "files").exists() or not any((tmp_path / "files").rglob("*"))
+        assert materials_store.stored() == []
 
 
 def test_J_ONCE_W_URGENT_W_REFUSE_notices_are_pdfs_of_the_case(live, scenario):
