@@ -74,16 +74,24 @@ class Period:
         return sa.and_(self.task_region(), own, _between(HumanTask.created_at, self.start, self.end))
 
     def month(self, column: Any) -> Any:
-        """SQL: the month (YYYY-MM) of a UTC moment in Asia/Shanghai."""
+        """SQL: the month of a UTC moment in Asia/Shanghai (PostgreSQL: its first moment, as a
+        local timestamp, `month_text` makes it YYYY-MM: date_trunc costs a fraction of
+        to_char on every row; SQLite: YYYY-MM)."""
         if self.postgres:
-            return sa.func.to_char(sa.func.timezone("Asia/Shanghai", column), "YYYY-MM")
+            return sa.func.date_trunc("month", sa.func.timezone("Asia/Shanghai", column))
         return sa.func.strftime("%Y-%m", column, f"+{SHANGHAI_HOURS} hours")
+
 
     def days(self, start: Any, end: Any) -> Any:
         """SQL: the days (fractional, calendar) between two moments."""
         if self.postgres:
             return sa.func.extract("epoch", end - start) / 86400.0
         return sa.func.julianday(end) - sa.func.julianday(start)
+
+
+def month_text(value: Any) -> str:
+    """YYYY-MM of what `Period.month` gives."""
+    return value.strftime("%Y-%m") if isinstance(value, dt.datetime | dt.date) else str(value)
 
 
 def period_of(session: Session, who: Principal, start: dt.datetime, end: dt.datetime | None, now: dt.datetime,
@@ -95,8 +103,9 @@ def period_of(session: Session, who: Principal, start: dt.datetime, end: dt.date
 def cases_by_month(s: Session, p: Period) -> dict[str, Any]:
     """Cases started per month and channel."""
     month = p.month(Instance.started_at).label("month")
-    rows = s.execute(sa.select(month, Instance.channel, sa.func.count()).where(p.cases())
-                     .group_by(month, Instance.channel).order_by(month)).all()
+    rows = [(month_text(m), channel, n) for m, channel, n in s.execute(
+        sa.select(month, Instance.channel, sa.func.count()).where(p.cases())
+        .group_by(month, Instance.channel).order_by(month)).all()]
     months = sorted({m for m, _, _ in rows})
     channels: dict[str, list[int]] = {}
     for m, channel, count in rows:
