@@ -160,7 +160,7 @@ class HumanTask(Base):
                       # The dashboard's open and completed steps of a region by creation, and the
                       # department steps of a region (engine/portal/stats*.py, migration 0028).
                       sa.Index("ix_human_tasks_open_stats", "region", "created_at",
-                               postgresql_include=["name", "due_at", "instance_id"],
+                               postgresql_include=["name", "due_at", "instance_id", "id"],
                                postgresql_where=sa.text("state = 'open'"), sqlite_where=sa.text("state = 'open'")),
                       sa.Index("ix_human_tasks_done_stats", "region", "created_at",
                                postgresql_include=["name", "due_at", "ended_at", "instance_id"],

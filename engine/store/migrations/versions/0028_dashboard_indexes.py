@@ -27,7 +27,7 @@ def upgrade():
     op.create_index("ix_instances_stats", "instances", ["region", "started_at"],
                     postgresql_include=["channel", "status", "process_key", "id"])
     op.create_index("ix_human_tasks_open_stats", "human_tasks", ["region", "created_at"],
-                    postgresql_include=["name", "due_at", "instance_id"],
+                    postgresql_include=["name", "due_at", "instance_id", "id"],
                     postgresql_where=sa.text("state = 'open'"), sqlite_where=sa.text("state = 'open'"))
     op.create_index("ix_human_tasks_done_stats", "human_tasks", ["region", "created_at"],
                     postgresql_include=["name", "due_at", "ended_at", "instance_id"],
