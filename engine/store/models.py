@@ -167,7 +167,8 @@ class HumanTask(Base):
                                postgresql_where=sa.text("state = 'completed'"),
                                sqlite_where=sa.text("state = 'completed'")),
                       sa.Index("ix_human_tasks_department_steps", "region", sa.text("(candidate_groups ->> 0)"),
-                               postgresql_include=["instance_id", "state", "due_at", "created_at", "ended_at"],
+                               postgresql_include=["instance_id", "state", "due_at", "created_at", "ended_at",
+                                                   "candidate_groups"],
                                postgresql_where=sa.text(DEPARTMENT_STEP), sqlite_where=sa.text(DEPARTMENT_STEP)))
 
 

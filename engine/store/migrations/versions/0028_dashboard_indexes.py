@@ -33,7 +33,7 @@ def upgrade():
                     postgresql_include=["name", "due_at", "ended_at", "instance_id"],
                     postgresql_where=sa.text("state = 'completed'"), sqlite_where=sa.text("state = 'completed'"))
     op.create_index("ix_human_tasks_department_steps", "human_tasks", ["region", sa.text("(candidate_groups ->> 0)")],
-                    postgresql_include=["instance_id", "state", "due_at", "created_at", "ended_at"],
+                    postgresql_include=["instance_id", "state", "due_at", "created_at", "ended_at", "candidate_groups"],
                     postgresql_where=sa.text(DEPARTMENT_STEP), sqlite_where=sa.text(DEPARTMENT_STEP))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE STATISTICS IF NOT EXISTS {STATISTICS} ON ({DEPARTMENT_STEP.split(' = ')[0]}) "
