@@ -7,12 +7,14 @@
    of each variant: cases started and walked a different number of steps each (random
    valid form data, the in-process workers, the messages they wait for; the crash suite's
    walker), so that every stage the walk reaches has a case as the engine writes it.
-2. Writes the other cases in bulk (COPY) as clones of those samples with the same row
+2. Writes the other cases in bulk as clones of those samples, inside PostgreSQL
+   (bench/clone_sql.py: INSERT … SELECT from the sample's rows), with the same row
    shapes — instances, human_tasks, task_candidates, timers, jobs, dispatches,
    notifications, ledger entries, audit events — each with its own ids, business key,
    applicant name, region (GB/T 2260 county / township / village codes), channel, green
    channel share, department and times shifted to its own start, so that deadlines spread
-   over overdue, due soon and later. Then ANALYZE.
+   over overdue, due soon and later; a progress bar; it stops early (and says so) before
+   the disk has less than --min-free-gb free. Then VACUUM ANALYZE.
 
 BENCH DATA, NOT A RECORD: bulk cases are started_by `bench-bulk` and their audit events
 are copies of their sample's, so their hash chains do NOT verify (a chain covers its
@@ -25,8 +27,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
+import shutil
 import sys
 import time
 import uuid
@@ -42,9 +46,8 @@ os.environ.setdefault("RELIEF_DATA_KEY", "bench1:YmVuY2gtb25seS1kYXRhLWtleS0zMi1
 
 import psycopg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from psycopg.types.json import Json  # noqa: E402
 
-from engine.store.base import Base  # noqa: E402
+from bench import clone_sql  # noqa: E402
 
 BULK_ACTOR = "bench-bulk"
 # Counties of the three variants' places and their neighbours (a city- or province-wide
@@ -92,145 +95,84 @@ def region_of(rng: random.Random) -> str:
 
 @dataclass
 class Template:
-    """A sample case as the engine wrote it: each table's rows (column name → value)."""
+    """A sample case as the engine wrote it (its rows stay in the database: bench/clone_sql.py)."""
 
+    number: int  # its place in the list, the clones' `tpl`
     instance_id: str
     process_key: str
     running: bool
-    rows: dict[str, list[dict[str, Any]]]
+    started_at: dt.datetime
 
 
 def load_templates(conn: psycopg.Connection, instance_ids: list[str]) -> list[Template]:
-    """The rows of each sample case, read raw (sealed columns as their ciphertext)."""
-    by_case: dict[str, dict[str, list[dict[str, Any]]]] = {i: {} for i in instance_ids}
-    task_case: dict[str, str] = {}
-    for table, column in CASE_TABLES:
-        cols = [c.name for c in Base.metadata.tables[table].columns]
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        if column is None:  # task_candidates: through their task
-            sql = f"SELECT {quoted} FROM {table} WHERE task_id = ANY(%s)"  # noqa: S608 - fixed names
-            keys = list(task_case)
-        else:
-            sql = f"SELECT {quoted} FROM {table} WHERE {column} = ANY(%s)"  # noqa: S608 - fixed names
-            keys = instance_ids
-        for values in conn.execute(sql, (keys,)):
-            row = dict(zip(cols, values, strict=True))
-            case = task_case[row["task_id"]] if column is None else row[column]
-            by_case[case].setdefault(table, []).append(row)
-            if table == "human_tasks":
-                task_case[row["id"]] = case
-    out = []
-    for case, rows in by_case.items():
-        inst = rows["instances"][0]
-        out.append(Template(case, inst["process_key"], inst["status"] == "running", rows))
-    return out
+    """The sample cases, in the order given."""
+    found = {row[0]: row for row in conn.execute(
+        "SELECT id, process_key, status, started_at FROM instances WHERE id = ANY(%s)", (instance_ids,))}
+    return [Template(n, i, found[i][1], found[i][2] == "running", found[i][3]) for n, i in enumerate(instance_ids)]
 
 
-class Cloner:
-    """Turns a template's rows into a new case's rows (new ids, its own spread)."""
-
-    def __init__(self, rng: random.Random, now: dt.datetime, serial: Callable[[], int]) -> None:
-        self.rng, self.now, self.serial = rng, now, serial
-
-    def clone(self, t: Template, n: int) -> dict[str, list[dict[str, Any]]]:
-        rng = self.rng
-        new_id = str(uuid.uuid4())
-        inst0 = t.rows["instances"][0]
-        # Running cases started in the last 40 days (their deadlines fall before and after
-        # now); ended ones within the last two years.
-        age = dt.timedelta(days=rng.uniform(0, 40) if t.running else rng.uniform(40, 730))
-        shift = (self.now - age) - inst0["started_at"]
-        region = region_of(rng)
-        department = rng.choice(DEPARTMENTS)
-        green = rng.random() < GREEN_SHARE
-        ids: dict[str, str] = {}
-
-        def new(old: str | None) -> str | None:
-            if old is None:
-                return None
-            if old not in ids:
-                ids[old] = str(uuid.uuid4())
-            return ids[old]
-
-        def moved(value: Any) -> Any:
-            return value + shift if isinstance(value, dt.datetime) else value
-
-        def group(g: str) -> str:
-            return f"dept:{department}" if g.startswith("dept:") else g
-
-        out: dict[str, list[dict[str, Any]]] = {}
-        for table, rows in t.rows.items():
-            made = []
-            for row in rows:
-                r = {k: moved(v) for k, v in row.items()}
-                if "idempotency_key" in r:
-                    r["idempotency_key"] = f"bench-{uuid.uuid4().hex}"
-                if table == "instances":
-                    r.update(id=new_id, business_key=f"BENCH-{t.process_key[:2].upper()}-{n:08d}", region=region,
-                             started_by=BULK_ACTOR, channel=_pick(rng, CHANNELS), green=green,
-                             applicant_name=rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))))
-                elif table == "task_candidates":
-                    r.update(task_id=new(r["task_id"]), group=group(r["group"]), region=region)
-                else:
-                    r["instance_id"] = new_id
-                    if table == "human_tasks":
-                        r.update(id=new(r["id"]), region=region, green=green,
-                                 candidate_groups=[group(g) for g in r["candidate_groups"] or []])
-                        if r["state"] == "open" and r["assignee"] is None and rng.random() < ASSIGNED_SHARE:
-                            first = (r["candidate_groups"] or [""])[0]
-                            r["assignee"] = HOLDERS.get(first, first.replace("dept:", "dept-"))
-                    elif table in ("timers", "jobs"):
-                        r.update(id=str(uuid.uuid4()), task_id=str(uuid.uuid4()))
-                        if table == "jobs" and r.get("case_id"):
-                            r["case_id"] = new_id
-                    elif table == "dispatches" and r["kind"] == "department":
-                        r["target"] = department
-                    elif table == "ledger_entries":
-                        r["business_key"] = f"BENCH-{t.process_key[:2].upper()}-{n:08d}"
-                made.append(r)
-            out[table] = made
-        return out
+def spread(rng: random.Random, t: Template, n: int, now: dt.datetime) -> dict[str, Any]:
+    """Clone `n` of template `t`: its own id, start, region, department, channel, green
+    channel and applicant name (one row of bench/clone_sql.py's `clones`)."""
+    # Running cases started in the last 40 days (their deadlines fall before and after
+    # now); ended ones within the last two years.
+    age = dt.timedelta(days=rng.uniform(0, 40) if t.running else rng.uniform(40, 730))
+    return {"n": n, "tpl": t.number, "id": str(uuid.uuid4()), "shift": clone_sql.shift_of(now, t.started_at, age),
+            "region": region_of(rng), "department": rng.choice(DEPARTMENTS), "green": rng.random() < GREEN_SHARE,
+            "channel": _pick(rng, CHANNELS), "started_by": BULK_ACTOR, "process_key": t.process_key,
+            "applicant_name": rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2)))}
 
 
-def copy_rows(conn: psycopg.Connection, table: str, rows: list[dict[str, Any]]) -> None:
-    """COPY `rows` into `table`; integer ids left to their sequence."""
-    if not rows:
-        return
-    columns = [c for c in rows[0] if not (c == "id" and isinstance(rows[0][c], int))]
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    with conn.cursor() as cur, cur.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:  # noqa: S608
-        for row in rows:
-            copy.write_row([Json(v) if isinstance(v, dict | list) else v for v in (row[c] for c in columns)])
-
-
-def bulk_clone(url: str, templates: list[Template], cases: int, seed: int = 7, chunk: int = 2000,
-               now: dt.datetime | None = None, progress: Callable[[int], None] | None = None) -> None:
+def bulk_clone(url: str, templates: list[Template], cases: int, seed: int = 7, chunk: int = 20_000,
+               now: dt.datetime | None = None, progress: Callable[[int], None] | None = None,
+               room: Callable[[], bool] | None = None) -> int:
     """Write `cases` clones of `templates` (running ones in proportion to `templates`), in
-    transactions of `chunk` cases."""
+    transactions of `chunk` cases, inside the database (bench/clone_sql.py); stop early
+    when `room()` says the disk is too full. The number of clones written."""
     rng = random.Random(seed)
     now = now or dt.datetime.now(dt.UTC)
-    cloner = Cloner(rng, now, lambda: 0)
+    tables = [table for table, _ in CASE_TABLES]
+    params = {"assigned": ASSIGNED_SHARE, "holders": json.dumps(HOLDERS)}
     with psycopg.connect(pg_url(url)) as conn:
+        conn.execute("SELECT setseed(%s)", (seed / 1000,))
+        # A throwaway database: no foreign-key checks row by row (the rows are clones of rows
+        # that passed them) and no commit waiting for the disk.
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("SET synchronous_commit = off")
+        clone_sql.load_samples(conn, tables, [t.instance_id for t in templates])
+        clone_sql.write_spread(conn, [spread(rng, templates[n % len(templates)], n, now) for n in range(cases)])
+        indexes = clone_sql.drop_secondary_indexes(conn, tables)
+        conn.commit()
         done = 0
-        while done < cases:
-            batch: dict[str, list[dict[str, Any]]] = {t: [] for t, _ in CASE_TABLES}
-            size = min(chunk, cases - done)
-            for n in range(done, done + size):
-                for table, rows in cloner.clone(templates[n % len(templates)], n).items():
-                    batch[table].extend(rows)
-            for table, _ in CASE_TABLES:
-                copy_rows(conn, table, batch[table])
+        try:
+            while done < cases:
+                if room is not None and not room():
+                    break
+                size = min(chunk, cases - done)
+                clone_sql.insert_chunk(conn, tables, done, done + size, params)
+                conn.commit()
+                done += size
+                if progress:
+                    progress(size)
+        finally:
+            conn.rollback()
+            clone_sql.build_indexes(conn, indexes)
             conn.commit()
-            done += size
-            if progress:
-                progress(size)
+    return done
 
 
 def analyze(url: str) -> None:
-    """Fresh statistics after a bulk load (the planner's estimates depend on them)."""
+    """Fresh statistics after a bulk load (the planner's estimates depend on them), and the
+    visibility map VACUUM keeps: without it PostgreSQL cannot answer a count from an index
+    alone (an index-only scan visits every heap page it is not sure of)."""
     with psycopg.connect(pg_url(url), autocommit=True) as conn:
         for table, _ in CASE_TABLES:
-            conn.execute(f"ANALYZE {table}")  # noqa: S608 - fixed names
+            conn.execute(f"VACUUM (ANALYZE) {table}")  # noqa: S608 - fixed names
+
+
+def free_gb(path: str = "/") -> float:
+    """Free space of the disk the database writes to, in GB (the bench shares it)."""
+    return shutil.disk_usage(path).free / 1e9
 
 
 # the sample: the real engine ------------------------------------------------------------
@@ -301,8 +243,9 @@ def _step(walker: Any, inst: Any) -> bool:
         return False
 
 
-def seed_database(url: str, cases: int, per_variant: int, seed: int = 7) -> dict[str, Any]:
-    """Migrate, deploy, demo accounts, the engine's sample, the bulk clones, ANALYZE; figures."""
+def seed_database(url: str, cases: int, per_variant: int, seed: int = 7, min_free_gb: float = 25.0) -> dict[str, Any]:
+    """Migrate, deploy, demo accounts, the engine's sample, the bulk clones (stopping before the
+    disk has less than `min_free_gb` free), VACUUM ANALYZE; figures."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from api.cli import deploy_all
@@ -329,15 +272,22 @@ def seed_database(url: str, cases: int, per_variant: int, seed: int = 7) -> dict
     columns = [TextColumn("bulk cases"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     with Progress(*columns) as bar:
         job = bar.add_task("clone", total=cases)
-        bulk_clone(url, templates, cases, seed, progress=lambda k: bar.advance(job, k))
+        written = bulk_clone(url, templates, cases, seed, progress=lambda k: bar.advance(job, k),
+                             room=lambda: free_gb() >= min_free_gb)
+    figures["bulk_cases"] = written
+    if written < cases:
+        figures["stopped"] = f"disk: less than {min_free_gb} GB free after {written} clones"
     figures["bulk_seconds"] = round(time.perf_counter() - t1, 1)
     t2 = time.perf_counter()
     analyze(url)
-    figures["analyze_seconds"] = round(time.perf_counter() - t2, 1)
+    figures["vacuum_analyze_seconds"] = round(time.perf_counter() - t2, 1)
     with psycopg.connect(pg_url(url)) as conn:
         figures["instances"] = conn.execute("SELECT count(*) FROM instances").fetchone()[0]
         figures["open_tasks"] = conn.execute("SELECT count(*) FROM human_tasks WHERE state='open'").fetchone()[0]
         figures["audit_events"] = conn.execute("SELECT count(*) FROM audit_events").fetchone()[0]
+        figures["database_size"] = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))"
+                                                ).fetchone()[0]
+    figures["free_gb"] = round(free_gb(), 1)
     figures["total_seconds"] = round(time.perf_counter() - t0, 1)
     return figures
 
@@ -348,12 +298,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000, help="bulk cases (the sample comes on top)")
     parser.add_argument("--sample", type=int, default=10, help="engine-run sample cases per variant")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--min-free-gb", type=float, default=25.0, help="stop cloning before the disk has less free")
     args = parser.parse_args()
     if not args.url.startswith("postgresql"):
         parser.error("--url must be a PostgreSQL database (COPY)")
-    figures = seed_database(args.url, args.cases, args.sample, args.seed)
+    figures = seed_database(args.url, args.cases, args.sample, args.seed, args.min_free_gb)
     for key, value in figures.items():
-        print(f"{key:>16}: {value}")
+        print(f"{key:>22}: {value}")
 
 
 if __name__ == "__main__":

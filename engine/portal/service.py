@@ -241,6 +241,10 @@ class PortalService(ApplicantService):
         now = self.clock.now()
         calendar = self.calendar.current()
         with self.db.reading() as s:
+            if s.get_bind().dialect.name == "postgresql":
+                # The charts' aggregates cost enough for PostgreSQL to compile them (JIT), which
+                # took longer than running them (a third of a second at a million cases).
+                s.execute(sa.text("SET LOCAL jit = off"))
             result = stats.figures(s, who, since, now, until)
             result.update(stats_breakdowns.breakdowns(
                 s, who, stats.midnight(since), stats.midnight(until) if until else None, now,

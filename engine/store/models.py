@@ -114,7 +114,16 @@ class Instance(Base):
     # Optimistic concurrency: every UPDATE checks and bumps the version.
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (sa.Index("uq_instances_process_business_key", "process_key", "business_key", unique=True),
-                      sa.Index("ix_instances_region_started", "region", "started_at"))
+                      sa.Index("ix_instances_region_started", "region", "started_at"),
+                      # The dashboard's counts of a region's cases by start (engine/portal/stats.py),
+                      # from the index alone on PostgreSQL (migration 0028).
+                      sa.Index("ix_instances_stats", "region", "started_at",
+                               postgresql_include=["channel", "status", "process_key", "id"]))
+
+
+# A department's step: offered to the department's group first ("dept:<code>"); the same
+# text in the dashboard's query (engine/portal/stats_breakdowns.py) and its partial index.
+DEPARTMENT_STEP = "substr(candidate_groups ->> 0, 1, 5) = 'dept:'"
 
 
 class HumanTask(Base):
@@ -152,7 +161,20 @@ class HumanTask(Base):
                       # The overdue and due-soon lists; the API's order (deadline first).
                       sa.Index("ix_human_tasks_state_due", "state", "due_at", "created_at"),
                       # "done by me" newest first, and the "held or completed by me" half of a scope.
-                      sa.Index("ix_human_tasks_completed_by", "completed_by", "ended_at"))
+                      sa.Index("ix_human_tasks_completed_by", "completed_by", "ended_at"),
+                      # The dashboard's open and completed steps of a region by creation, and the
+                      # department steps of a region (engine/portal/stats*.py, migration 0028).
+                      sa.Index("ix_human_tasks_open_stats", "region", "created_at",
+                               postgresql_include=["name", "due_at", "instance_id", "id"],
+                               postgresql_where=sa.text("state = 'open'"), sqlite_where=sa.text("state = 'open'")),
+                      sa.Index("ix_human_tasks_done_stats", "region", "created_at",
+                               postgresql_include=["name", "due_at", "ended_at", "instance_id"],
+                               postgresql_where=sa.text("state = 'completed'"),
+                               sqlite_where=sa.text("state = 'completed'")),
+                      sa.Index("ix_human_tasks_department_steps", "region", sa.text("(candidate_groups ->> 0)"),
+                               postgresql_include=["instance_id", "state", "due_at", "created_at", "ended_at",
+                                                   "candidate_groups"],
+                               postgresql_where=sa.text(DEPARTMENT_STEP), sqlite_where=sa.text(DEPARTMENT_STEP)))
 
 
 class DepartmentWait(Base):
