@@ -4,7 +4,7 @@ one-time SMS codes, hashed (applicant_codes). Cases started before this revision
 token with the next command that changes them.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-07 14:30:00
 """
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 import engine.store.base
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
