@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.auth import Principal, scope
+from engine.portal import items
 from engine.store.models import HumanTask, Instance, TaskCandidate
 from engine.store.portal_models import CaseRating, Complaint
 
@@ -36,6 +37,14 @@ def midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.timezone(dt.timedelta(hours=SHANGHAI_HOURS)))
 
 
+def application_cases() -> sa.ColumnElement[bool]:
+    """SQL: the case is an application, i.e. of a process the item list's offices take
+    applications with (workflows/items.json: the variants). Complaints, consultations,
+    reviews, postings, emergency reports and monitoring alerts are cases too, but not
+    applications: counting them would inflate every figure (issue 11)."""
+    return Instance.process_key.in_(sorted({o.process for o in items.load().offices}))
+
+
 def _between(column: Any, start: dt.datetime, end: dt.datetime | None) -> sa.ColumnElement[bool]:
     return sa.and_(column >= start, column < end) if end is not None else column >= start
 
@@ -46,7 +55,7 @@ def figures(session: Session, who: Principal, since: dt.date, now: dt.datetime,
     including, `until`): cases by month and channel, backlog by stage, on-time rate and
     average days per stage of completed steps, overdue steps by group, ratings."""
     start, end = midnight(since), (midnight(until) if until else None)
-    cases = sa.and_(scope.instance_clause(who), _between(Instance.started_at, start, end))
+    cases = sa.and_(scope.instance_clause(who), application_cases(), _between(Instance.started_at, start, end))
     region_tasks = sa.true() if who.is_admin else scope.region_clause(HumanTask.region, who.region)
     own_tasks = scope.case_records_clause(HumanTask.instance_id, who) if scope.is_department_staff(who) else sa.true()
     tasks = sa.and_(region_tasks, own_tasks, _between(HumanTask.created_at, start, end))

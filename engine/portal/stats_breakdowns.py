@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.auth import scope
 from engine.auth.principal import Principal
+from engine.portal.stats import application_cases
 from engine.store.models import HumanTask, Instance
 from engine.store.records import Dispatch
 
@@ -68,7 +69,7 @@ def breakdowns(session: Session, who: Principal, start: dt.datetime, end: dt.dat
                working_days: WorkingDays) -> dict[str, Any]:
     """The breakdowns for the cases `who` may see started in [start, end)."""
     period = [Instance.started_at >= start] + ([Instance.started_at < end] if end else [])
-    cases = sa.and_(scope.instance_clause(who), *period)
+    cases = sa.and_(scope.instance_clause(who), application_cases(), *period)
     hour, weekday = _hour(session, Instance.started_at), _weekday(session, Instance.started_at)
     by_hour = dict(session.execute(sa.select(hour, sa.func.count()).where(cases).group_by(hour)).all())
     by_weekday = dict(session.execute(sa.select(weekday, sa.func.count()).where(cases).group_by(weekday)).all())
