@@ -30,7 +30,7 @@ from engine.clock import Clock
 from engine.crypto.columns import session_keyring
 from engine.definitions.repository import SpecCache
 from engine.errors import Conflict, NotFound, ProcessError, ReliefError  # noqa: F401 - ProcessError: its old home
-from engine.runtime import follow_ups, incremental, inspect, projections, push, state, summary
+from engine.runtime import ended, follow_ups, incremental, inspect, projections, push, state, summary
 from engine.runtime.failure import process_error
 from engine.runtime.push import JobPush
 from engine.scripting import Limits, command_budget, command_time
@@ -317,6 +317,8 @@ class CommandContext:
             values.update(summary.changed(row, (wf.last_task or wf.task_tree).data, session_keyring(self.session)))
             if wf.is_completed() and row.status == "running":
                 values["status"], values["ended_at"] = ("completed" if wf.success else "error"), self.now
+                # The end event's data is the workflow's own at the end (the last step's may be older).
+                ended.case_ended(self.session, row, {**(wf.last_task or wf.task_tree).data, **wf.data}, self.now)
         # First, so that a command that lost the race stops here, and a new instance's row
         # exists before the rows that refer to it.
         self._write_instance(row, values)
