@@ -13,9 +13,11 @@ that process, in the same transaction, as its own case:
 - in the throwing case's region, started by the actor of the command that threw;
 - with the payload as its start data (checked against its start form, as any start), plus
   `subject_case`, the throwing case's business key, when the payload has none;
-- under the throwing case's business key (one key names one case per process); when a
-  running case of that process holds the key already, nothing is started (the household is
-  under review already); when an ended one holds it, the key gets a suffix `-2`, `-3`, ….
+- under the throwing case's business key (one key names one case per process), followed by
+  `-<follow_up_key>` when the payload names one (one efficiency report per department);
+  when a running case of that process holds the key already, nothing is started (the
+  household is under review already); when an ended one holds it, the key gets a suffix
+  `-2`, `-3`, ….
 
 A message naming no deployed process fails the command (422 naming the message), so
 nothing the command did is stored."""
@@ -31,6 +33,9 @@ from engine.errors import ProcessError
 from engine.store.models import Definition, Instance
 
 MAX_SUFFIX = 50
+# A payload field naming which follow-up of the case this is (e.g. one per department): the
+# key becomes `<case key>-<value>`; it is not part of the follow-up's data.
+KEY_FIELD = "follow_up_key"
 
 
 def start_thrown(ctx: Any, parent: Instance, events: list[Any]) -> list[Instance]:
@@ -47,9 +52,11 @@ def start_thrown(ctx: Any, parent: Instance, events: list[Any]) -> list[Instance
             raise ProcessError(f"message '{name}' is caught by nothing in this case and names no deployed "
                                "process to start", {"message": name})
         payload = dict(event.payload) if isinstance(event.payload, dict) else {}
+        suffix = str(payload.pop(KEY_FIELD, "") or "")
         if parent.business_key and "subject_case" not in payload:
             payload["subject_case"] = parent.business_key
-        key = _free_key(ctx, name, parent.business_key)
+        key = _free_key(ctx, name, f"{parent.business_key}-{suffix}" if parent.business_key and suffix
+                        else parent.business_key)
         if key is False:
             continue
         command = StartInstance(name, payload, key or None, parent.region)
