@@ -119,15 +119,21 @@ def test_J_CHECK_a_thrown_message_naming_no_process_fails_the_step_and_stores_no
     """A follow-up that cannot start fails the step that threw it (422 naming the message): nothing
     of it is stored and no follow-up half-starts."""
     engine = scenario.engine
+    rename = "UPDATE definitions SET key = :to WHERE key = :key"
     with engine.db.session() as s:  # as if household_review had never been deployed
-        s.execute(sa.text("UPDATE definitions SET key = 'household_review_gone' WHERE key = 'household_review'"))
+        s.execute(sa.text(rename), {"to": "household_review_gone", "key": "household_review"})
         s.commit()
-    case = accepted(scenario, "JY-FOLLOW-4", aid_types=["dibao"])
-    dispatch(case)
-    handle(case, "civil-affairs")
-    # The result notice's completion throws the messages: it is refused (the worker reports
-    # the 422 naming the message), so the case stays before the posting and the review.
-    case.complete("Task_Summary", {"summary": "批准", "refer": "no"})
-    assert case.status == "running"
-    assert not case.reached("Throw_PublicPosting") and not case.reached("Service_Archive")
-    assert sorted(follow_ups(scenario, "JY-FOLLOW-4")) == ["jiangyin_one_door"]
+    try:
+        case = accepted(scenario, "JY-FOLLOW-4", aid_types=["dibao"])
+        dispatch(case)
+        handle(case, "civil-affairs")
+        # The result notice's completion throws the messages: it is refused (the worker reports
+        # the 422 naming the message), so the case stays before the posting and the review.
+        case.complete("Task_Summary", {"summary": "批准", "refer": "no"})
+        assert case.status == "running"
+        assert not case.reached("Throw_PublicPosting") and not case.reached("Service_Archive")
+        assert sorted(follow_ups(scenario, "JY-FOLLOW-4")) == ["jiangyin_one_door"]
+    finally:  # the deployment is shared by the tests that follow
+        with engine.db.session() as s:
+            s.execute(sa.text(rename), {"to": "household_review", "key": "household_review_gone"})
+            s.commit()
