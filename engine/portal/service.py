@@ -14,7 +14,7 @@ from engine.auth import Principal, scope
 from engine.definitions import approval
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.forms import FormDefinition, validate_submission
-from engine.portal import items, progress, stats, stats_breakdowns
+from engine.portal import closing, items, progress, stats, stats_breakdowns
 from engine.portal.applicants import ApplicantService, checked_materials
 from engine.portal.masking import mask_name
 from engine.store.models import Definition, HumanTask, Instance
@@ -29,8 +29,8 @@ FOLLOW_UP_WORKING_DAYS = 5
 NOTICE_DAYS = 7  # the posting period of a public notice, in calendar days (W-NOTICE: 张榜公示)
 # The process a complaint or a bad rating starts (workflows/feedback/complaint_handling.bpmn):
 # accepted, investigated and answered against its own working-day limits, with the applicant's
-# satisfaction asked at the end (W-COMPLAIN, J-FEEDBACK).
-COMPLAINT_PROCESS = "complaint_handling"
+# satisfaction asked at the end (W-COMPLAIN, J-FEEDBACK); its end closes the row (closing.py).
+COMPLAINT_PROCESS = closing.COMPLAINT_PROCESS
 
 
 class PortalService(ApplicantService):
@@ -221,7 +221,7 @@ class PortalService(ApplicantService):
         with self.db.reading() as s:
             ratings = s.execute(sa.select(CaseRating, Instance.business_key).join(
                 Instance, Instance.id == CaseRating.instance_id).where(
-                scope.instance_clause(who), CaseRating.score <= BAD_RATING)
+                scope.instance_clause(who), CaseRating.score <= BAD_RATING, CaseRating.followed_up_at.is_(None))
                 .order_by(CaseRating.follow_up_due, CaseRating.id).limit(limit)).all()
             complaints = s.execute(sa.select(Complaint, Instance.business_key).join(
                 Instance, Instance.id == Complaint.instance_id).where(

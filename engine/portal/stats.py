@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.auth import Principal, scope
+from engine.portal import items
 from engine.store.models import HumanTask, Instance, TaskCandidate
 from engine.store.portal_models import CaseRating, Complaint
 
@@ -35,6 +36,14 @@ WorkingDays = Callable[[dt.date, dt.date], int]
 def midnight(day: dt.date) -> dt.datetime:
     """Midnight of `day` in Asia/Shanghai, as an aware moment."""
     return dt.datetime.combine(day, dt.time(), dt.timezone(dt.timedelta(hours=SHANGHAI_HOURS)))
+
+
+def application_cases() -> sa.ColumnElement[bool]:
+    """SQL: the case is an application, i.e. of a process the item list's offices take
+    applications with (workflows/items.json: the variants). Complaints, consultations,
+    reviews, postings, emergency reports and monitoring alerts are cases too, but not
+    applications: counting them would inflate every figure (issue 11)."""
+    return Instance.process_key.in_(sorted({o.process for o in items.load().offices}))
 
 
 def _between(column: Any, start: dt.datetime, end: dt.datetime | None) -> sa.ColumnElement[bool]:
@@ -59,8 +68,10 @@ class Period:
     working_days: WorkingDays
 
     def cases(self) -> sa.ColumnElement[bool]:
-        """SQL on `Instance`: the cases the charts count (the reader's scope, started in the period)."""
-        return sa.and_(scope.instance_clause(self.who), _between(Instance.started_at, self.start, self.end))
+        """SQL on `Instance`: the cases the charts count (applications in the reader's scope,
+        started in the period)."""
+        return sa.and_(scope.instance_clause(self.who), application_cases(),
+                       _between(Instance.started_at, self.start, self.end))
 
     def task_region(self) -> sa.ColumnElement[bool]:
         """SQL on `HumanTask`: tasks of cases in the reader's region (a task carries its case's region)."""

@@ -30,7 +30,7 @@ from engine.clock import Clock
 from engine.crypto.columns import session_keyring
 from engine.definitions.repository import SpecCache
 from engine.errors import Conflict, NotFound, ProcessError, ReliefError  # noqa: F401 - ProcessError: its old home
-from engine.runtime import incremental, inspect, projections, push, state, summary
+from engine.runtime import ended, follow_ups, incremental, inspect, projections, push, state, summary
 from engine.runtime.failure import process_error
 from engine.runtime.push import JobPush
 from engine.scripting import Limits, command_budget, command_time
@@ -267,14 +267,17 @@ class CommandContext:
     def run_engine(self, workflow: BpmnWorkflow, action: Callable[[], Any] | None = None) -> None:
         """Apply `action` (completing a task, delivering an event, …), then run engine steps
         until the instance waits; a failure of the diagram's code becomes ProcessError."""
-        region = next((it.row.region for it in self.loaded.values() if it.workflow is workflow), None)
+        row = next((it.row for it in self.loaded.values() if it.workflow is workflow), None)
         try:
-            with case_region(region):
+            with case_region(row.region if row is not None else None):
                 if action is not None:
                     action()
                 workflow.do_engine_steps()
         except (SpiffWorkflowException, WorkflowException) as err:
             raise process_error(err) from err
+        thrown = workflow.get_events()  # messages nothing in the case caught: follow-up cases
+        if thrown and row is not None:
+            follow_ups.start_thrown(self, row, thrown)
 
     def update_rows(self, rows: list[Any], values: list[dict[str, Any]]) -> None:
         """Write `values[i]` to `rows[i]` (rows this command loaded, all of one table, the same
@@ -314,6 +317,8 @@ class CommandContext:
             values.update(summary.changed(row, (wf.last_task or wf.task_tree).data, session_keyring(self.session)))
             if wf.is_completed() and row.status == "running":
                 values["status"], values["ended_at"] = ("completed" if wf.success else "error"), self.now
+                # The end event's data is the workflow's own at the end (the last step's may be older).
+                ended.case_ended(self.session, row, {**(wf.last_task or wf.task_tree).data, **wf.data}, self.now)
         # First, so that a command that lost the race stops here, and a new instance's row
         # exists before the rows that refer to it.
         self._write_instance(row, values)

@@ -24,6 +24,9 @@ class CaseRating(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     # A bad rating (1-2) is followed up by the centre by this moment; None for the others.
     follow_up_due: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Set when the complaint process following a bad rating up ends (engine/portal/closing.py).
+    follow_up_outcome: Mapped[str | None] = mapped_column(sa.String(32))
+    followed_up_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (sa.Index("ix_case_ratings_region_score", "region", "score"),)
 
 
@@ -38,6 +41,9 @@ class Complaint(Base):
     text: Mapped[str] = mapped_column(SealedText)
     status: Mapped[str] = mapped_column(sa.String(16))  # open|handled
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # Set with status handled when its complaint process ends (engine/portal/closing.py).
+    outcome: Mapped[str | None] = mapped_column(sa.String(32))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (sa.Index("ix_complaints_region_status", "region", "status"),)
 
 

@@ -151,7 +151,8 @@ def test_X_DESIGN_shared_subprocess_keeps_one_version_when_deployed_with_each_va
     engine.upgrade_schema()
     first = deploy_all(engine, root / "workflows", "designer")
     assert first == ["common_department_handling:1", "complaint_handling:1", "consultation:1",
-                     "emergency_report:1", "household_review:1", "jiangyin_one_door:1", "monitoring_alert:1",
+                     "efficiency_outcome:1", "emergency_report:1", "household_review:1", "jiangyin_one_door:1",
+                     "monitoring_alert:1",
                      "public_posting:1",
                      "tengzhou_one_door:1", "wuhai_one_door:1"]
     assert deploy_all(engine, root / "workflows", "designer") == first

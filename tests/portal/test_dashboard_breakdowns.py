@@ -5,6 +5,8 @@ the database, department staff seeing only their department's cases. SQLite and 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -12,11 +14,17 @@ from engine.auth import Principal
 from engine.store.models import HumanTask, Instance
 from engine.store.records import Dispatch
 from tests.portal.test_portal_engine import leader
+from tests.scenarios.test_follow_up_cases import jiangyin_granted
 from tests.scenarios.test_jiangyin import accepted, dispatch, handle
 from tests.support.scenario import JIANGYIN
 
 SINCE = dt.date(2026, 1, 1)
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+# The application processes: those the item list's offices take applications with.
+APPLICATIONS = sorted({o["process"] for o in json.loads(
+    (Path(__file__).resolve().parents[2] / "workflows" / "items.json").read_text(encoding="utf-8"))["offices"]})
 
 
 def caseworker(department: str) -> Principal:
@@ -58,7 +66,8 @@ def test_W_STATS_hour_weekday_and_region_breakdowns_count_every_case_once(scenar
     engine = scenario.engine
     figures = engine.dashboard(leader(JIANGYIN), SINCE)
     with engine.db.reading() as s:
-        cases = s.scalar(sa.select(sa.func.count()).select_from(Instance).where(Instance.region.like(f"{JIANGYIN}%")))
+        cases = s.scalar(sa.select(sa.func.count()).select_from(Instance).where(
+            Instance.region.like(f"{JIANGYIN}%"), Instance.process_key.in_(APPLICATIONS)))
     assert sum(figures["by_hour"]) == sum(figures["by_weekday"]) == figures["cases"] == cases == 2
     assert figures["by_hour"][9] == 2  # started at 09:00 Shanghai time (scenario clock)
     assert figures["by_weekday"][4] == 2  # a Friday: index 4 of Monday … Sunday
@@ -87,3 +96,19 @@ def test_J_DATA_a_month_report_counts_only_that_month(scenario):
     october = engine.dashboard(leader(JIANGYIN), dt.date(2026, 10, 1), dt.date(2026, 11, 1))
     assert november["cases"] == 1 and october["cases"] == 0
     assert november["until"] == "2026-12-01"
+
+
+def test_W_STATS_only_applications_are_counted_not_their_postings_reviews_or_complaints(scenario):
+    """A granted case starts its posting and its household's review (issue 11): three cases in
+    the database, one application on the dashboard, in every breakdown."""
+    jiangyin_granted(scenario, "DASH-A1", ["dibao"])
+    engine = scenario.engine
+    with engine.db.reading() as s:
+        processes = sorted(s.scalars(sa.select(Instance.process_key).where(Instance.business_key == "DASH-A1")))
+        applications = s.scalar(sa.select(sa.func.count()).select_from(Instance).where(
+            Instance.process_key.in_(APPLICATIONS)))
+    assert processes == ["household_review", "jiangyin_one_door", "public_posting"]
+    figures = engine.dashboard(leader(JIANGYIN), SINCE)
+    assert figures["cases"] == applications == 1
+    assert sum(figures["by_hour"]) == sum(figures["by_weekday"]) == 1
+    assert sum(r["cases"] for r in figures["by_region"]) == 1

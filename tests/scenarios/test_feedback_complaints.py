@@ -188,3 +188,62 @@ def test_J_FEEDBACK_the_portals_follow_up_promise_is_the_diagrams_answer_limit()
     diagram = Path(__file__).resolve().parents[2] / "workflows" / "feedback" / "complaint_handling.bpmn"
     [days] = re.findall(r"\banswer_days = (\d+)\b", diagram.read_text("utf-8"))
     assert int(days) == FOLLOW_UP_WORKING_DAYS
+
+
+# ------------------------------------------------------------------ the row closes with the process
+def test_W_COMPLAIN_a_portal_complaint_is_closed_with_its_outcome_when_its_process_ends(scenario: Scenario) -> None:
+    """Issue 11: the portal's complaint row stays `open` while its process runs (the centre's
+    list and the dashboard count it) and becomes `handled`, with the outcome, when it ends."""
+    from engine.store.portal_models import Complaint  # noqa: PLC0415 - beside the row it reads
+
+    engine = scenario.engine
+    subject = scenario.start("jiangyin_one_door", dict(SUBJECT), "JY-SUBJECT-1")
+    row = engine.file_complaint(subject.id, "窗口未一次性告知材料")
+    [case] = started_complaints(scenario)
+    case.complete("Task_AcceptComplaint", ACCEPT)
+    case.complete("Task_Investigate", INVESTIGATE)
+    case.complete("Task_AnswerComplainant", ANSWER)
+    with engine.db.reading() as s:
+        assert s.get(Complaint, row.id).status == "open"
+    assert [r["kind"] for r in engine.feedback_for(centre())] == ["complaint"]
+    case.complete("Task_Satisfaction", {"complainant_satisfaction": "basic", "satisfaction_note": "基本满意"})
+    assert case.status == "completed"
+    with engine.db.reading() as s:
+        closed = s.get(Complaint, row.id)
+        assert (closed.status, closed.outcome) == ("handled", "basic") and closed.closed_at is not None
+    assert engine.feedback_for(centre()) == []
+
+
+def test_J_FEEDBACK_a_bad_rating_is_followed_up_when_its_process_ends_referred_or_closed(
+        scenario: Scenario) -> None:
+    """A bad rating's follow-up ends with its process: told where to go (`referred`), or closed
+    by the leader although the complainant stays unsatisfied (`closed_after_review`)."""
+    from engine.store.portal_models import CaseRating  # noqa: PLC0415 - beside the row it reads
+
+    engine = scenario.engine
+    subject = ended_subject(scenario)
+    rating = engine.rate_case(subject.id, 1, "医保报销没有人管")
+    [case] = started_complaints(scenario)
+    assert [r["kind"] for r in engine.feedback_for(centre())] == ["rating"]
+    case.complete("Task_AcceptComplaint", {"complaint_accepted": "no", "hot_issue": "no",
+                                           "referred_to": "属医保报销问题，已告知向市医保局咨询（电话告知）"})
+    with engine.db.reading() as s:
+        row = s.get(CaseRating, rating.id)
+        assert (row.follow_up_outcome, row.followed_up_at is not None) == ("referred", True)
+    assert engine.feedback_for(centre()) == []
+
+    other = scenario.start("jiangyin_one_door", dict(SUBJECT), "JY-SUBJECT-2")
+    engine.cancel(other.id, "撤回", "system")
+    second = engine.rate_case(other.id, 2, "窗口态度差")
+    case = started_complaints(scenario)[-1]
+    case.complete("Task_AcceptComplaint", ACCEPT)
+    case.complete("Task_Investigate", INVESTIGATE)
+    case.complete("Task_AnswerComplainant", ANSWER)
+    case.complete("Task_Satisfaction", {"complainant_satisfaction": "unsatisfied", "satisfaction_note": "不满意"})
+    assert case.open_tasks() == ["Task_LeaderReview"]
+    with engine.db.reading() as s:
+        assert s.get(CaseRating, second.id).followed_up_at is None  # still followed up
+    case.complete("Task_LeaderReview", {"leader_review_decision": "close",
+                                         "leader_review_opinion": "已如实答复，维持结案"})
+    with engine.db.reading() as s:
+        assert s.get(CaseRating, second.id).follow_up_outcome == "closed_after_review"

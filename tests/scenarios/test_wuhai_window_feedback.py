@@ -9,7 +9,10 @@ limit does not write to the applicant: the window tells the applicant while supe
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from engine.calendar import add_working_days
+from engine.store.models import Instance
 from tests.scenarios.test_wuhai import ACCEPT, AGREE, FEEDBACK, POSTING, TRANSFER, notices, reviewed
 from tests.support.form_data import decision_record
 from tests.support.scenario import Case, Scenario, local
@@ -72,16 +75,49 @@ def test_W_FLOW_W_SUPERVISE_W_EFFICIENCY_a_late_department_is_announced_by_the_w
     assert case.reached("End_WindowDelayNotified")
     case.complete("Task_SuperviseHandling", {"delay_reason": "入户核查人手不足", "supervision_opinion": "三日内办结",
                                              "efficiency_report": "reported"})
-    # W-EFFICIENCY (Annex 4 art. 7): the report to 效能监察 is followed by its outcome, recorded as a step
-    assert case.task("Task_EfficiencyOutcome")["candidate_groups"] == ["supervisor"]
-    case.complete("Task_EfficiencyOutcome", {"efficiency_outcome": "admonition",
-                                             "efficiency_outcome_date": "2026-11-20",
-                                             "efficiency_outcome_note": "效能办对经办科室负责人诫勉谈话"})
-    assert case.reached("End_EfficiencyRecorded")
+    # W-EFFICIENCY (Annex 4 art. 7): the report to 效能监察 is followed by its outcome, recorded in a
+    # case of its own (it may come after the department's decision, which ends this branch)
+    assert case.reached("End_EfficiencyReported")
+    report = efficiency_case(scenario, "WH-DELAY-1-EFF-civil-affairs")
+    assert report.data["delay_reason"] == "入户核查人手不足" and report.data["department"] == "civil-affairs"
+    assert report.task("Task_EfficiencyOutcome")["candidate_groups"] == ["supervisor"]
     recorded = {e.input["element"]: e.input["data"] for e in case.history() if e.command == "complete_task"}
     assert recorded["Task_SuperviseHandling"]["delay_reason"] == "入户核查人手不足"
-    assert recorded["Task_EfficiencyOutcome"]["efficiency_outcome"] == "admonition"
     case.complete("Task_DeptDecision", as_group="dept:civil-affairs", data={
         "department_approved": "yes", "department_decision": "符合条件，批准", "department_amount": 500,
         **decision_record(True)})
     assert case.open_tasks() == ["Task_WindowFeedback"]  # one department: no separate per-department feedback
+
+
+def efficiency_case(scenario: Scenario, key: str) -> Case:
+    """The efficiency-supervision outcome case (workflows/supervision/) a report started."""
+    with scenario.engine.db.reading() as s:
+        instance_id = s.scalar(sa.select(Instance.id).where(Instance.process_key == "efficiency_outcome",
+                                                            Instance.business_key == key))
+    assert instance_id is not None, f"no efficiency_outcome case {key}"
+    return Case(scenario, instance_id)
+
+
+def test_W_EFFICIENCY_the_report_and_its_outcome_survive_a_department_that_decides_first(
+        scenario: Scenario) -> None:
+    """Issue 11: the supervisor reports the late department to 效能监察; the department then
+    decides before the office's outcome comes. The department's branch ends (its open
+    supervision withdrawn), yet the report stays and its outcome is recorded afterwards."""
+    case = reviewed(scenario, "WH-EFF-1", review=ACCEPT, transfer=TRANSFER)
+    case.complete("Task_LeaderApprove", AGREE)
+    case.complete("Task_DeptIntake", as_group="dept:civil-affairs", data={**INTAKE, "handling_days": 1})
+    case.advance(working_days=1, hours=1)
+    case.complete("Task_SuperviseHandling", {"delay_reason": "系统故障两日", "supervision_opinion": "尽快办结",
+                                             "efficiency_report": "reported"})
+    case.complete("Task_DeptDecision", as_group="dept:civil-affairs", data={
+        "department_approved": "yes", "department_decision": "符合条件，批准", "department_amount": 500,
+        **decision_record(True)})
+    assert "Task_EfficiencyOutcome" not in case.open_tasks()
+    report = efficiency_case(scenario, "WH-EFF-1-EFF-civil-affairs")
+    assert report.status == "running" and report.open_tasks() == ["Task_EfficiencyOutcome"]
+    assert report.data["delay_reason"] == "系统故障两日" and report.data["subject_case"] == "WH-EFF-1"
+    report.complete("Task_EfficiencyOutcome", {"efficiency_outcome": "admonition",
+                                               "efficiency_outcome_date": "2026-11-20",
+                                               "efficiency_outcome_note": "效能办对经办科室负责人诫勉谈话"})
+    assert report.status == "completed" and report.reached("End_Recorded")
+    assert report.data["efficiency_outcome"] == "admonition"
