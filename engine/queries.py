@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine import task_queue
 from engine.auth import Principal, scope
 from engine.crypto.columns import session_keyring
 from engine.crypto.names import name_tokens
@@ -79,7 +80,12 @@ def _escape(text: str) -> str:
 
 def tasks(session: Session, who: Principal, f: TaskFilter) -> list[HumanTask]:
     """The tasks `who` may see that match `f`, soonest deadline first."""
-    q = task_clauses(sa.select(HumanTask), who, prepared(session, f))
+    f = prepared(session, f)
+    if task_queue.serves(who, f):  # read from the queue's index in deadline order
+        ids = task_queue.page_ids(session, who, f, task_queue.deadline_key)
+        found = {t.id: t for t in session.scalars(sa.select(HumanTask).where(HumanTask.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
+    q = task_clauses(sa.select(HumanTask), who, f)
     q = q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
     return list(session.scalars(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset)))
 
@@ -194,6 +200,20 @@ def task_page(session: Session, who: Principal,
     Open tasks: green-channel cases first (J-GREEN), then the soonest deadline; completed
     ones: the most recently ended first."""
     f = prepared(session, f)
+    if task_queue.serves(who, f):  # the page's ids from the queue's index, in display order
+        ids = task_queue.page_ids(session, who, f)
+        found = {t.id: (t, i) for t, i in session.execute(
+            sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+            .where(HumanTask.id.in_(ids)))}
+        return [found[i] for i in ids if i in found], count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
+    return direct_task_page(session, who, f)
+
+
+def direct_task_page(session: Session, who: Principal,
+                     f: TaskFilter) -> tuple[list[tuple[HumanTask, Instance]], int]:
+    """`task_page` on the task rows (scope.task_clause) rather than the queue: the searches,
+    completed tasks and admins, and the reference the queue is tested against."""
+    f = prepared(session, f)
     if f.state == "open":
         # The task rows' copy of the case's green channel: the order is on the task rows alone.
         order = (HumanTask.green.desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
@@ -207,12 +227,20 @@ def task_page(session: Session, who: Principal,
     q = (sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
          .where(HumanTask.id.in_(page.scalar_subquery())).order_by(*order))
     rows = [(t, i) for t, i in session.execute(q)]
-    return rows, count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
+    return rows, direct_count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
 
 
 def count_tasks(session: Session, who: Principal, f: TaskFilter, cap: int | None = None) -> int:
     """How many tasks `who` may see match `f` (paging ignored); with `cap`, at most cap + 1
     (cap + 1 meaning "more than `cap`"), so that the count reads at most that many rows."""
+    f = prepared(session, f)
+    if task_queue.serves(who, f):
+        return task_queue.count(session, who, f, cap)
+    return direct_count_tasks(session, who, f, cap)
+
+
+def direct_count_tasks(session: Session, who: Principal, f: TaskFilter, cap: int | None = None) -> int:
+    """`count_tasks` on the task rows (scope.task_clause), not the queue."""
     f = prepared(session, f)
     if cap is None:
         return session.scalar(task_clauses(sa.select(sa.func.count()).select_from(HumanTask), who, f)) or 0
