@@ -86,7 +86,7 @@ def tasks(session: Session, who: Principal, f: TaskFilter) -> list[HumanTask]:
         found = {t.id: t for t in session.scalars(sa.select(HumanTask).where(HumanTask.id.in_(ids)))}
         return [found[i] for i in ids if i in found]
     q = task_clauses(sa.select(HumanTask), who, f)
-    q = q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    q = q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
     return list(session.scalars(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset)))
 
 
@@ -216,7 +216,8 @@ def direct_task_page(session: Session, who: Principal,
     f = prepared(session, f)
     if f.state == "open":
         # The task rows' copy of the case's green channel: the order is on the task rows alone.
-        order = (HumanTask.green.desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+        order = (HumanTask.green.desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at,
+                 HumanTask.id)  # the id: one order for ties, as the queue's (engine/task_queue.py)
     else:
         order = (HumanTask.ended_at.desc(), HumanTask.created_at.desc())
     # The page's task ids first (sorted on the task rows, no case read), then their cases by
