@@ -36,10 +36,12 @@ QUEUE = TaskQueueEntry.__table__
 TASKS = HumanTask.__table__
 LEVELS = (2, 4, 6, 9, 12)  # the lengths `scope.region_prefix` gives a user's region
 NO_REGION = ""  # the scope of a case without a region (seen only by users without one)
+NO_GROUP = ""  # the group of a task offered to none (only its holder lists it)
 _FAR = dt.datetime.max.replace(tzinfo=dt.UTC)  # a missing deadline sorts last
 
 # Built once with bound parameters (these run on most commands, engine/runtime/projections.py).
 _DROP = QUEUE.delete().where(QUEUE.c.task_id.in_(sa.bindparam("b_ids", expanding=True)))
+_HOLD = QUEUE.update().where(QUEUE.c.task_id == sa.bindparam("b_task")).values(assignee=sa.bindparam("b_who"))
 _MOVE = QUEUE.update().where(QUEUE.c.task_id == sa.bindparam("b_task")).values(due_at=sa.bindparam("b_due"))
 _GREEN = (QUEUE.update().where(QUEUE.c.task_id.in_(
     sa.select(TASKS.c.id).where(TASKS.c.instance_id == sa.bindparam("b_instance"), TASKS.c.state == "open")))
@@ -68,8 +70,9 @@ def insert(session: Session, tasks: Iterable[dict[str, Any]]) -> None:
     """Rows for new open tasks: each a dict with id, candidate groups, region, green,
     due_at, created_at (the task row's values)."""
     rows = [{"task_id": t["id"], "group": g, "scope": s, "green": bool(t["green"]), "due_at": t["due_at"],
-             "created_at": t["created_at"]}
-            for t in tasks for g in dict.fromkeys(t["candidate_groups"] or []) for s in scopes(t["region"])]
+             "created_at": t["created_at"], "assignee": t.get("assignee")}
+            for t in tasks for g in (dict.fromkeys(t["candidate_groups"] or []) or [NO_GROUP])
+            for s in scopes(t["region"])]
     if rows:
         session.execute(_INSERT, rows)
 
@@ -85,30 +88,33 @@ def move_deadline(session: Session, task_id: str, due: dt.datetime | None) -> No
     session.execute(_MOVE, {"b_task": task_id, "b_due": due})
 
 
+def set_holder(session: Session, task_id: str, assignee: str | None) -> None:
+    """A task was claimed, given back or handed over."""
+    session.execute(_HOLD, {"b_task": task_id, "b_who": assignee})
+
+
 def set_green(session: Session, instance_id: str, green: bool) -> None:
     """A case turned green-channel (or back): its open tasks move in the list."""
     session.execute(_GREEN, {"b_instance": instance_id, "b_green": bool(green)})
 
 
 def rebuild(session: Session) -> int:
-    """Write the queue again from the open task rows and their candidate groups (the
-    migration's backfill and bulk loads, bench/seed.py); how many rows it holds."""
+    """Write the queue again from the open task rows and their candidate groups (as
+    migration 0027 fills it; bulk loads, bench/seed.py); how many rows it holds."""
     from engine.store.models import TaskCandidate
 
     session.execute(QUEUE.delete())
     cand = TaskCandidate.__table__
-    for n in LEVELS:
-        session.execute(QUEUE.insert().from_select(
-            ["task_id", "group", "scope", "green", "due_at", "created_at"],
-            sa.select(cand.c.task_id, cand.c.group, sa.func.substr(TASKS.c.region, 1, n), TASKS.c.green,
-                      TASKS.c.due_at, TASKS.c.created_at)
-            .join(TASKS, TASKS.c.id == cand.c.task_id)
-            .where(TASKS.c.state == "open", sa.func.length(TASKS.c.region) >= n)))
-    session.execute(QUEUE.insert().from_select(
-        ["task_id", "group", "scope", "green", "due_at", "created_at"],
-        sa.select(cand.c.task_id, cand.c.group, sa.literal(NO_REGION), TASKS.c.green, TASKS.c.due_at,
-                  TASKS.c.created_at)
-        .join(TASKS, TASKS.c.id == cand.c.task_id).where(TASKS.c.state == "open", TASKS.c.region.is_(None))))
+    groups = sa.union_all(
+        sa.select(cand.c.task_id, cand.c.group),
+        sa.select(TASKS.c.id, sa.literal(NO_GROUP)).where(TASKS.c.state == "open", ~sa.exists().where(
+            cand.c.task_id == TASKS.c.id))).subquery()
+    columns = ["task_id", "group", "scope", "green", "due_at", "created_at", "assignee"]
+    levels = [(sa.func.substr(TASKS.c.region, 1, n), sa.func.length(TASKS.c.region) >= n) for n in LEVELS]
+    for cut, where in [*levels, (sa.literal(NO_REGION), TASKS.c.region.is_(None))]:
+        session.execute(QUEUE.insert().from_select(columns, sa.select(
+            groups.c.task_id, groups.c.group, cut, TASKS.c.green, TASKS.c.due_at, TASKS.c.created_at,
+            TASKS.c.assignee).join(TASKS, TASKS.c.id == groups.c.task_id).where(TASKS.c.state == "open", where)))
     return session.scalar(sa.select(sa.func.count()).select_from(QUEUE)) or 0
 
 
@@ -122,14 +128,10 @@ def serves(who: Principal, f: TaskFilter) -> bool:
 
 
 def _task_clauses(f: TaskFilter) -> list[sa.ColumnElement[bool]]:
-    """Conditions of `f` on the task row and its case (the queue has only the order)."""
+    """Conditions of `f` on the task row and its case (the queue has the order and the holder)."""
     from engine.queries import _case_clauses
 
     out: list[sa.ColumnElement[bool]] = []
-    if f.assignee:
-        out.append(HumanTask.assignee == f.assignee)
-    if f.unassigned:
-        out.append(HumanTask.assignee.is_(None))
     if f.stage:
         out.append(HumanTask.bpmn_id == f.stage)
     if f.provisional:
@@ -150,35 +152,42 @@ def _due_clauses(column: Any, f: TaskFilter) -> list[sa.ColumnElement[bool]]:
     return out
 
 
-def _branches(who: Principal, f: TaskFilter, limit: int | None, ordered: bool) -> list[sa.Select]:
-    """One select of (task_id, green, due_at, created_at) per index range: each of `who`'s
-    groups × green or not in the queue, and the open tasks `who` holds (unless `f` lists only
-    tasks offered to their groups); each at most `limit` rows, in the range's order."""
+def _branches(who: Principal, f: TaskFilter, limit: int | None) -> list[sa.Select]:
+    """One select of (task_id, green, due_at, created_at) per index range, in the range's
+    order, at most `limit` tasks each: each of `who`'s groups × green or not, and (unless `f`
+    lists only tasks offered to their groups) the open tasks `who` holds in their region."""
     q, here = QUEUE.c, user_scope(who)
     task_filters = _task_clauses(f)
+    order = (q.due_at.asc().nulls_last(), q.created_at, q.task_id)  # within one green value: the index's
+
+    def narrowed(b: sa.Select) -> sa.Select:
+        b = b.where(q.scope == here, *_due_clauses(q.due_at, f))
+        if f.created_after is not None:
+            b = b.where(q.created_at > f.created_after)
+        if task_filters:
+            b = b.join(HumanTask, HumanTask.id == q.task_id).where(*task_filters)
+        return b
+
     out = []
     mine_only = f.assignee is not None and f.assignee == who.username
-    for group in ([] if mine_only else dict.fromkeys(who.groups)):
+    groups = list(dict.fromkeys(who.groups))
+    if not mine_only and groups:
         for green in (True, False):
-            b = sa.select(q.task_id, q.green, q.due_at, q.created_at).where(
-                q.group == group, q.scope == here, q.green == green, *_due_clauses(q.due_at, f))
-            if f.created_after is not None:
-                b = b.where(q.created_at > f.created_after)
-            if task_filters:
-                b = b.join(HumanTask, HumanTask.id == q.task_id).where(*task_filters)
-            if ordered:
-                b = b.order_by(q.due_at.asc().nulls_last(), q.created_at, q.task_id)
-            out.append(b.limit(limit) if limit is not None else b)
-    if not f.offered and (f.assignee is None or mine_only):
-        t = HumanTask
-        b = sa.select(t.id.label("task_id"), t.green, t.due_at, t.created_at).where(
-            t.assignee == who.username, t.state == "open", scope.region_clause(t.region, who.region),
-            *_due_clauses(t.due_at, f), *task_filters)
-        if f.created_after is not None:
-            b = b.where(t.created_at > f.created_after)
-        if ordered:
-            b = b.order_by(t.due_at.asc().nulls_last(), t.created_at, t.id)
-        out.append(b.limit(limit) if limit is not None else b)
+            for group in groups:
+                b = narrowed(sa.select(q.task_id, q.green, q.due_at, q.created_at).where(
+                    q.group == group, q.green == green))
+                if f.unassigned:
+                    b = b.where(q.assignee.is_(None))  # ix_task_queue_unassigned
+                elif f.assignee is not None:
+                    b = b.where(q.assignee == f.assignee)
+                out.append(b.order_by(*order).limit(limit))
+    if not f.offered and (f.assignee is None or mine_only) and not f.unassigned:
+        for green in (True, False):
+            # A held task has a row per candidate group: DISTINCT over the index's order
+            # (the rows of one task are adjacent) keeps the LIMIT a number of tasks.
+            b = narrowed(sa.select(q.task_id, q.green, q.due_at, q.created_at).distinct().where(
+                q.assignee == who.username, q.green == green))
+            out.append(b.order_by(*order).limit(limit))
     return out
 
 
@@ -205,7 +214,7 @@ def page_ids(session: Session, who: Principal, f: TaskFilter, key: Any = display
     from engine.queries import MAX_PAGE
 
     end = f.offset + min(f.limit, MAX_PAGE)
-    branches = _branches(who, f, end, ordered=True)
+    branches = _branches(who, f, end)
     if not branches:  # offered to my groups, and I have none
         return []
     union = _union(branches)
@@ -221,7 +230,7 @@ def page_ids(session: Session, who: Principal, f: TaskFilter, key: Any = display
 def count(session: Session, who: Principal, f: TaskFilter, cap: int | None) -> int:
     """How many tasks match `f` (as `queries.count_tasks`): each range read at most cap + 1
     entries, so more than `cap` distinct tasks in the union is reported as cap + 1."""
-    branches = _branches(who, f, None if cap is None else cap + 1, ordered=False)
+    branches = _branches(who, f, None if cap is None else cap + 1)
     if not branches:
         return 0
     union = _union(branches)

@@ -71,7 +71,7 @@ def _agree(engine, when: str) -> None:
                 # The same tasks in the same order (ties in the direct order broken by id alike).
                 assert [_key(t) for t, _ in fast] == [_key(t) for t, _ in slow], what
                 assert total == direct_total, what
-                for cap in (None, 1, 1000):
+                for cap in (None, 1):
                     assert (queries.count_tasks(s, who, dataclasses.replace(f), cap)
                             == queries.direct_count_tasks(s, who, dataclasses.replace(f), cap)), (*what, cap)
                 api = [t.id for t in queries.tasks(s, who, dataclasses.replace(f))]

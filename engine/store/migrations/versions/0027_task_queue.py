@@ -30,23 +30,35 @@ def upgrade():
         sa.Column("green", sa.Boolean(), nullable=False),
         sa.Column("due_at", engine.store.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", engine.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("assignee", sa.String(length=80), nullable=True),
         sa.ForeignKeyConstraint(["task_id"], ["human_tasks.id"], name=op.f("fk_task_queue_task_id_human_tasks")),
         sa.PrimaryKeyConstraint("task_id", "group", "scope", name=op.f("pk_task_queue")),
     )
-    columns = 'task_id, "group", scope, green, due_at, created_at'
-    source = ("FROM task_candidates c JOIN human_tasks t ON t.id = c.task_id WHERE t.state = 'open'")
+    columns = 'task_id, "group", scope, green, due_at, created_at, assignee'
+    # Each open task's candidate groups, or '' when it has none (its holder still lists it).
+    source = ("FROM (SELECT c.task_id, c.\"group\" FROM task_candidates c UNION ALL SELECT t.id, '' FROM human_tasks t "
+              "WHERE t.state = 'open' AND NOT EXISTS (SELECT 1 FROM task_candidates c WHERE c.task_id = t.id)) g "
+              "JOIN human_tasks t ON t.id = g.task_id WHERE t.state = 'open'")
+    picked = "g.task_id, g.\"group\", {scope}, t.green, t.due_at, t.created_at, t.assignee"
     for n in LEVELS:
-        op.execute(f"INSERT INTO task_queue ({columns}) SELECT c.task_id, c.\"group\", substr(t.region, 1, {n}), "
-                   f"t.green, t.due_at, t.created_at {source} AND length(t.region) >= {n}")
-    op.execute(f"INSERT INTO task_queue ({columns}) SELECT c.task_id, c.\"group\", '', t.green, t.due_at, "
-               f"t.created_at {source} AND t.region IS NULL")
+        op.execute(f"INSERT INTO task_queue ({columns}) SELECT {picked.format(scope=f'substr(t.region, 1, {n})')} "
+                   f"{source} AND length(t.region) >= {n}")
+    op.execute(f"INSERT INTO task_queue ({columns}) SELECT {picked.format(scope=repr(''))} {source} "
+               "AND t.region IS NULL")
     # After the rows: one sorted build instead of an index kept through every insert.
     with op.batch_alter_table("task_queue", schema=None) as batch_op:
-        batch_op.create_index("ix_task_queue_order", ["group", "scope", "green", "due_at", "created_at", "task_id"],
-                              unique=False)
+        order = ["green", "due_at", "created_at", "task_id"]
+        batch_op.create_index("ix_task_queue_order", ["group", "scope", *order], unique=False)
+        batch_op.create_index("ix_task_queue_unassigned", ["group", "scope", *order], unique=False,
+                              postgresql_where=sa.text("assignee IS NULL"), sqlite_where=sa.text("assignee IS NULL"))
+        batch_op.create_index("ix_task_queue_held", ["assignee", "scope", *order], unique=False,
+                              postgresql_where=sa.text("assignee IS NOT NULL"),
+                              sqlite_where=sa.text("assignee IS NOT NULL"))
 
 
 def downgrade():
     with op.batch_alter_table("task_queue", schema=None) as batch_op:
+        batch_op.drop_index("ix_task_queue_held")
+        batch_op.drop_index("ix_task_queue_unassigned")
         batch_op.drop_index("ix_task_queue_order")
     op.drop_table("task_queue")
