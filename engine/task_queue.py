@@ -9,12 +9,17 @@ index (group, scope, green, due_at, created_at, task_id) hands them out in the o
 list shows them: green channel first (J-GREEN), then the soonest deadline. A page reads
 its rows and stops; before, PostgreSQL read and sorted every open task of the region.
 
+The rows carry the task's holder too: partial indexes in the same order serve
+"unassigned" (nobody holds it) and "mine" (assignee, scope).
+
 Maintenance (same transaction as the task rows, engine/runtime/projections.py and the
 commands): rows inserted with a task, deleted when it is completed or cancelled, moved
-with its deadline and its case's green channel. Reads: a list is a UNION ALL of one
-LIMITed index range per (group, green) plus the tasks the user holds, merged here; a
-tab's count is the same ranges capped (`queries.COUNT_CAP`), so a count reads at most
-cap + 1 index entries per range whatever the size of the database.
+with its deadline and its case's green channel, re-held on claim, unclaim and hand-over.
+Reads: a list is a UNION ALL of one LIMITed index range per (group, green) plus the tasks
+the user holds, merged here; a tab's count is the same ranges capped
+(`queries.COUNT_CAP`), so a count reads at most cap + 1 index entries per range whatever
+the size of the database. tests/engine/test_task_queue.py compares every list and count
+with the same read on the task rows after each kind of change.
 """
 
 from __future__ import annotations
