@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, lazyload
 
 from engine import task_queue
 from engine.auth import Principal, scope
@@ -22,6 +22,10 @@ MAX_PAGE = 200
 # than": an exact count of a county's tens of thousands of open tasks read every one of
 # them on each page view (issue 15); a capped one reads at most this many index entries.
 COUNT_CAP = 1000
+# What a list row reads of its case: the summary columns, not the sealed workflow state
+# (decrypted and parsed per row, it was most of a task list page's CPU time at 100,000
+# cases) nor the definition (lists name the process by its key).
+LIST_CASE = (defer(Instance.state), lazyload(Instance.definition))
 
 
 @dataclass
@@ -204,7 +208,7 @@ def task_page(session: Session, who: Principal,
         ids = task_queue.page_ids(session, who, f)
         found = {t.id: (t, i) for t, i in session.execute(
             sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-            .where(HumanTask.id.in_(ids)))}
+            .where(HumanTask.id.in_(ids)).options(*LIST_CASE))}
         return [found[i] for i in ids if i in found], count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
     return direct_task_page(session, who, f)
 
@@ -226,7 +230,7 @@ def direct_task_page(session: Session, who: Principal,
     page = (task_clauses(sa.select(HumanTask.id), who, f).order_by(*order)
             .limit(min(f.limit, MAX_PAGE)).offset(f.offset))
     q = (sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-         .where(HumanTask.id.in_(page.scalar_subquery())).order_by(*order))
+         .where(HumanTask.id.in_(page.scalar_subquery())).order_by(*order).options(*LIST_CASE))
     rows = [(t, i) for t, i in session.execute(q)]
     return rows, direct_count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
 
@@ -284,7 +288,7 @@ def department_waits(session: Session, who: Principal,
     soonest deadline, and how many match in all."""
     prepared(session, f)
     q = department_wait_clauses(sa.select(DepartmentWait, Instance).join(
-        Instance, Instance.id == DepartmentWait.instance_id), who, f)
+        Instance, Instance.id == DepartmentWait.instance_id).options(*LIST_CASE), who, f)
     q = q.order_by(Instance.green.desc(), DepartmentWait.due_at.is_(None), DepartmentWait.due_at,
                    DepartmentWait.created_at)
     rows = [(w, i) for w, i in session.execute(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset))]
