@@ -244,6 +244,19 @@ def count_tasks(session: Session, who: Principal, f: TaskFilter, cap: int | None
     return direct_count_tasks(session, who, f, cap)
 
 
+def count_tab_tasks(session: Session, who: Principal, filters: dict[str, TaskFilter],
+                    cap: int | None = None) -> dict[str, int]:
+    """`count_tasks` of each of `filters` (the work list's tabs): those the queue serves in
+    one statement (engine/task_queue.py), the others one by one."""
+    prepared_filters = {code: prepared(session, f) for code, f in filters.items()}
+    queued = {code: f for code, f in prepared_filters.items() if task_queue.serves(who, f)}
+    out = task_queue.counts(session, who, queued, cap) if queued else {}
+    for code, f in prepared_filters.items():
+        if code not in queued:
+            out[code] = direct_count_tasks(session, who, f, cap)
+    return {code: out[code] for code in filters}
+
+
 def direct_count_tasks(session: Session, who: Principal, f: TaskFilter, cap: int | None = None) -> int:
     """`count_tasks` on the task rows (scope.task_clause), not the queue."""
     f = prepared(session, f)

@@ -242,9 +242,17 @@ def page_ids(session: Session, who: Principal, f: TaskFilter, key: Any = display
 def count(session: Session, who: Principal, f: TaskFilter, cap: int | None) -> int:
     """How many tasks match `f` (as `queries.count_tasks`): each range read at most cap + 1
     entries, so more than `cap` distinct tasks in the union is reported as cap + 1."""
-    branches = _branches(who, f, None if cap is None else cap + 1)
-    if not branches:
-        return 0
-    union = _union(branches)
-    n = session.scalar(sa.select(sa.func.count(sa.distinct(union.c.task_id)))) or 0
-    return n if cap is None else min(n, cap + 1)
+    return counts(session, who, {"": f}, cap)[""]
+
+
+def counts(session: Session, who: Principal, filters: dict[str, TaskFilter], cap: int | None) -> dict[str, int]:
+    """`count` of each of `filters` (the work list's tabs) in one statement: one round trip."""
+    selects = {}
+    for code, f in filters.items():
+        branches = _branches(who, f, None if cap is None else cap + 1)
+        if branches:
+            union = _union(branches)
+            selects[code] = sa.select(sa.func.count(sa.distinct(union.c.task_id))).scalar_subquery()
+    found = dict(zip(selects, session.execute(sa.select(*selects.values())).one(), strict=True)) if selects else {}
+    return {code: min(found.get(code) or 0, cap + 1) if cap is not None else found.get(code) or 0
+            for code in filters}

@@ -90,6 +90,12 @@ class WorkList:
         with self.db.reading() as s:
             return queries.count_tasks(s, who, f, cap)
 
+    def task_counts(self, who: Principal, filters: dict[str, queries.TaskFilter],
+                    cap: int | None = None) -> dict[str, int]:
+        """`task_count` of each of `filters` (the work list's tabs), read together."""
+        with self.db.reading() as s:
+            return queries.count_tab_tasks(s, who, filters, cap)
+
     def task_stages(self, who: Principal) -> list[tuple[str, str]]:
         """(element id, name) of the stages of the deployed processes offered to `who`'s
         groups, for the stage filter: from the definitions, not from the open tasks (which

@@ -80,6 +80,12 @@ def _agree(engine, when: str) -> None:
                     .limit(f.limit).offset(f.offset))]
                 assert api == direct, what
                 served += len(fast)
+            # The tabs' counts in one statement, with a tab the queue does not serve among them.
+            tabs = {**_filters(who, now), "done": queries.TaskFilter(state="completed", completed_by=who.username)}
+            for cap in (None, 1):
+                together = queries.count_tab_tasks(s, who, {n: dataclasses.replace(f) for n, f in tabs.items()}, cap)
+                assert together == {n: queries.direct_count_tasks(s, who, dataclasses.replace(f), cap)
+                                    for n, f in tabs.items()}, (when, who.username, cap)
         assert served, when  # the comparisons compared tasks, not empty lists
 
 
