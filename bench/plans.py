@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 # The tables whose sequential scan grows with the number of cases.
-BIG_TABLES = ("human_tasks", "instances", "task_candidates", "dispatches", "audit_events", "timers", "jobs")
+BIG_TABLES = ("human_tasks", "instances", "task_candidates", "task_queue", "dispatches", "audit_events", "timers",
+              "jobs")
 
 
 @dataclass

@@ -8,8 +8,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, lazyload
 
+from engine import task_queue
 from engine.auth import Principal, scope
 from engine.crypto.columns import session_keyring
 from engine.crypto.names import name_tokens
@@ -21,6 +22,10 @@ MAX_PAGE = 200
 # than": an exact count of a county's tens of thousands of open tasks read every one of
 # them on each page view (issue 15); a capped one reads at most this many index entries.
 COUNT_CAP = 1000
+# What a list row reads of its case: the summary columns, not the sealed workflow state
+# (decrypted and parsed per row, it was most of a task list page's CPU time at 100,000
+# cases) nor the definition (lists name the process by its key).
+LIST_CASE = (defer(Instance.state), lazyload(Instance.definition))
 
 
 @dataclass
@@ -79,8 +84,13 @@ def _escape(text: str) -> str:
 
 def tasks(session: Session, who: Principal, f: TaskFilter) -> list[HumanTask]:
     """The tasks `who` may see that match `f`, soonest deadline first."""
-    q = task_clauses(sa.select(HumanTask), who, prepared(session, f))
-    q = q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    f = prepared(session, f)
+    if task_queue.serves(who, f):  # read from the queue's index in deadline order
+        ids = task_queue.page_ids(session, who, f, task_queue.deadline_key)
+        found = {t.id: t for t in session.scalars(sa.select(HumanTask).where(HumanTask.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
+    q = task_clauses(sa.select(HumanTask), who, f)
+    q = q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
     return list(session.scalars(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset)))
 
 
@@ -194,9 +204,24 @@ def task_page(session: Session, who: Principal,
     Open tasks: green-channel cases first (J-GREEN), then the soonest deadline; completed
     ones: the most recently ended first."""
     f = prepared(session, f)
+    if task_queue.serves(who, f):  # the page's ids from the queue's index, in display order
+        ids = task_queue.page_ids(session, who, f)
+        found = {t.id: (t, i) for t, i in session.execute(
+            sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+            .where(HumanTask.id.in_(ids)).options(*LIST_CASE))}
+        return [found[i] for i in ids if i in found], count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
+    return direct_task_page(session, who, f)
+
+
+def direct_task_page(session: Session, who: Principal,
+                     f: TaskFilter) -> tuple[list[tuple[HumanTask, Instance]], int]:
+    """`task_page` on the task rows (scope.task_clause) rather than the queue: the searches,
+    completed tasks and admins, and the reference the queue is tested against."""
+    f = prepared(session, f)
     if f.state == "open":
         # The task rows' copy of the case's green channel: the order is on the task rows alone.
-        order = (HumanTask.green.desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+        order = (HumanTask.green.desc(), HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at,
+                 HumanTask.id)  # the id: one order for ties, as the queue's (engine/task_queue.py)
     else:
         order = (HumanTask.ended_at.desc(), HumanTask.created_at.desc())
     # The page's task ids first (sorted on the task rows, no case read), then their cases by
@@ -205,14 +230,35 @@ def task_page(session: Session, who: Principal,
     page = (task_clauses(sa.select(HumanTask.id), who, f).order_by(*order)
             .limit(min(f.limit, MAX_PAGE)).offset(f.offset))
     q = (sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-         .where(HumanTask.id.in_(page.scalar_subquery())).order_by(*order))
+         .where(HumanTask.id.in_(page.scalar_subquery())).order_by(*order).options(*LIST_CASE))
     rows = [(t, i) for t, i in session.execute(q)]
-    return rows, count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
+    return rows, direct_count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
 
 
 def count_tasks(session: Session, who: Principal, f: TaskFilter, cap: int | None = None) -> int:
     """How many tasks `who` may see match `f` (paging ignored); with `cap`, at most cap + 1
     (cap + 1 meaning "more than `cap`"), so that the count reads at most that many rows."""
+    f = prepared(session, f)
+    if task_queue.serves(who, f):
+        return task_queue.count(session, who, f, cap)
+    return direct_count_tasks(session, who, f, cap)
+
+
+def count_tab_tasks(session: Session, who: Principal, filters: dict[str, TaskFilter],
+                    cap: int | None = None) -> dict[str, int]:
+    """`count_tasks` of each of `filters` (the work list's tabs): those the queue serves in
+    one statement (engine/task_queue.py), the others one by one."""
+    prepared_filters = {code: prepared(session, f) for code, f in filters.items()}
+    queued = {code: f for code, f in prepared_filters.items() if task_queue.serves(who, f)}
+    out = task_queue.counts(session, who, queued, cap) if queued else {}
+    for code, f in prepared_filters.items():
+        if code not in queued:
+            out[code] = direct_count_tasks(session, who, f, cap)
+    return {code: out[code] for code in filters}
+
+
+def direct_count_tasks(session: Session, who: Principal, f: TaskFilter, cap: int | None = None) -> int:
+    """`count_tasks` on the task rows (scope.task_clause), not the queue."""
     f = prepared(session, f)
     if cap is None:
         return session.scalar(task_clauses(sa.select(sa.func.count()).select_from(HumanTask), who, f)) or 0
@@ -255,7 +301,7 @@ def department_waits(session: Session, who: Principal,
     soonest deadline, and how many match in all."""
     prepared(session, f)
     q = department_wait_clauses(sa.select(DepartmentWait, Instance).join(
-        Instance, Instance.id == DepartmentWait.instance_id), who, f)
+        Instance, Instance.id == DepartmentWait.instance_id).options(*LIST_CASE), who, f)
     q = q.order_by(Instance.green.desc(), DepartmentWait.due_at.is_(None), DepartmentWait.due_at,
                    DepartmentWait.created_at)
     rows = [(w, i) for w, i in session.execute(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset))]

@@ -15,9 +15,11 @@ from engine import queries
 from engine.auth import Principal, scope
 from engine.auth.users import to_principal
 from engine.clock import Clock
+from engine.definitions.repository import SpecCache
 from engine.errors import Conflict, ValidationFailed
 from engine.runtime import commands as cmd
 from engine.runtime.executor import Executor
+from engine.stages import StageChoices
 from engine.store.db import Database
 from engine.store.models import DepartmentWait, HumanTask, Instance, TaskDraft, Timer, User
 
@@ -58,6 +60,7 @@ class WorkList:
     db: Database
     clock: Clock
     executor: Executor
+    specs: SpecCache
 
     def task_page(self, who: Principal, f: queries.TaskFilter) -> tuple[list[TaskRow], int]:
         """One page of the tasks `who` may see matching `f` and how many match in all:
@@ -87,10 +90,21 @@ class WorkList:
         with self.db.reading() as s:
             return queries.count_tasks(s, who, f, cap)
 
-    def task_stages(self, who: Principal) -> list[tuple[str, str]]:
-        """(element id, name) of the stages `who` has open tasks at, for the stage filter."""
+    def task_counts(self, who: Principal, filters: dict[str, queries.TaskFilter],
+                    cap: int | None = None) -> dict[str, int]:
+        """`task_count` of each of `filters` (the work list's tabs), read together."""
         with self.db.reading() as s:
-            return queries.task_stages(s, who)
+            return queries.count_tab_tasks(s, who, filters, cap)
+
+    def task_stages(self, who: Principal) -> list[tuple[str, str]]:
+        """(element id, name) of the stages of the deployed processes offered to `who`'s
+        groups, for the stage filter: from the definitions, not from the open tasks (which
+        a county has tens of thousands of, engine/stages.py)."""
+        stages = getattr(self, "_stage_choices", None)
+        if stages is None:
+            stages = self._stage_choices = StageChoices(self.specs)
+        with self.db.reading() as s:
+            return stages.for_user(s, who)
 
     def case_of_task(self, who: Principal, task_id: str) -> Instance:
         """The case of a task `who` may see (its business key and summary for the task

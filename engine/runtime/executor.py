@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
+from engine import task_queue
 from engine.audit import GENESIS, append_event
 from engine.audit.calendars import record_used as record_calendar
 from engine.audit.log import chain_heads
@@ -325,6 +326,7 @@ class CommandContext:
         if "green" in values and not new_case:
             # The work list orders by the task rows' copy (engine/store/models.py HumanTask.green).
             self.session.execute(_GREEN_TASKS, {"b_instance": row.id, "b_green": values["green"]})
+            task_queue.set_green(self.session, row.id, values["green"])
         if changed:
             loaded.waits = projections.sync(self.session, row, result.waits, self.now, loaded.waits)
             loaded.states = result.states

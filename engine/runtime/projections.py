@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine import task_queue
 from engine.calendar import is_provisional
 from engine.runtime import first_question
 from engine.runtime.inspect import Waits, bpmn_id, department_of
@@ -70,6 +71,7 @@ def _user_tasks(session: Session, instance: Instance, waits: Waits, before: dict
     if gone:
         session.execute(_CANCEL_TASKS, {"b_ids": gone, "b_now": now})
         session.execute(_DROP_CANDIDATES, {"b_ids": gone})
+        task_queue.drop(session, gone)
     for task_id, due in after.items():
         # A deadline timer that fired leaves the task without a waiting timer: the task
         # keeps its deadline, so that it stays in the overdue list until it is done.
@@ -77,9 +79,10 @@ def _user_tasks(session: Session, instance: Instance, waits: Waits, before: dict
             session.execute(_MOVE_DEADLINE, {
                 "b_id": task_id, "due_at": due, "due_provisional": bool(due and is_provisional(due.date())),
                 "statutory_basis": waits.user_tasks[task_id].statutory_basis})
+            task_queue.move_deadline(session, task_id, due)
     new = [waits.user_tasks[k] for k in after if k not in before]
     if new:
-        session.execute(_INSERT_TASKS, [{
+        rows = [{
             "id": str(u.task.id), "instance_id": instance.id, "process_id": u.task.workflow.spec.name,
             "bpmn_id": bpmn_id(u.task), "name": u.task.task_spec.bpmn_name or bpmn_id(u.task),
             "form_key": u.form_key, "candidate_groups": u.candidate_groups, "state": "open",
@@ -87,7 +90,9 @@ def _user_tasks(session: Session, instance: Instance, waits: Waits, before: dict
             "statutory_basis": u.statutory_basis, "created_at": now, "ended_at": None, "completed_by": None,
             "region": instance.region, "green": bool(instance.green),
             **first_question.reservation(session, instance, u, now),
-        } for u in new])
+        } for u in new]
+        session.execute(_INSERT_TASKS, rows)
+        task_queue.insert(session, rows)  # the work list's order (engine/task_queue.py)
         # The case's region on both rows: scoped task lists are index ranges (engine/auth/scope.py).
         session.execute(_INSERT_CANDIDATES, [{"task_id": str(u.task.id), "group": g, "region": instance.region}
                                              for u in new for g in dict.fromkeys(u.candidate_groups)])

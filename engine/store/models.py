@@ -234,6 +234,33 @@ class TaskCandidate(Base):
     __table_args__ = (sa.Index("ix_task_candidates_group_region", "group", "region"),)
 
 
+class TaskQueueEntry(Base):
+    """The work list in the order it is shown, one row per (open task, candidate group,
+    region level of its case): the case's region cut at each level a user can have
+    (province 2, prefecture 4, county 6, township 9, village 12 digits; '' for no region;
+    group '' for a task offered to no group, so that its holder still finds it),
+    so that any user's group list is an equality on (group, scope) read from the index in
+    display order (green channel first, then the deadline), never a sort of the whole
+    region (issue 15). Kept with the task rows (engine/task_queue.py)."""
+
+    __tablename__ = "task_queue"
+    task_id: Mapped[str] = mapped_column(sa.ForeignKey("human_tasks.id"), primary_key=True)
+    group: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    scope: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    green: Mapped[bool] = mapped_column(default=False)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    assignee: Mapped[str | None] = mapped_column(sa.String(80))  # the task's holder
+    __table_args__ = (
+        sa.Index("ix_task_queue_order", "group", "scope", "green", "due_at", "created_at", "task_id"),
+        # "unassigned": the same order over the rows nobody holds.
+        sa.Index("ix_task_queue_unassigned", "group", "scope", "green", "due_at", "created_at", "task_id",
+                 postgresql_where=sa.text("assignee IS NULL"), sqlite_where=sa.text("assignee IS NULL")),
+        # "mine" and the held half of a user's scope: their tasks in their region, in order.
+        sa.Index("ix_task_queue_held", "assignee", "scope", "green", "due_at", "created_at", "task_id",
+                 postgresql_where=sa.text("assignee IS NOT NULL"), sqlite_where=sa.text("assignee IS NOT NULL")))
+
+
 class Job(Base):
     """A service task waiting for a worker of its topic."""
 

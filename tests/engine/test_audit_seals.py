@@ -33,9 +33,9 @@ def _instances(engine: Engine) -> int:
 def _delete_case(engine: Engine, instance_id: str) -> None:
     """As someone with database access would: every row of the case, events included."""
     with engine.db.session() as s:
-        for table in ("task_candidates", "human_tasks", "jobs", "timers"):
-            if table == "task_candidates":
-                s.execute(sa.text("DELETE FROM task_candidates WHERE task_id IN "
+        for table in ("task_candidates", "task_queue", "human_tasks", "jobs", "timers"):
+            if table in ("task_candidates", "task_queue"):
+                s.execute(sa.text(f"DELETE FROM {table} WHERE task_id IN "  # noqa: S608 - fixed names
                                   "(SELECT id FROM human_tasks WHERE instance_id = :i)"), {"i": instance_id})
             else:
                 s.execute(sa.text(f"DELETE FROM {table} WHERE instance_id = :i"), {"i": instance_id})  # noqa: S608

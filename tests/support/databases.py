@@ -15,7 +15,8 @@ PG_ENV = "RELIEF_TEST_POSTGRES_URL"
 PG_HINT = (f"PostgreSQL tests are skipped: set {PG_ENV}=postgresql://postgres@127.0.0.1:5432/test "
            "(make test and .ci/run set it when the server answers)")
 TRUNCATE_ORDER = [
-    "case_materials", "task_candidates", "human_tasks", "jobs", "timers", "audit_events", "instances", "notifications",
+    "case_materials", "task_candidates", "task_queue", "human_tasks", "jobs", "timers", "audit_events", "instances",
+    "notifications",
     "ledger_entries", "dispatches", "registry_members", "aid_grants",
     "hotline_tickets", "seen_signatures", "worker_credentials",
     "calendar_overrides", "calendar_years", "engine_settings",

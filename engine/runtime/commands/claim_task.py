@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine import task_queue
 from engine.auth import Principal, scope
 from engine.errors import Conflict, Forbidden, ValidationFailed
 from engine.runtime import first_question
@@ -39,6 +40,7 @@ class ClaimTask:
             raise Conflict(f"task {row.id} is already claimed by {row.assignee}",
                            {"task": row.id, "assignee": row.assignee})
         row.assignee = ctx.actor
+        task_queue.set_holder(ctx.session, row.id, row.assignee)
         ctx.record(ctx.instance(row.instance_id), self.name,
                    {"task": row.id, "element": row.bpmn_id, **(taken or {})})
         return row
@@ -56,6 +58,7 @@ class UnclaimTask:
             raise Forbidden(f"task {row.id} is claimed by {row.assignee or 'nobody'}, not by you",
                             {"task": row.id})
         row.assignee, row.reserved_until = None, None
+        task_queue.set_holder(ctx.session, row.id, None)
         ctx.record(ctx.instance(row.instance_id), self.name, {"task": row.id, "element": row.bpmn_id})
         return row
 
@@ -93,6 +96,7 @@ class HandOverTask:
             raise ValidationFailed(f"{self.to.username} may not take task {row.id}",
                                    {"fields": {"to": [message]}}) from None
         previous, row.assignee, row.reserved_until = row.assignee, self.to.username, None
+        task_queue.set_holder(ctx.session, row.id, row.assignee)
         ctx.record(ctx.instance(row.instance_id), self.name, {
             "task": row.id, "element": row.bpmn_id, "from": previous, "to": self.to.username, "reason": reason})
         return row

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from SpiffWorkflow.task import TaskState
 
+from engine import task_queue
 from engine.auth import Principal
 from engine.errors import Conflict
 from engine.forms import validate_submission
@@ -54,6 +55,7 @@ class CompleteTask:
                                  "ended_at": ctx.now}])
         # A Core statement: the ORM's bulk delete costs several times more on every completion.
         ctx.session.execute(_DROP_CANDIDATES, {"b_task": row.id})
+        task_queue.drop(ctx.session, [row.id])
         ctx.session.execute(_DROP_DRAFTS, {"b_task": row.id})  # everyone's drafts of it: the task is done
         ctx.settled(instance, "user", row.id)
         ctx.record(instance, self.name, {"task": row.id, "element": row.bpmn_id, "data": data,

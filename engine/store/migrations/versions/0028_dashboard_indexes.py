@@ -8,14 +8,14 @@ hundred such steps where a county has tens of thousands and joins them to their 
 by one (not in the models: statistics objects are not compared)
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-07 14:20:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
