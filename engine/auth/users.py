@@ -147,5 +147,5 @@ def principal_from_token(session: Session, secret_key: str, token: str, now: dt.
     """Read a bearer token: its session must be live and its user active; the user's
     current roles and groups apply, not old ones."""
     secret = token_session(secret_key, token)
-    user, row = sessions.user_of(session, secret, "token", now or dt.datetime.now(dt.UTC))
-    return to_principal(user, session=row.id, kind="token")
+    row = sessions.live_session(session, secret, "token", now or dt.datetime.now(dt.UTC))
+    return to_principal(row, session=row.id, kind="token")  # type: ignore[arg-type] - the same fields as a User
