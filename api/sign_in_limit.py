@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
@@ -31,14 +31,6 @@ def install(app: Flask, settings: Settings, endpoints: list[str]) -> None:
     for endpoint in endpoints:
         # Wrapping keeps the view's `@rule` (functools.wraps copies its attributes).
         app.view_functions[endpoint] = shared(app.view_functions[endpoint])
-    limited = frozenset(endpoints)
-
-    # Every other API request skips the limiter at once: the API has no other limits, but
-    # resolving that cost ~3 % of a small API request (profiled). Pages keep the full check
-    # (the portal adds limits of its own, web/views/portal.py).
-    @limiter.request_filter
-    def _api_without_limits() -> bool:
-        return request.endpoint not in limited and request.path.startswith("/api/")
     app.extensions["relief_limiter"] = limiter
     register_api_error(app)
 
