@@ -8,7 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import web
-from api import errors, headers, inputs, openapi, read_routing, security, sessions, sign_in_limit
+from api import errors, headers, inputs, openapi, read_routing, schema_cache, security, sessions, sign_in_limit
 from api.routes import BLUEPRINTS
 from api.settings import ConfigurationError, Settings
 from engine.clock import Clock, SharedClock
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     errors.register(app)
     sessions.install(app, settings)
     inputs.install(app)  # before the authentication check: bad input never reaches a parser
+    schema_cache.install()  # one request schema per class, not one per request
     security.install(app)
     headers.install(app)
     read_routing.install(app, engine, settings.read_your_writes_seconds)

@@ -99,10 +99,16 @@ def as_dict(row: RecordRow) -> dict[str, Any]:
     return out
 
 
+# Built once per kind: a record is looked up and written on every job that keeps one (several
+# a case); building the statements each time, and the ORM's unit of work for one new row,
+# cost more than running them (profiled).
+_FIND = {kind: sa.select(model).where(model.idempotency_key == sa.bindparam("b_key")) for kind, model in MODELS.items()}
+_INSERT = {kind: model.__table__.insert() for kind, model in MODELS.items()}
+
+
 def find(session: Session, kind: str, key: str) -> RecordRow | None:
     """The record of `kind` an earlier delivery of the job with idempotency `key` kept."""
-    model = MODELS[kind]
-    return session.scalar(sa.select(model).where(model.idempotency_key == key))
+    return session.scalar(_FIND[kind], {"b_key": key})
 
 
 def keep(session: Session, job: Job, kind: str, fields: dict[str, Any], now: dt.datetime) -> tuple[RecordRow, bool]:
@@ -113,9 +119,11 @@ def keep(session: Session, job: Job, kind: str, fields: dict[str, Any], now: dt.
     existing = find(session, kind, job.idempotency_key)
     if existing is not None:
         return existing, False
-    row = _build(kind, job, fields, now)
-    session.add(row)
-    session.flush()  # a concurrent delivery fails here (unique key); the caller reads its record
+    row = _build(kind, job, fields, now)  # every column given (no defaults left to a flush)
+    columns = [c.key for c in row.__table__.columns if c.key != "id"]
+    # A concurrent delivery fails here (unique key); the caller reads its record.
+    result = session.execute(_INSERT[kind], {c: getattr(row, c) for c in columns})
+    row.id = result.inserted_primary_key[0]  # the row as written, for the caller (not in the session)
     return row, True
 
 

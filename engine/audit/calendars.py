@@ -26,6 +26,9 @@ from engine.store.models import AuditCalendar, AuditEventCalendar
 # digest per WorkingCalendar object (immutable: one digest for its life), by id; the object
 # is kept with its digest so that an id is never reused for another calendar.
 _DIGESTS: dict[int, tuple[WorkingCalendar, str, dict[str, Any]]] = {}
+_CALENDARS = AuditCalendar.__table__
+_STORED = sa.select(sa.literal(1)).where(_CALENDARS.c.digest == sa.bindparam("b_digest"))
+_USED = AuditEventCalendar.__table__.insert()
 
 
 def digest_of(content: dict[str, Any]) -> str:
@@ -50,13 +53,15 @@ def record_used(session: Session, instance_id: str, seq: int, now: dt.datetime) 
     if activation is None or activation.calendar is None:
         return  # no working-day function ran: nothing to record
     digest, content = _described(activation.calendar)
-    if session.get(AuditCalendar, digest) is None:
+    # Core statements built once: on nearly every command the calendar is stored already, and
+    # the ORM's get and unit of work cost several times the two statements (profiled).
+    if session.execute(_STORED, {"b_digest": digest}).first() is None:
         try:
             with session.begin_nested():  # another process may store the same calendar at once
                 session.add(AuditCalendar(digest=digest, content=content, created_at=now))
         except IntegrityError:
             pass
-    session.add(AuditEventCalendar(instance_id=instance_id, seq=seq, digest=digest))
+    session.execute(_USED, {"instance_id": instance_id, "seq": seq, "digest": digest})
 
 
 class RecordedCalendars:

@@ -18,6 +18,16 @@ from engine.store.models import User
 KINDS = ("web", "token")
 # Rows past their expiry are kept this long (who signed in from where), then pruned.
 KEEP_EXPIRED = dt.timedelta(days=30)
+# Built once, as it runs on every request: building the statement and its cache key again
+# each time cost about as much as running it (profiled).
+_USER_OF = (sa.select(User, AuthSession).join(AuthSession, AuthSession.user_id == User.id)
+            .where(AuthSession.id == sa.bindparam("b_id"), AuthSession.kind == sa.bindparam("b_kind")))
+_USERS, _SESSIONS = User.__table__, AuthSession.__table__
+_LIVE = (sa.select(_USERS.c.username, _USERS.c.roles, _USERS.c.groups, _USERS.c.department, _USERS.c.region,
+                   _USERS.c.display_name, _USERS.c.active, _SESSIONS.c.id, _SESSIONS.c.revoked_at,
+                   _SESSIONS.c.revoked_reason, _SESSIONS.c.expires_at)
+         .join_from(_USERS, _SESSIONS, _SESSIONS.c.user_id == _USERS.c.id)
+         .where(_SESSIONS.c.id == sa.bindparam("b_id"), _SESSIONS.c.kind == sa.bindparam("b_kind")))
 
 
 def session_id(secret: str) -> str:
@@ -39,19 +49,33 @@ def open_session(s: Session, user: User, kind: str, client: str | None, now: dt.
 def user_of(s: Session, secret: str, kind: str, now: dt.datetime) -> tuple[User, AuthSession]:
     """The active user of a live session of `kind`; Unauthorized when it was revoked, has
     expired, or its user was disabled (one indexed read: this runs on every request)."""
-    found = s.execute(sa.select(User, AuthSession).join(AuthSession, AuthSession.user_id == User.id)
-                      .where(AuthSession.id == session_id(secret), AuthSession.kind == kind)).first()
+    found = s.execute(_USER_OF, {"b_id": session_id(secret), "b_kind": kind}).first()
     if found is None:
         raise Unauthorized("the sign-in is not known here; sign in again")
     user, row = found
-    if row.revoked_at is not None:
-        raise Unauthorized(f"this sign-in was ended ({row.revoked_reason}); sign in again",
-                           {"revoked": row.revoked_reason})
-    if row.expires_at <= now:
-        raise Unauthorized("this sign-in has expired; sign in again")
-    if not user.active:
-        raise Unauthorized("this account is disabled")
+    _check_live(row.revoked_at, row.revoked_reason, row.expires_at, user.active, now)
     return user, row
+
+
+def live_session(s: Session, secret: str, kind: str, now: dt.datetime) -> sa.Row:
+    """`user_of` as one row of plain columns (the user's username, roles, groups, department,
+    region, display_name; the session's id): what a bearer request needs, without loading
+    two ORM objects on every request (profiled: about half the cost of `user_of`)."""
+    found = s.execute(_LIVE, {"b_id": session_id(secret), "b_kind": kind}).first()
+    if found is None:
+        raise Unauthorized("the sign-in is not known here; sign in again")
+    _check_live(found.revoked_at, found.revoked_reason, found.expires_at, found.active, now)
+    return found
+
+
+def _check_live(revoked_at: dt.datetime | None, reason: str | None, expires_at: dt.datetime, active: bool,
+                now: dt.datetime) -> None:
+    if revoked_at is not None:
+        raise Unauthorized(f"this sign-in was ended ({reason}); sign in again", {"revoked": reason})
+    if expires_at <= now:
+        raise Unauthorized("this sign-in has expired; sign in again")
+    if not active:
+        raise Unauthorized("this account is disabled")
 
 
 def revoke(s: Session, sid: str, reason: str, now: dt.datetime) -> bool:
