@@ -16,6 +16,7 @@ the aid-project library (救助援助项目库) is the item list, workflows/item
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,8 @@ from engine.runtime.summary import ID_NUMBER_FIELDS
 from engine.store.material_models import CaseMaterial
 from engine.store.models import HumanTask, Instance
 from engine.store.records import AidGrant, HouseholdMember
+
+log = logging.getLogger("relief.archive")
 
 MAX_CASES = 500  # a household with more cases than this is shown with its newest ones
 
@@ -185,7 +188,14 @@ def backfill_household_tokens(engine: Any, batch: int = 200) -> int:
         with engine.db.session() as s:
             keyring = session_keyring(s)
             for instance_id in ids[start:start + batch]:
-                data = engine.case_data(s.get(Instance, instance_id))
+                try:
+                    data = engine.case_data(s.get(Instance, instance_id))
+                except Exception:  # noqa: BLE001 - one unreadable case must not stop the upgrade
+                    # Left without a token (tried again at the next upgrade); its household file
+                    # lacks it until then, which the log says.
+                    log.warning("case %s: its data could not be read to key its household file", instance_id,
+                                exc_info=True)
+                    continue
                 number = next((v for f in ID_NUMBER_FIELDS if isinstance(v := data.get(f), str) and v.strip()), None)
                 token = lookup_hash(keyring.primary, "id_number", number) if number else ""
                 s.execute(sa.update(table).where(table.c.id == instance_id, table.c.household_token.is_(None))

@@ -12,7 +12,8 @@ from tests.support.scenario import Scenario
 
 
 def _keys(engine, **filters) -> set[str]:
-    rows, total = engine.audit_cases_for(AUDITOR, **filters)
+    """Business keys of the Jiangyin cases listed (a granted case's follow-up posting shares its key)."""
+    rows, total = engine.audit_cases_for(AUDITOR, process_key=PROCESS, **filters)
     assert total == len(rows)
     return {r.business_key for r in rows}
 
