@@ -44,12 +44,15 @@ def test_X_AUDIT_case_list_filters_and_nightly_result_for_supervisors(scenario, 
     before = live.call("GET", f"/audit/cases?started_until={day - dt.timedelta(days=1)}", as_="auditor")
     assert before.status_code == 200 and "JY-LOG-2" not in before.text
     assert "尚未进行夜间核验" in live.call("GET", "/audit/verification", as_="supervisor").text
-    assert "JY-LOG-2" not in live.call("GET", "/audit/cases?verification=passed", as_="auditor").text
+    # (the variant's own cases: a granted case's follow-up posting and review share its key)
+    assert "JY-LOG-2" not in live.call("GET", f"/audit/cases?variant={jy.PROCESS}&verification=passed",
+                                       as_="auditor").text
     engine.nightly_audit("test")
     shown = live.call("GET", "/audit/verification", as_="supervisor")
     assert shown.status_code == 200 and "全部通过" in shown.text
-    assert "JY-LOG-2" in live.call("GET", "/audit/cases?verification=passed", as_="auditor").text
-    assert "JY-LOG-2" not in live.call("GET", "/audit/cases?verification=failed", as_="auditor").text
+    assert "JY-LOG-2" in live.call("GET", f"/audit/cases?variant={jy.PROCESS}&verification=passed", as_="auditor").text
+    failed = live.call("GET", f"/audit/cases?variant={jy.PROCESS}&verification=failed", as_="auditor")
+    assert "JY-LOG-2" not in failed.text
     assert live.call("GET", "/audit/verification", as_="window").status_code == 403
 
 
@@ -61,15 +64,16 @@ def test_X_AUDIT_case_list_shows_each_cases_last_verification_and_filters_late_o
     late.advance(working_days=1)  # the material check is past its 1-working-day deadline
     page = live.call("GET", "/audit/cases", as_="auditor")
     assert page.status_code == 200 and page.text.count('data-check="none"') >= 2
-    only_late = live.call("GET", "/audit/cases?late=yes", as_="auditor")
+    only_late = live.call("GET", f"/audit/cases?variant={jy.PROCESS}&late=yes", as_="auditor")
     assert only_late.status_code == 200 and "JY-LOG-LATE" in only_late.text and "JY-LOG-3" not in only_late.text
     engine.verify_case(on_time.id, "cli")
-    shown = live.call("GET", "/audit/cases?verification=passed", as_="auditor")
+    shown = live.call("GET", f"/audit/cases?variant={jy.PROCESS}&verification=passed", as_="auditor")
     assert "JY-LOG-3" in shown.text and 'data-check="ok"' in shown.text and "JY-LOG-LATE" not in shown.text
-    unchecked = live.call("GET", "/audit/cases?verification=unchecked", as_="auditor")
+    unchecked = live.call("GET", f"/audit/cases?variant={jy.PROCESS}&verification=unchecked", as_="auditor")
     assert "JY-LOG-LATE" in unchecked.text and "JY-LOG-3" not in unchecked.text
     # The replay page's explicit verification is kept as the case's last one too.
     verified = live.call("GET", f"/audit/cases/{late.id}?verify=1", as_="auditor")
     assert verified.status_code == 200 and 'data-verification="ok"' in verified.text
-    assert "JY-LOG-LATE" in live.call("GET", "/audit/cases?verification=passed", as_="auditor").text
+    passed = live.call("GET", f"/audit/cases?variant={jy.PROCESS}&verification=passed", as_="auditor")
+    assert "JY-LOG-LATE" in passed.text
     assert live.call("GET", "/audit/cases?late=maybe", as_="auditor").status_code == 400
