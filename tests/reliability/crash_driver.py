@@ -254,7 +254,9 @@ def finish(engine: Engine, rng: random.Random, max_rounds: int = 200) -> list[st
     try:
         for _ in range(max_rounds):
             run_pending(engine, WORKER_ID)
-            running = walker.running()
+            # A periodic review (a follow-up of a granted case) waits for its next review for as
+            # long as the aid lasts: it has no end to drive to.
+            running = [case for case in walker.running() if case.process_key not in PERPETUAL]
             if not running:
                 return []
             moved = False
@@ -270,7 +272,7 @@ def finish(engine: Engine, rng: random.Random, max_rounds: int = 200) -> list[st
                     _tried(lambda t=timer: engine.retry_timer_incident(t.id, "crash-finish"))
                 engine.advance_clock(dt.timedelta(days=1))
                 engine.fire_due_timers()
-        return [walker.stuck(case) for case in walker.running()]
+        return [walker.stuck(case) for case in walker.running() if case.process_key not in PERPETUAL]
     finally:
         detach(engine)
 

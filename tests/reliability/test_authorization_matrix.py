@@ -228,6 +228,10 @@ SCOPE_ROWS: dict[tuple[str, str], Row] = {
                                                             lambda c: [("window", "%PDF-")]),
     # The case pages (web/views/cases.py): the page, the applicant in full, comments.
     ("GET", "/cases/<instance_id>"): Row(lambda c: f"/cases/{c.id}", lambda c: [(a, c.key) for a in READERS]),
+    # T-ARCHIVE: the household file has the case page's scope (tests/web/test_household_file.py).
+    ("GET", "/cases/<instance_id>/household"): Row(lambda c: f"/cases/{c.id}/household",
+                                                   lambda c: [(a, c.key) for a in READERS]),
+    ("GET", "/cases/<instance_id>/household.pdf"): Row(lambda c: f"/cases/{c.id}/household.pdf", lambda c: []),
     ("POST", "/cases/<instance_id>/reveal"): Row(lambda c: f"/cases/{c.id}/reveal",
                                                  lambda c: [(a, ID_NUMBER) for a in ("window", "dept-civil-affairs")]),
     ("POST", "/cases/<instance_id>/comments"): Row(lambda c: f"/cases/{c.id}/comments",
