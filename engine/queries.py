@@ -15,7 +15,7 @@ from engine.auth import Principal, scope
 from engine.crypto.columns import session_keyring
 from engine.crypto.names import name_tokens
 from engine.store.models import AuditEvent, Definition, DepartmentWait, HumanTask, Instance, Job, Timer
-from engine.store.records import Dispatch, LedgerEntry, Notification
+from engine.store.records import Dispatch, LedgerEntry, Notification, staff_visible
 
 MAX_PAGE = 200
 # The work list counts at most this many tasks beyond the page's offset and then says "more
@@ -149,7 +149,7 @@ def history(session: Session, who: Principal, instance_id: str) -> list[AuditEve
 def notifications(session: Session, who: Principal, instance_id: str | None = None, status: str | None = None,
                   limit: int = 50, offset: int = 0) -> list[Notification]:
     """Applicant notices in the outbox of the cases `who` may see, newest first."""
-    q = sa.select(Notification).where(scope.case_records_clause(Notification.instance_id, who))
+    q = sa.select(Notification).where(scope.case_records_clause(Notification.instance_id, who), staff_visible())
     if instance_id:
         q = q.where(Notification.instance_id == instance_id)
     if status:

@@ -21,7 +21,7 @@ from engine.crypto.columns import session_keyring
 from engine.crypto.lookup import lookup_hashes
 from engine.errors import Forbidden, ValidationFailed
 from engine.store.models import Job
-from engine.store.records import AidGrant, Dispatch, HouseholdMember, LedgerEntry, Notification
+from engine.store.records import PRIVATE_TEMPLATES, AidGrant, Dispatch, HouseholdMember, LedgerEntry, Notification
 from engine.store.worker_models import HotlineTicket
 
 HOTLINE_STATUS_TOPIC = "hotline.status"
@@ -63,6 +63,11 @@ def _build(kind: str, job: Job, fields: dict[str, Any], now: dt.datetime) -> Rec
     common = {"instance_id": case_of(job), "idempotency_key": job.idempotency_key}
     if kind == "notification":
         _required(fields, "channel", "template", "message")
+        if fields["template"] in PRIVATE_TEMPLATES:
+            # Written by the engine alone, with the job that delivers it: a worker finds it by
+            # the job's key, it never writes one (nor a hidden notice of its own choosing).
+            raise ValidationFailed(f"a '{fields['template']}' notice is written by the engine only",
+                                   {"fields": {"template": ["written by the engine only"]}})
         return Notification(**common, channel=fields["channel"], to=fields.get("to") or "",
                             template=fields["template"], message=fields["message"], status="queued", created_at=now)
     if kind == "ledger":

@@ -30,6 +30,7 @@ from engine.errors import Forbidden, NotFound, ProcessError, ValidationFailed
 from engine.file_designer import FileDesigner
 from engine.forms import FormDefinition
 from engine.materials.face import MaterialsFace
+from engine.portal import phone_tokens
 from engine.portal.service import PortalService
 from engine.reads import ScopedReads
 from engine.runtime import commands as cmd
@@ -61,6 +62,9 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         # `read_url`: a PostgreSQL read replica for the pages' reads (Database.replica_reads).
         self.db = Database(database_url, keyring or keys.from_environment(), read_url=read_url)
         self.clock = clock or Clock()
+        # Real time, whatever `clock` says: what must not move with a demo's or test's clock
+        # (an applicant's sign-in and its SMS code last real minutes; deadlines use `clock`).
+        self.wall_clock: Clock = Clock()
         self.specs = repository.SpecCache()
         # The clock's offset (demo/test) and the calendar's overrides live in the database.
         if hasattr(self.clock, "bind"):
@@ -87,6 +91,7 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         names.protect_clear_names(self.db)  # migration 0018 left the names to hash (it has no keys)
         self.backfill_department_waits()  # waits begun before 0018 have no rows yet
         archive.backfill_household_tokens(self)  # cases begun before 0025 have no household key yet
+        phone_tokens.backfill_phone_tokens(self)  # nor those before 0026 the applicant's phone's (portal sign-in)
 
     # definitions ------------------------------------------------------------
     def deploy(self, files: list[BundleFile], actor: str, require_approval: bool = True) -> repository.DeployResult:

@@ -22,7 +22,7 @@ from engine.errors import Forbidden, NotFound
 from engine.forms import FormDefinition
 from engine.materials import checklist as checklists
 from engine.store.models import AuditEvent, Definition, DeploymentFile, HumanTask, Instance, Timer
-from engine.store.records import Dispatch, LedgerEntry, Notification
+from engine.store.records import Dispatch, LedgerEntry, Notification, staff_visible
 
 MAX_PAGE = 200
 CASE_STATUSES = ("running", "completed", "cancelled", "error")
@@ -225,7 +225,8 @@ class CaseTracking:
             # The case is read and scoped once above: its records need no second scope check.
             track.dispatches = list(s.scalars(sa.select(Dispatch).where(Dispatch.instance_id == instance.id)
                                               .order_by(Dispatch.id)))
-            notices = list(s.scalars(sa.select(Notification).where(Notification.instance_id == instance.id)
+            notices = list(s.scalars(sa.select(Notification).where(Notification.instance_id == instance.id,
+                                                                   staff_visible())
                                      .order_by(Notification.id.desc()).limit(MAX_PAGE)))
             track.events = [{"seq": e.seq, "command": e.command, "actor": e.actor, "at": e.at,
                              "input": personal.masked(e.input or {})}

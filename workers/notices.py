@@ -7,8 +7,10 @@ from typing import Any
 
 from engine.calendar import SHANGHAI
 from engine.forms.validators import is_valid_cn_mobile
+from engine.store.records import PRIVATE_TEMPLATES
 from workers import sms
 from workers.context import HandlerContext, JobView
+from workers.errors import HandlerFailed
 
 TEMPLATES: dict[str, str] = {
     "received": "【社会救助】{name}您好，您的救助申请（{key}）已受理，我们将在法定时限内办理。",
@@ -48,9 +50,33 @@ def render(template: str, case: dict[str, Any], message: str | None, key: str) -
     return TEMPLATES[template].format(name=name, key=key, detail=detail)
 
 
+# What a handler passes to find a notice the engine wrote (engine.records refuses to write one
+# of these): keep() returns the job's existing record and ignores the fields.
+ENGINE_WRITTEN = {"channel": "sms", "template": "", "message": "-"}
+
+
+def deliver_private(job: JobView, ctx: HandlerContext, template: str) -> dict[str, Any]:
+    """A private notice (the portal's sign-in code, engine.store.records.PRIVATE_TEMPLATES):
+    the engine wrote it in the outbox with this job's key; hand it to the gateway when one is
+    configured. Nothing of its text goes into the job's result or error (the case's history
+    and the incidents page show those to staff)."""
+    row = ctx.records.keep("notification", dict(ENGINE_WRITTEN, template=template))
+    out: dict[str, Any] = {"notification_id": row["id"], "channel": row["channel"]}
+    if sms.gateway_url() and row["status"] != "sent":
+        try:
+            sms.send(row["to"], row["message"], job.idempotency_key)
+        except HandlerFailed as err:  # the gateway's answer might quote the text
+            raise HandlerFailed(str(err), {k: v for k, v in err.details.items() if k != "body"}) from None
+        ctx.records.notification_sent()
+        out["sent"] = True
+    return out
+
+
 def notify_applicant(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
     """Queue the notice in the SMS outbox; without a mobile phone it is a written notice."""
     template = str(job.params.get("template") or "")
+    if template in PRIVATE_TEMPLATES:
+        return deliver_private(job, ctx, template)
     message = job.params.get("message")
     # A detached job (the portal's application SMS) carries no case snapshot: the engine puts
     # the applicant's name and phone in its parameters instead.

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+from engine import records
 from engine.auth import Principal
 from engine.crypto.columns import session_keyring
 from engine.crypto.lookup import lookup_hashes
@@ -36,7 +38,9 @@ RESEND_SECONDS = 60  # at most one code a minute per phone
 CODES_PER_HOUR = 5  # and at most this many an hour (an SMS costs money; a flood annoys)
 MATERIAL_FIELD = "material_{kind}"  # the field an uploaded material is named by (form input and 422)
 APPLIED_TEMPLATE = "applied"  # workers/notices.py: the SMS with the application number
-CODE_TEMPLATE = "sign_in_code"
+CODE_TEMPLATE = "sign_in_code"  # one of engine.store.records.PRIVATE_TEMPLATES
+CODE_SMS_RETRIES = 3
+NOTIFY_TOPIC = "applicant.notify"  # the SMS adapter's job (workers/notices.py)
 CODE_TEXT = "【社会救助】您的申请查询验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人。"
 
 
@@ -106,18 +110,20 @@ class ApplicantService:
         if isinstance(phone, str) and is_valid_cn_mobile(phone):
             # A detached job has no case snapshot: the name and phone the text needs go along.
             applicant = {"applicant_name": data.get("applicant_name"), "applicant_phone": phone}
-            self.queue_job(case.id, "applicant.notify",  # type: ignore[attr-defined]
+            self.queue_job(case.id, NOTIFY_TOPIC,  # type: ignore[attr-defined]
                            {"template": APPLIED_TEMPLATE, "case": applicant}, f"applied:{case.id}", "portal")
 
     # sign-in ------------------------------------------------------------------------------
     def send_sign_in_code(self, phone: str) -> None:
         """Send a one-time code to `phone` if it has a case and no code went to it in the last
-        minute (nor five in the last hour); otherwise nothing. The caller answers the same
-        either way. A text that is not a mobile number is refused naming `phone` (422)."""
+        minute (nor five in the last hour, by the wall clock); otherwise nothing. The caller
+        answers the same either way. A text that is not a mobile number is refused naming
+        `phone` (422)."""
         phone = (phone or "").strip()
         if not is_valid_cn_mobile(phone):
             raise ValidationFailed("phone must be a mainland mobile number", {"fields": {"phone": ["not a mobile"]}})
-        now = self.clock.now()  # type: ignore[attr-defined]
+        # Real time (a demo's clock advance must not end a code, nor lift the limits).
+        now = self.wall_clock.now()  # type: ignore[attr-defined]
         with self.db.session() as s:  # type: ignore[attr-defined]
             keyring = session_keyring(s)
             tokens = lookup_hashes(keyring, "phone", phone)
@@ -135,12 +141,21 @@ class ApplicantService:
                                 attempts=0, used=False)
             s.add(row)
             s.flush()
-            # Straight into the SMS outbox (the adapter's local channel, workers/sms.py): a job
-            # would keep the code in clear in its parameters and in the case's history.
-            s.add(Notification(instance_id=case_id, idempotency_key=f"sign-in-code:{row.id}", channel="sms",
-                               to=normalise_cn_mobile(phone), template=CODE_TEMPLATE,
-                               message=CODE_TEXT.format(code=code, minutes=CODE_MINUTES), status="queued",
-                               created_at=now))
+            self._queue_code_sms(s, case_id, normalise_cn_mobile(phone), code, f"sign-in-code:{row.id}")
+
+    def _queue_code_sms(self, s: Session, case_id: str, phone: str, code: str, key: str) -> None:
+        """The code's SMS through the SMS adapter, like every notice, but readable by nobody on
+        staff: its outbox row (sealed at rest) is of a private kind no staff view or API lists
+        (PRIVATE_TEMPLATES), and the job that hands it to the gateway (applicant.notify,
+        workers/notices.py) carries only the row's key (its parameters and result go into the
+        case's history). Both are written here, not by a command, so that no history entry
+        holds the code either."""
+        at = self.clock.now()  # type: ignore[attr-defined]  # the outbox and the job run on the engine's clock
+        s.add(Notification(instance_id=case_id, idempotency_key=key, channel="sms", to=phone, template=CODE_TEMPLATE,
+                           message=CODE_TEXT.format(code=code, minutes=CODE_MINUTES), status="queued", created_at=at))
+        # Retried a few times only: a code is worth nothing after its ten minutes.
+        s.add(records.detached_job(case_id, NOTIFY_TOPIC, {"template": CODE_TEMPLATE}, key, None, at,
+                                   retries=CODE_SMS_RETRIES))
 
     def check_sign_in_code(self, phone: str, code: str) -> list[str] | None:
         """The phone's tokens under every configured key (what the applicant's session keeps:
@@ -150,7 +165,7 @@ class ApplicantService:
         phone, code = (phone or "").strip(), (code or "").strip()
         if not is_valid_cn_mobile(phone) or not (len(code) == CODE_DIGITS and code.isdigit()):
             return None
-        now = self.clock.now()  # type: ignore[attr-defined]
+        now = self.wall_clock.now()  # type: ignore[attr-defined]  # codes last real minutes
         with self.db.session() as s:  # type: ignore[attr-defined]
             keyring = session_keyring(s)
             tokens = lookup_hashes(keyring, "phone", phone)

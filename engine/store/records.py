@@ -29,6 +29,18 @@ class Notification(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+# Notices only their applicant may read: the portal's one-time sign-in code (engine/portal/
+# applicants.py). They go through the SMS adapter like every notice, but no staff view or API
+# lists them (engine/queries.py, engine/tracking.py): whoever reads a case's outbox could
+# otherwise sign in as its applicant.
+PRIVATE_TEMPLATES = ("sign_in_code",)
+
+
+def staff_visible(model: type[Notification] = Notification) -> sa.ColumnElement[bool]:
+    """The notices a staff view may list: all but the private ones (PRIVATE_TEMPLATES)."""
+    return model.template.notin_(PRIVATE_TEMPLATES)
+
+
 class LedgerEntry(Base):
     """The electronic ledger (电子台账, W-LEDGER)."""
 

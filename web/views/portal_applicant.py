@@ -66,7 +66,7 @@ def applicant_tokens() -> list[str] | None:
         until = dt.datetime.fromisoformat(str(signed.get("until")))
     except ValueError:
         return None
-    if engine().clock.now() >= until:
+    if engine().wall_clock.now() >= until:  # real time: a demo's clock advance does not end it
         session.pop(APPLICANT, None)
         return None
     tokens = signed.get("tokens")
@@ -80,7 +80,7 @@ def _begin(tokens: list[str]) -> None:
     keep = {k: v for k, v in session.items() if k.startswith("pref_")}
     session.clear()  # the pending phone too
     session.update(keep)
-    until = engine().clock.now() + dt.timedelta(minutes=SIGNED_IN_MINUTES)
+    until = engine().wall_clock.now() + dt.timedelta(minutes=SIGNED_IN_MINUTES)
     session[APPLICANT] = {"tokens": tokens, "until": until.isoformat()}
 
 
