@@ -131,8 +131,11 @@ class ApplicantService:
                                .order_by(Instance.started_at.desc()).limit(1))
             if case_id is None:
                 return
+            # Bounded above too: a code made on a demo's engine clock (before codes used the wall
+            # clock) may be dated ahead and must not block the phone until then.
             recent = list(s.scalars(sa.select(ApplicantCode.created_at).where(
-                ApplicantCode.phone_token.in_(tokens), ApplicantCode.created_at > now - dt.timedelta(hours=1))))
+                ApplicantCode.phone_token.in_(tokens),
+                ApplicantCode.created_at.between(now - dt.timedelta(hours=1), now))))
             if len(recent) >= CODES_PER_HOUR or any(at > now - dt.timedelta(seconds=RESEND_SECONDS) for at in recent):
                 return
             code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
@@ -171,7 +174,8 @@ class ApplicantService:
             tokens = lookup_hashes(keyring, "phone", phone)
             row = s.scalar(sa.select(ApplicantCode).where(
                 ApplicantCode.phone_token.in_(tokens), ApplicantCode.used.is_(False),
-                ApplicantCode.expires_at > now).order_by(ApplicantCode.id.desc()).limit(1).with_for_update())
+                ApplicantCode.created_at <= now, ApplicantCode.expires_at > now)
+                .order_by(ApplicantCode.id.desc()).limit(1).with_for_update())
             if row is None or row.attempts >= CODE_TRIES:
                 return None
             salt = row.code_hash.split(":", 1)[0]

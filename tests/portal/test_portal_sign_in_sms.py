@@ -21,6 +21,7 @@ from engine.clock import AdjustableClock
 from engine.errors import ValidationFailed
 from engine.portal.phone_tokens import backfill_phone_tokens
 from engine.store.models import Instance, Job
+from engine.store.portal_models import ApplicantCode
 from engine.store.records import Notification
 from tests.api.conftest import live  # noqa: F401 - the live server fixture
 from tests.portal.test_portal_applicant_http import _ask_code, _code
@@ -223,3 +224,21 @@ def test_J_PORTAL_the_applicant_session_ends_on_the_wall_clock_not_the_engine_cl
     wall.advance(dt.timedelta(minutes=31))
     ended = http.get(f"{live.base}/portal/mine", timeout=10, allow_redirects=False)
     assert ended.status_code == 302 and ended.headers["Location"].endswith("/portal/sign-in")
+
+
+def test_J_PORTAL_a_code_dated_ahead_by_a_demo_clock_neither_blocks_nor_signs_in(scenario):
+    """Codes made before they used the wall clock carry the engine's (a demo's may be weeks
+    ahead): such a code does not hold back the phone's next code, nor does it sign in."""
+    engine = scenario.engine
+    engine.apply_online("dibao", JIANGYIN, application())
+    engine.send_sign_in_code(PHONE)
+    ahead = _code(engine)
+    with engine.db.session() as s:
+        row = s.scalar(sa.select(ApplicantCode))
+        row.created_at += dt.timedelta(days=30)
+        row.expires_at += dt.timedelta(days=30)
+    assert engine.check_sign_in_code(PHONE, ahead) is None
+    engine.send_sign_in_code(PHONE)  # at once: the dated-ahead code is no recent one
+    with engine.db.reading() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(ApplicantCode)) == 2
+    assert engine.check_sign_in_code(PHONE, _code(engine)) is not None
