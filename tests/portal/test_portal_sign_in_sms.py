@@ -12,6 +12,7 @@ import json
 import re
 import zipfile
 
+import pypdf
 import pytest
 import requests
 import sqlalchemy as sa
@@ -63,9 +64,11 @@ def _staff_gets(app, values: dict[str, str]) -> list[str]:
 
 
 def _texts(answer: requests.Response) -> list[str]:
-    """What a person sees of an answer: its text, JSON with its characters unescaped, and
-    each file of a ZIP export."""
+    """What a person sees of an answer: its text, JSON with its characters unescaped, a
+    PDF's text, and each file of a ZIP export."""
     kind = answer.headers.get("Content-Type", "")
+    if "pdf" in kind:
+        return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(answer.content)).pages]
     if "zip" in kind:
         with zipfile.ZipFile(io.BytesIO(answer.content)) as z:
             return [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
@@ -103,16 +106,18 @@ def test_J_PORTAL_sign_in_code_reaches_the_gateway_and_no_staff_page_or_api_show
               "definition_id": str(case.definition_id), "job_id": job.id}
     paths = _staff_gets(live.app, values)
     assert f"/cases/{case.id}" in paths and "/api/v1/outbox" in paths
-    shown = 0
+    shown, pdfs = 0, 0
     for role, account in STAFF.items():
         for path in [*paths, f"/api/v1/outbox?instance={case.id}", f"/api/v1/instances/{case.id}/history"]:
             answer = live.call("GET", path, as_=account)
             assert answer.status_code < 500, (role, path)
             shown += answer.status_code == 200
+            if answer.status_code == 200 and "pdf" in answer.headers.get("Content-Type", ""):
+                pdfs += case.business_key in "".join(_texts(answer))  # its text is read, not skipped
             for text in _texts(answer):
                 assert not re.search(rf"(?<!\d){code}(?!\d)", text), (role, path)
                 assert "验证码" not in text and "sign_in_code" not in text, (role, path)
-    assert shown > 100  # the walk saw the case's pages, not only refusals
+    assert shown > 100 and pdfs > 0  # the walk saw the case's pages and PDFs, not only refusals
     # The application number's SMS still shows (only the private kind is left out).
     [listed] = live.call("GET", f"/api/v1/outbox?instance={case.id}", as_="window").json()
     assert listed["template"] == "applied"
