@@ -1,7 +1,8 @@
 """applicant sign-in on the portal (issue 14): the applicant's phone as a keyed hash on each
 case (instances.applicant_phone_token, kept from the case data like the name's token) and the
 one-time SMS codes, hashed (applicant_codes). Cases started before this revision get their
-token with the next command that changes them.
+token from the engine after the migrations (Engine.upgrade_schema, engine/portal/phone_tokens.py:
+Alembic holds no data keys).
 
 Revision ID: 0026
 Revises: 0025
