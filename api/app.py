@@ -75,6 +75,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     security.install(app)
     headers.install(app)
     read_routing.install(app, engine, settings.read_your_writes_seconds)
+    if settings.demo_phone:
+        from api import demo_phone
+
+        app.register_blueprint(demo_phone.blp)  # the demo's SMS operator (never in production)
     web.register(app)  # the staff web app: `/` is its sign-in or home page
     sign_in_limit.install(app, settings, ["auth.token", web.SIGN_IN_ENDPOINT])
     portal.limit(app, settings)  # the public portal's POSTs, per address

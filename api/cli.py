@@ -226,6 +226,11 @@ def demo(host: str, port: int) -> None:
     os.environ.setdefault("RELIEF_MODE", "demo")
     # 12345 tickets of the demo belong to the demo accounts' county unless they name a region.
     os.environ.setdefault("RELIEF_DEFAULT_REGION", demo_data.JIANGYIN)
+    # No SMS operator in a demo: the applicant's texts go to the demo's own gateway, read at
+    # /demo/phone (api/demo_phone.py); a sign-in code is never shown to staff.
+    os.environ.setdefault("RELIEF_DEMO_PHONE", "1")
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - an address compared, not bound
+    os.environ.setdefault("RELIEF_SMS_GATEWAY_URL", f"http://{local}:{port}/demo/sms/gateway")
     settings, engine = _engine()
     engine.upgrade_schema()
     # The demo's own diagrams, redeployed at every start: changed files take the demo's new
@@ -238,6 +243,8 @@ def demo(host: str, port: int) -> None:
     click.echo(f"  database:    {settings.database_url}")
     click.echo(f"  definitions: {', '.join(versions)}")
     click.echo(f"  open:        http://{host}:{port}/  (sign in; API docs at /api/v1/docs)")
+    if settings.demo_phone:
+        click.echo(f"  applicants' SMS: http://{host}:{port}/demo/phone  (the demo's stand-in for their phones)")
     click.echo(f"  accounts (password '{demo_data.DEMO_PASSWORD}', demo mode only):")
     for username, what in demo_data.demo_accounts():
         click.echo(f"    {username:<26} {what}")

@@ -49,6 +49,9 @@ class Settings:
     # Data keys sealing personal data at rest (engine.crypto): RELIEF_DATA_KEY or
     # RELIEF_DATA_KEY_FILE; outside production generated into var/data_keys.
     keyring: Keyring | None = None
+    # `relief demo` only: a stand-in SMS operator inside the app (api/demo_phone.py) whose
+    # "phone" page shows the texts applicants would receive; refused in production.
+    demo_phone: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -57,7 +60,7 @@ class Settings:
         RELIEF_FORMS_ROOT, RELIEF_OFFICE_CLOSE, RELIEF_DEFAULT_REGION, RELIEF_COOKIE_SECURE, RELIEF_TRUSTED_PROXIES,
         RELIEF_LOGIN_RATE, RELIEF_RATELIMIT_STORAGE, RELIEF_PORTAL_RATE, RELIEF_MAX_INSTANCES,
         RELIEF_FILES_DIR, RELIEF_MATERIALS_S3_* (materials_s3_from_env), RELIEF_MAX_MATERIAL_BYTES,
-        RELIEF_MATERIALS_CHECKLIST, RELIEF_NOTICES_ROOT."""
+        RELIEF_MATERIALS_CHECKLIST, RELIEF_NOTICES_ROOT, RELIEF_DEMO_PHONE."""
         s = cls()
         s.var_dir = Path(os.environ.get("RELIEF_VAR_DIR", s.var_dir))
         s.mode = os.environ.get("RELIEF_MODE", s.mode)
@@ -86,10 +89,13 @@ class Settings:
         s.max_material_bytes = _int_env("RELIEF_MAX_MATERIAL_BYTES", s.max_material_bytes)
         s.materials_checklist = Path(os.environ.get("RELIEF_MATERIALS_CHECKLIST", s.materials_checklist))
         s.notices_root = Path(os.environ.get("RELIEF_NOTICES_ROOT", s.notices_root))
+        s.demo_phone = os.environ.get("RELIEF_DEMO_PHONE", "").strip().lower() in ("1", "true", "yes")
         for key, value in overrides.items():
             setattr(s, key, value)
         if s.mode not in MODES:
             raise ConfigurationError(f"RELIEF_MODE must be one of {', '.join(MODES)}, not '{s.mode}'")
+        if s.demo_phone and s.mode == "production":
+            raise ConfigurationError("RELIEF_DEMO_PHONE shows every applicant's texts: it is for demo mode only")
         if s.files_dir is None:
             s.files_dir = s.var_dir / "files"
         if not s.database_url:

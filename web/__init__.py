@@ -15,6 +15,11 @@ def register(app: Flask) -> None:
 
     i18n.install(app)
     web = blueprint()
+    demo_phone = app.extensions["relief_settings"].demo_phone
+    if demo_phone:
+        from web.views import demo_phone as demo_phone_page
+
+        web.register_blueprint(demo_phone_page.blp)
     errors.install(app, web)
     app.register_blueprint(web)
     app.add_template_global(deadlines.deadline, "deadline")
@@ -26,6 +31,6 @@ def register(app: Flask) -> None:
         who = pages.principal()
         return {"principal": who, "nav_areas": nav.areas_for(who, header=True), "html_lang": i18n.html_lang(),
                 "locale": i18n.select_locale(), "roles": nav.ROLE_LABELS, "session_ended": g.get("session_ended"),
-                "large_font": bool(i18n.preference("large_font", False)),
+                "large_font": bool(i18n.preference("large_font", False)), "demo_phone": demo_phone,
                 "asset": lambda path: url_for("web.asset", filename=path),
                 "vendor": lambda path: url_for("static", filename=f"vendor/{path}")}
