@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g, session
-from flask_babel import Babel, format_date, format_time, get_locale
+from flask_babel import Babel, format_date, get_locale
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
@@ -19,6 +20,7 @@ TIMEZONE = "Asia/Shanghai"
 TRANSLATIONS = Path(__file__).with_name("translations")
 # How people read a date: 2026年12月7日 星期一 / Monday 7 December 2026.
 DATE_PATTERNS = {"zh": "y年M月d日 EEEE", "en": "EEEE d MMMM y"}
+ZONE = ZoneInfo(TIMEZONE)
 
 
 def preference(key: str, default: object = None) -> object:
@@ -56,7 +58,15 @@ def date_filter(value: dt.date | dt.datetime | None) -> str:
     """`2026年12月7日 星期一` / `Monday 7 December 2026` (datetimes in Asia/Shanghai)."""
     if value is None:
         return ""
-    return format_date(value, DATE_PATTERNS[language()])
+    if isinstance(value, dt.datetime):  # the day in Asia/Shanghai (Babel reads a naive one as UTC)
+        value = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(ZONE).date()
+    # Babel's formatting costs ~50 µs and a list shows the same few days on every row: once
+    # per request and day.
+    memo: dict[tuple[dt.date, str], str] = g.setdefault("relief_dates", {})
+    key = (value, language())
+    if key not in memo:
+        memo[key] = format_date(value, DATE_PATTERNS[key[1]])
+    return memo[key]
 
 
 def datetime_filter(value: dt.datetime | str | None) -> str:
@@ -66,4 +76,5 @@ def datetime_filter(value: dt.datetime | str | None) -> str:
         return ""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    return f"{date_filter(value)} {format_time(value, 'HH:mm')}"
+    local = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(ZONE)
+    return f"{date_filter(local.date())} {local:%H:%M}"

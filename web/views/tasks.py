@@ -20,7 +20,7 @@ from api.security import STAFF, current_principal, rule
 from engine import queries
 from engine.auth import Principal, personal
 from engine.errors import NotFound, ReliefError, ValidationFailed
-from web import people
+from web import people, task_rows
 from web.formjs import form_messages
 from web.forms import Form
 from web.i18n import datetime_filter
@@ -160,10 +160,11 @@ def index() -> str:
     save_view.role.choices = [SelectChoice(r, ROLE_LABELS.get(r, r)) for r in who.roles if r in STAFF]
     filters = {k: v for k in FILTER_KEYS if (v := request.args.get(k, "").strip())}
     people.know(r.task.assignee for r in rows)
+    table = task_rows.task_table(rows, me=who.username, now=now, done=tab == "done", names=names, channels=CHANNELS)
     return render_template("tasks/list.html", form=form, tab=tab, tabs=TABS, counts=shown,
-                           page=page, names=names, channels=CHANNELS,
-                           since=now.isoformat(), now=now, views=engine().views_for(who), save_view=save_view,
-                           filters=filters, waits=waits, wait_total=wait_total)
+                           page=page, task_table=table, since=now.isoformat(), views=engine().views_for(who),
+                           save_view=save_view, filters=filters, waits=waits, wait_total=wait_total,
+                           wait_table=task_rows.wait_table(waits, names=names))
 
 
 @blp.post("/views")

@@ -1,0 +1,77 @@
+"""The page parts drawn once per row or per cell (badge, deadline badge, table cell), as
+Python functions that return markup. Jinja macros cost ~15 µs a call before any work
+(argument binding, a new frame, a `caller` macro per `{% call %}`), and a list page
+calls them hundreds of times: the 50-row task list spent most of its server time in
+them (docs/bench.md). The templates keep importing these parts from parts/badge.html and
+parts/table.html, which bind their names to these functions, so every page uses them.
+
+A deadline badge is the same for every row due at the same moment (deadlines fall at
+office close), so its markup is made once per request and kept in `g`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from flask import g
+from flask_babel import gettext
+from markupsafe import Markup
+
+from web.deadlines import deadline
+from web.i18n import datetime_filter
+
+TONES = {"overdue": "danger", "today": "warning", "soon": "warning", "ok": "neutral"}
+
+
+def badge(text: object, tone: str = "neutral", title: object = None) -> Markup:
+    """A short status word with a colour that is never the only signal."""
+    # Markup's % escapes each value; Markup.format goes through string.Formatter, ~10× slower.
+    if title:
+        return Markup('<span class="badge badge--%s" title="%s">%s</span>') % (tone, title, text)
+    return Markup('<span class="badge badge--%s">%s</span>') % (tone, text)
+
+
+def deadline_badge(due_at: dt.datetime | None, provisional: bool = False, region: str | None = None) -> Markup:
+    """剩余 2 个工作日 / 今日到期 / 已超期 1 个工作日, plus 暂定 when provisional; the full due
+    date and time in its tooltip and in a <time> element (web/deadlines.py counts)."""
+    memo: dict[tuple[object, ...], Markup] = g.setdefault("deadline_badges", {})
+    key = (due_at, bool(provisional), region)
+    html = memo.get(key)
+    if html is None:
+        html = memo[key] = _deadline_badge(due_at, provisional, region)
+    return html
+
+
+def _deadline_badge(due_at: dt.datetime | None, provisional: bool, region: str | None) -> Markup:
+    d = deadline(due_at, provisional, region)
+    if d is None:
+        return Markup('<span class="muted">%s</span>') % gettext("无期限")
+    html = Markup('<span class="deadline"><time class="badge badge--%s" datetime="%s" title="%s">%s</time>') % (
+        TONES[d.tone], d.due_at.isoformat(), gettext("期限：%(at)s", at=datetime_filter(d.due_at)), d.text)
+    if d.provisional:
+        html += Markup(' <span class="badge badge--info" title="%s">%s</span>') % (
+            gettext("该年度节假日安排尚未公布，期限为暂定，公布后自动重算"), gettext("暂定"))
+    return html + Markup("</span>")
+
+
+def cell(label: object, class_: str = "", header: bool = False, caller: Callable[[], str] | None = None,
+         body: object = "", **kwargs: str) -> Markup:
+    """A table cell labelled by its column (`data-label`: the card layout below 640 px);
+    `{% call cell(_("姓名")) %}…{% endcall %}`, or `header=True` for the row's header;
+    from Python, its content as `body` (escaped unless Markup)."""
+    class_ = kwargs.get("class", class_)
+    if caller is not None:
+        body = caller()
+    if header:
+        return Markup('<th scope="row" class="%s" data-label="%s">%s</th>') % (class_, label, body)
+    return Markup('<td class="%s" data-label="%s">%s</td>') % (class_, label, body)
+
+
+
+def row(cells: Sequence[tuple[object, object]], kind: str | None = None) -> Markup:
+    """A table row of `(label, content)` cells, the first the row's header: one call per row
+    for a list drawn from a row view-model (web/task_rows.py), the same markup as `cell`."""
+    head, *rest = cells
+    out = [Markup('<tr data-kind="%s">') % kind if kind else Markup("<tr>"), cell(head[0], header=True, body=head[1])]
+    out.extend(cell(label, body=content) for label, content in rest)
+    return Markup("").join(out) + Markup("</tr>")
