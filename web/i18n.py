@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, session
-from flask_babel import Babel, format_date, get_locale
+from flask import Flask, g, request, session
+from flask_babel import Babel, format_date, get_locale, get_translations
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
@@ -21,6 +22,19 @@ TRANSLATIONS = Path(__file__).with_name("translations")
 # How people read a date: 2026年12月7日 星期一 / Monday 7 December 2026.
 DATE_PATTERNS = {"zh": "y年M月d日 EEEE", "en": "EEEE d MMMM y"}
 ZONE = ZoneInfo(TIMEZONE)
+
+
+def _catalog() -> Any:
+    """This request's translations (Flask-Babel's), kept on the request object; outside a
+    request (a command rendering a notice) Flask-Babel's look-up."""
+    try:
+        current = request._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:
+        return get_translations()
+    catalog = current.__dict__.get("_relief_catalog")
+    if catalog is None:
+        catalog = current._relief_catalog = get_translations()
+    return catalog
 
 
 def preference(key: str, default: object = None) -> object:
@@ -41,6 +55,13 @@ def install(app: Flask) -> None:
     app.config.update(BABEL_DEFAULT_LOCALE=DEFAULT_LOCALE, BABEL_DEFAULT_TIMEZONE=TIMEZONE,
                       BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
+    # The templates' _() and ngettext with this request's catalog at hand: Flask-Babel's own
+    # look-up walks the app and request contexts again for every text (~10 µs; a page has
+    # hundreds). The locale is chosen once per request (a change of language redirects).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalog().ugettext(s), ngettext=lambda s, p, n: _catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalog().unpgettext(c, s, p, n), newstyle=True)
     app.add_template_filter(date_filter, "date")
     app.add_template_filter(datetime_filter, "datetime")
 
