@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g
-from flask_babel import gettext, ngettext
+
+from web.i18n import ntext as ngettext
+from web.i18n import text as gettext
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 SOON = 2  # working days left at which a deadline turns amber

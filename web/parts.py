@@ -14,11 +14,11 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from flask import g
-from flask_babel import gettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from web.deadlines import deadline
 from web.i18n import datetime_filter
+from web.i18n import text as gettext
 
 TONES = {"overdue": "danger", "today": "warning", "soon": "warning", "ok": "neutral"}
 
@@ -46,12 +46,14 @@ def _deadline_badge(due_at: dt.datetime | None, provisional: bool, region: str |
     d = deadline(due_at, provisional, region)
     if d is None:
         return Markup('<span class="muted">%s</span>') % gettext("无期限")
-    html = Markup('<span class="deadline"><time class="badge badge--%s" datetime="%s" title="%s">%s</time>') % (
-        TONES[d.tone], d.due_at.isoformat(), gettext("期限：%(at)s", at=datetime_filter(d.due_at)), d.text)
+    # One escaped string (Markup's % makes a helper object per value: this runs per row).
+    title = escape(gettext("期限：%(at)s", at=datetime_filter(d.due_at)))
+    html = (f'<span class="deadline"><time class="badge badge--{TONES[d.tone]}" datetime="{d.due_at.isoformat()}" '
+            f'title="{title}">{escape(d.text)}</time>')
     if d.provisional:
-        html += Markup(' <span class="badge badge--info" title="%s">%s</span>') % (
-            gettext("该年度节假日安排尚未公布，期限为暂定，公布后自动重算"), gettext("暂定"))
-    return html + Markup("</span>")
+        note = escape(gettext("该年度节假日安排尚未公布，期限为暂定，公布后自动重算"))
+        html += f' <span class="badge badge--info" title="{note}">{escape(gettext("暂定"))}</span>'
+    return Markup(html + "</span>")  # noqa: S704 - every value above is escaped
 
 
 def cell(label: object, class_: str = "", header: bool = False, caller: Callable[[], str] | None = None,
@@ -71,7 +73,10 @@ def cell(label: object, class_: str = "", header: bool = False, caller: Callable
 def row(cells: Sequence[tuple[object, object]], kind: str | None = None) -> Markup:
     """A table row of `(label, content)` cells, the first the row's header: one call per row
     for a list drawn from a row view-model (web/task_rows.py), the same markup as `cell`."""
-    head, *rest = cells
-    out = [Markup('<tr data-kind="%s">') % kind if kind else Markup("<tr>"), cell(head[0], header=True, body=head[1])]
-    out.extend(cell(label, body=content) for label, content in rest)
-    return Markup("").join(out) + Markup("</tr>")
+    (head_label, head), *rest = cells
+    # One escaped string, not a `cell` per cell: this runs for every row of a list.
+    out = [f'<tr data-kind="{escape(kind)}">' if kind else "<tr>",
+           f'<th scope="row" class="" data-label="{escape(head_label)}">{escape(head)}</th>']
+    out.extend(f'<td class="" data-label="{escape(label)}">{escape(content)}</td>' for label, content in rest)
+    out.append("</tr>")
+    return Markup("".join(out))  # noqa: S704 - every value above is escaped

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import url_for
-from flask_babel import gettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from engine.worklist import TaskRow, WaitRow
 from web.i18n import datetime_filter
+from web.i18n import text as gettext
 from web.parts import badge, deadline_badge
 from web.people import person
 
@@ -38,7 +38,8 @@ def _prefix(endpoint: str, **values: str) -> str:
 
 
 def _link(prefix: str, ident: object, text: object) -> Markup:
-    return Markup('<a href="%s">%s</a>') % (prefix + quote(str(ident), safe=""), text)
+    url = prefix + quote(str(ident), safe="")
+    return Markup(f'<a href="{escape(url)}">{escape(text)}</a>')  # noqa: S704 - both escaped (once per row)
 
 
 def _case_key(business_key: str | None, green: bool, green_badge: Markup) -> Markup | str:
