@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -86,11 +86,16 @@ class HandOverForm(Form):
 
 
 def _soon(now: dt.datetime) -> dt.datetime:
-    """The end of the due-soon window: SOON_DAYS working days from now (office close)."""
-    due, _ = engine().add_working_days(now, SOON_DAYS)
-    # Inclusive: a deadline at office close of the last of those days is due soon too (the
-    # engine's range is half-open).
-    return dt.datetime.fromisoformat(due) + dt.timedelta(minutes=1)
+    """The end of the due-soon window: SOON_DAYS working days from now (office close); once
+    per request (each tab's count, the waits and the page ask: the calendar's look-up is a
+    round trip)."""
+    memo: dict[dt.datetime, dt.datetime] = g.setdefault("relief_soon", {})
+    if now not in memo:
+        due, _ = engine().add_working_days(now, SOON_DAYS)
+        # Inclusive: a deadline at office close of the last of those days is due soon too (the
+        # engine's range is half-open).
+        memo[now] = dt.datetime.fromisoformat(due) + dt.timedelta(minutes=1)
+    return memo[now]
 
 
 def _filter(who: Principal, tab: str, form: FilterForm, now: dt.datetime) -> queries.TaskFilter:
@@ -145,8 +150,9 @@ def index() -> str:
     counts = engine().task_counts(who, {t.code: _filter(who, t.code, form, now) for t in TABS}, queries.COUNT_CAP)
     waits, wait_total = [], 0
     if not form.stage.data:  # a wait has no stage: a stage filter lists tasks only
-        for code in WAIT_TABS:
-            counts[code] += engine().department_wait_count(who, _filter(who, code, form, now))
+        waiting = engine().department_wait_counts(who, {code: _filter(who, code, form, now) for code in WAIT_TABS})
+        for code, n in waiting.items():
+            counts[code] += n
         if tab in WAIT_TABS:
             wf = _filter(who, tab, form, now)
             wf.limit = PAGE_SIZE
