@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, request, session
+from flask import Flask, g, session
 from flask_babel import Babel, format_date, get_locale, get_translations
 
 LOCALES = ("zh_CN", "en")
@@ -25,20 +25,21 @@ ZONE = ZoneInfo(TIMEZONE)
 
 
 def _catalog() -> Any:
-    """This request's translations (Flask-Babel's), kept on the request object; outside a
-    request (a command rendering a notice) Flask-Babel's look-up."""
-    try:
-        current = request._get_current_object()  # type: ignore[attr-defined]
-    except RuntimeError:
+    """The current translations (Flask-Babel's), kept beside the locale Flask-Babel chose
+    for this context (or forced, `force_locale`): a new locale object, a new look-up."""
+    state = g.get("_flask_babel") if g else None  # Flask-Babel's per-context state
+    if state is None:
         return get_translations()
-    catalog = current.__dict__.get("_relief_catalog")
-    if catalog is None:
-        catalog = current._relief_catalog = get_translations()
-    return catalog
+    kept = getattr(state, "relief_catalog", None)
+    if kept is not None and kept[0] is getattr(state, "babel_locale", None):
+        return kept[1]
+    translations = get_translations()  # chooses the locale if not yet chosen
+    state.relief_catalog = (getattr(state, "babel_locale", None), translations)
+    return translations
 
 
 def text(string: str, **variables: object) -> str:
-    """Flask-Babel's `gettext` with this request's catalog at hand (for code that draws many
+    """Flask-Babel's `gettext` with the current catalog at hand (for code that draws many
     rows: web/parts.py, web/task_rows.py)."""
     translated = _catalog().ugettext(string)
     return translated % variables if variables else translated
@@ -68,9 +69,9 @@ def install(app: Flask) -> None:
     app.config.update(BABEL_DEFAULT_LOCALE=DEFAULT_LOCALE, BABEL_DEFAULT_TIMEZONE=TIMEZONE,
                       BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
-    # The templates' _() and ngettext with this request's catalog at hand: Flask-Babel's own
-    # look-up walks the app and request contexts again for every text (~10 µs; a page has
-    # hundreds). The locale is chosen once per request (a change of language redirects).
+    # The templates' _() and ngettext with the current catalog at hand: Flask-Babel's own
+    # look-up walks the contexts and the domain's cache again for every text (~10 µs; a page
+    # has hundreds).
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _catalog().ugettext(s), ngettext=lambda s, p, n: _catalog().ungettext(s, p, n),
         pgettext=lambda c, s: _catalog().upgettext(c, s),

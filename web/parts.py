@@ -3,17 +3,13 @@ Python functions that return markup. Jinja macros cost ~15 µs a call before any
 (argument binding, a new frame, a `caller` macro per `{% call %}`), and a list page
 calls them hundreds of times: the 50-row task list spent most of its server time in
 them (docs/bench.md). The templates keep importing these parts from parts/badge.html and
-parts/table.html, which bind their names to these functions, so every page uses them.
-
-A deadline badge is the same for every row due at the same moment (deadlines fall at
-office close), so its markup is made once per request and kept in `g`."""
+parts/table.html, which bind their names to these functions, so every page uses them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from flask import g
 from markupsafe import Markup, escape
 
 from web.deadlines import deadline
@@ -33,16 +29,8 @@ def badge(text: object, tone: str = "neutral", title: object = None) -> Markup:
 
 def deadline_badge(due_at: dt.datetime | None, provisional: bool = False, region: str | None = None) -> Markup:
     """剩余 2 个工作日 / 今日到期 / 已超期 1 个工作日, plus 暂定 when provisional; the full due
-    date and time in its tooltip and in a <time> element (web/deadlines.py counts)."""
-    memo: dict[tuple[object, ...], Markup] = g.setdefault("deadline_badges", {})
-    key = (due_at, bool(provisional), region)
-    html = memo.get(key)
-    if html is None:
-        html = memo[key] = _deadline_badge(due_at, provisional, region)
-    return html
-
-
-def _deadline_badge(due_at: dt.datetime | None, provisional: bool, region: str | None) -> Markup:
+    date and time in its tooltip and in a <time> element (web/deadlines.py counts, each
+    span of days once per request)."""
     d = deadline(due_at, provisional, region)
     if d is None:
         return Markup('<span class="muted">%s</span>') % gettext("无期限")
