@@ -97,7 +97,7 @@ def date_filter(value: dt.date | dt.datetime | None) -> str:
         value = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(ZONE).date()
     # Babel's formatting costs ~50 µs and a list shows the same few days on every row: once
     # per request and day.
-    memo: dict[tuple[dt.date, str], str] = g.setdefault("relief_dates", {})
+    memo: dict[tuple[dt.date, str], str] = g.setdefault("relief_dates", {}) if g else {}
     key = (value, language())
     if key not in memo:
         memo[key] = format_date(value, DATE_PATTERNS[key[1]])
