@@ -24,8 +24,9 @@ with the same read on the task rows after each kind of change.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -147,18 +148,55 @@ def _task_clauses(f: TaskFilter) -> list[sa.ColumnElement[bool]]:
     return out
 
 
-def _due_clauses(column: Any, f: TaskFilter) -> list[sa.ColumnElement[bool]]:
+def _due_clauses(column: Any, f: TaskFilter, tag: str = "") -> list[sa.ColumnElement[bool]]:
+    """`f`'s moments as conditions on `column`, each a bound parameter (`_moments` gives
+    their values), so that a statement is built once per shape (`_cached`)."""
     out: list[sa.ColumnElement[bool]] = []
     if f.overdue_at is not None:
-        out.append(column < f.overdue_at)
+        out.append(column < sa.bindparam(f"{tag}overdue_at", type_=column.type))
     if f.due_from is not None:
-        out.append(column >= f.due_from)
+        out.append(column >= sa.bindparam(f"{tag}due_from", type_=column.type))
     if f.due_before is not None:
-        out.append(column < f.due_before)
+        out.append(column < sa.bindparam(f"{tag}due_before", type_=column.type))
     return out
 
 
-def _branches(who: Principal, f: TaskFilter, limit: int | None) -> list[sa.Select]:
+_MOMENTS = ("overdue_at", "due_from", "due_before", "created_after")
+_SKIP = {"limit", "offset"}  # a branch's limit is a part of the shape of its own
+_STATEMENTS: dict[tuple, sa.Select] = {}
+_STATEMENTS_MAX = 512  # shapes are per user and filter: a bound number of them kept
+
+
+def _moments(f: TaskFilter, tag: str = "") -> dict[str, dt.datetime]:
+    """The values of `f`'s moments, named as `_due_clauses` binds them."""
+    return {f"{tag}{name}": value for name in _MOMENTS if (value := getattr(f, name)) is not None}
+
+
+def _shape(who: Principal, f: TaskFilter, limit: int | None) -> tuple:
+    """Everything the branches of `f` for `who` are built from but the moments (bound
+    parameters): the same shape is the same statement."""
+    values: list[object] = [who.username, tuple(who.groups), user_scope(who), limit]
+    for field in dataclasses.fields(f):
+        if field.name in _SKIP:
+            continue
+        value = getattr(f, field.name)
+        values.append(value is not None if field.name in _MOMENTS else
+                      tuple(value) if isinstance(value, list) else value)
+    return tuple(values)
+
+
+def _cached(key: tuple, build: Callable[[], sa.Select]) -> sa.Select:
+    """The statement of `key`, built once: building the union of a list's index ranges
+    (SQLAlchemy's Python) cost more than the database's time to run it (docs/bench.md)."""
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:
+            _STATEMENTS.clear()
+        stmt = _STATEMENTS[key] = build()
+    return stmt
+
+
+def _branches(who: Principal, f: TaskFilter, limit: int | None, tag: str = "") -> list[sa.Select]:
     """One select of (task_id, green, due_at, created_at) per index range, in the range's
     order, at most `limit` tasks each: each of `who`'s groups × green or not, and (unless `f`
     lists only tasks offered to their groups) the open tasks `who` holds in their region."""
@@ -167,9 +205,9 @@ def _branches(who: Principal, f: TaskFilter, limit: int | None) -> list[sa.Selec
     order = (q.due_at.asc().nulls_last(), q.created_at, q.task_id)  # within one green value: the index's
 
     def narrowed(b: sa.Select) -> sa.Select:
-        b = b.where(q.scope == here, *_due_clauses(q.due_at, f))
+        b = b.where(q.scope == here, *_due_clauses(q.due_at, f, tag))
         if f.created_after is not None:
-            b = b.where(q.created_at > f.created_after)
+            b = b.where(q.created_at > sa.bindparam(f"{tag}created_after", type_=q.created_at.type))
         if task_filters:
             b = b.join(HumanTask, HumanTask.id == q.task_id).where(*task_filters)
         return b
@@ -195,6 +233,14 @@ def _branches(who: Principal, f: TaskFilter, limit: int | None) -> list[sa.Selec
                 q.assignee == who.username, q.green == green))
             out.append(b.order_by(*order).limit(limit))
     return out
+
+
+def _branches_exist(who: Principal, f: TaskFilter) -> bool:
+    """Whether `_branches` gives any: none when `f` lists only tasks offered to the
+    caller's groups and they have none."""
+    mine_only = f.assignee is not None and f.assignee == who.username
+    return bool((not mine_only and who.groups)
+                or (not f.offered and (f.assignee is None or mine_only) and not f.unassigned))
 
 
 _COLUMNS = {"task_id": sa.String(), "green": sa.Boolean(), "due_at": UtcDateTime(), "created_at": UtcDateTime()}
@@ -226,11 +272,10 @@ def page_ids(session: Session, who: Principal, f: TaskFilter, key: Any = display
     from engine.queries import MAX_PAGE
 
     end = f.offset + min(f.limit, MAX_PAGE)
-    branches = _branches(who, f, end)
-    if not branches:  # offered to my groups, and I have none
+    if not _branches_exist(who, f):  # offered to my groups, and I have none
         return []
-    union = _union(branches)
-    rows = sorted(session.execute(sa.select(union)).all(), key=lambda r: key(r[1], r[2], r[3], r[0]))
+    stmt = _cached(("page", _shape(who, f, end)), lambda: sa.select(_union(_branches(who, f, end))))
+    rows = sorted(session.execute(stmt, _moments(f)).all(), key=lambda r: key(r[1], r[2], r[3], r[0]))
     seen: dict[str, None] = {}
     for r in rows:
         seen.setdefault(r[0])
@@ -247,12 +292,19 @@ def count(session: Session, who: Principal, f: TaskFilter, cap: int | None) -> i
 
 def counts(session: Session, who: Principal, filters: dict[str, TaskFilter], cap: int | None) -> dict[str, int]:
     """`count` of each of `filters` (the work list's tabs) in one statement: one round trip."""
-    selects = {}
-    for code, f in filters.items():
-        branches = _branches(who, f, None if cap is None else cap + 1)
-        if branches:
-            union = _union(branches)
-            selects[code] = sa.select(sa.func.count(sa.distinct(union.c.task_id))).scalar_subquery()
-    found = dict(zip(selects, session.execute(sa.select(*selects.values())).one(), strict=True)) if selects else {}
+    limit = None if cap is None else cap + 1
+    # Each tab's moments bound under a name of its own (the tabs' "now" may differ).
+    tags = {code: f"t{i}_" for i, code in enumerate(filters)}
+    counted = [code for code, f in filters.items() if _branches_exist(who, f)]
+
+    def build() -> sa.Select:
+        return sa.select(*(sa.select(sa.func.count(sa.distinct(_union(_branches(
+            who, filters[code], limit, tags[code])).c.task_id))).scalar_subquery() for code in counted))
+
+    found: dict[str, int] = {}
+    if counted:
+        stmt = _cached(("counts", *((code, _shape(who, filters[code], limit)) for code in counted)), build)
+        params = {k: v for code in counted for k, v in _moments(filters[code], tags[code]).items()}
+        found = dict(zip(counted, session.execute(stmt, params).one(), strict=True))
     return {code: min(found.get(code) or 0, cap + 1) if cap is not None else found.get(code) or 0
             for code in filters}

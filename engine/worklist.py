@@ -84,6 +84,11 @@ class WorkList:
         with self.db.reading() as s:
             return queries.count_department_waits(s, who, f)
 
+    def department_wait_counts(self, who: Principal, filters: dict[str, queries.TaskFilter]) -> dict[str, int]:
+        """`department_wait_count` of each of `filters` (the work list's tabs), one round trip."""
+        with self.db.reading() as s:
+            return queries.count_department_waits_each(s, who, filters)
+
     def task_count(self, who: Principal, f: queries.TaskFilter, cap: int | None = None) -> int:
         """How many tasks `who` may see match `f` (the tabs' counts, the new-task poll); with
         `cap`, at most cap + 1 ("more than cap", queries.count_tasks)."""

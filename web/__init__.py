@@ -10,7 +10,7 @@ SIGN_IN_ENDPOINT = "web.auth.sign_in"
 
 def register(app: Flask) -> None:
     """Add the web app to `app` (after the API: pages share its sessions and `@rule` check)."""
-    from web import basis, deadlines, errors, i18n, nav, pages, people
+    from web import basis, deadlines, errors, i18n, nav, pages, parts, people
     from web.views import blueprint
 
     i18n.install(app)
@@ -23,6 +23,11 @@ def register(app: Flask) -> None:
     errors.install(app, web)
     app.register_blueprint(web)
     app.add_template_global(deadlines.deadline, "deadline")
+    # The parts drawn per row (parts/badge.html and parts/table.html export them).
+    app.add_template_global(parts.badge, "part_badge")
+    app.add_template_global(parts.deadline_badge, "part_deadline_badge")
+    app.add_template_global(parts.cell, "part_cell")
+    app.add_template_global(parts.row, "part_row")
     app.add_template_filter(people.person, "person")
     app.add_template_filter(basis.readable_basis, "readable_basis")
 

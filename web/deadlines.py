@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g
-from flask_babel import gettext, ngettext
+
+from web.i18n import ntext as ngettext
+from web.i18n import text as gettext
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 SOON = 2  # working days left at which a deadline turns amber
@@ -34,6 +36,16 @@ def _calendar(engine: Any) -> Any:
     return g.relief_calendar
 
 
+def _working_days(engine: Any, after: dt.date, through: dt.date, region: str | None) -> int:
+    """The calendar's count of working days, once per request for each span: the rows of a
+    list share a handful of due days and one today."""
+    memo: dict[tuple[dt.date, dt.date, str | None], int] = g.setdefault("relief_working_days", {})
+    key = (after, through, region)
+    if key not in memo:
+        memo[key] = _calendar(engine).working_days_between(after, through, region)
+    return memo[key]
+
+
 def deadline(due_at: dt.datetime | None, provisional: bool = False, region: str | None = None) -> Deadline | None:
     """The badge of a deadline due at `due_at` (None when there is no deadline)."""
     if due_at is None:
@@ -42,14 +54,14 @@ def deadline(due_at: dt.datetime | None, provisional: bool = False, region: str 
     now = engine.clock.now()
     today, due_day = now.astimezone(SHANGHAI).date(), due_at.astimezone(SHANGHAI).date()
     if now > due_at:
-        late = _calendar(engine).working_days_between(due_day, today, region)
+        late = _working_days(engine, due_day, today, region)
         if late == 0:
             return Deadline(gettext("今日已超期"), "overdue", due_at, provisional)
         return Deadline(ngettext("已超期 %(num)d 个工作日", "已超期 %(num)d 个工作日", late), "overdue", due_at,
                         provisional)
     if due_day == today:
         return Deadline(gettext("今日到期"), "today", due_at, provisional)
-    left = _calendar(engine).working_days_between(today, due_day, region)
+    left = _working_days(engine, today, due_day, region)
     if left == 0:  # due on a rest day before the next working day
         return Deadline(gettext("不足 1 个工作日"), "today", due_at, provisional)
     return Deadline(ngettext("剩余 %(num)d 个工作日", "剩余 %(num)d 个工作日", left),

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -20,7 +20,7 @@ from api.security import STAFF, current_principal, rule
 from engine import queries
 from engine.auth import Principal, personal
 from engine.errors import NotFound, ReliefError, ValidationFailed
-from web import people
+from web import people, task_rows
 from web.formjs import form_messages
 from web.forms import Form
 from web.i18n import datetime_filter
@@ -86,11 +86,16 @@ class HandOverForm(Form):
 
 
 def _soon(now: dt.datetime) -> dt.datetime:
-    """The end of the due-soon window: SOON_DAYS working days from now (office close)."""
-    due, _ = engine().add_working_days(now, SOON_DAYS)
-    # Inclusive: a deadline at office close of the last of those days is due soon too (the
-    # engine's range is half-open).
-    return dt.datetime.fromisoformat(due) + dt.timedelta(minutes=1)
+    """The end of the due-soon window: SOON_DAYS working days from now (office close); once
+    per request (each tab's count, the waits and the page ask: the calendar's look-up is a
+    round trip)."""
+    memo: dict[dt.datetime, dt.datetime] = g.setdefault("relief_soon", {})
+    if now not in memo:
+        due, _ = engine().add_working_days(now, SOON_DAYS)
+        # Inclusive: a deadline at office close of the last of those days is due soon too (the
+        # engine's range is half-open).
+        memo[now] = dt.datetime.fromisoformat(due) + dt.timedelta(minutes=1)
+    return memo[now]
 
 
 def _filter(who: Principal, tab: str, form: FilterForm, now: dt.datetime) -> queries.TaskFilter:
@@ -145,8 +150,9 @@ def index() -> str:
     counts = engine().task_counts(who, {t.code: _filter(who, t.code, form, now) for t in TABS}, queries.COUNT_CAP)
     waits, wait_total = [], 0
     if not form.stage.data:  # a wait has no stage: a stage filter lists tasks only
-        for code in WAIT_TABS:
-            counts[code] += engine().department_wait_count(who, _filter(who, code, form, now))
+        waiting = engine().department_wait_counts(who, {code: _filter(who, code, form, now) for code in WAIT_TABS})
+        for code, n in waiting.items():
+            counts[code] += n
         if tab in WAIT_TABS:
             wf = _filter(who, tab, form, now)
             wf.limit = PAGE_SIZE
@@ -160,10 +166,11 @@ def index() -> str:
     save_view.role.choices = [SelectChoice(r, ROLE_LABELS.get(r, r)) for r in who.roles if r in STAFF]
     filters = {k: v for k in FILTER_KEYS if (v := request.args.get(k, "").strip())}
     people.know(r.task.assignee for r in rows)
+    table = task_rows.task_table(rows, me=who.username, now=now, done=tab == "done", names=names, channels=CHANNELS)
     return render_template("tasks/list.html", form=form, tab=tab, tabs=TABS, counts=shown,
-                           page=page, names=names, channels=CHANNELS,
-                           since=now.isoformat(), now=now, views=engine().views_for(who), save_view=save_view,
-                           filters=filters, waits=waits, wait_total=wait_total)
+                           page=page, task_table=table, since=now.isoformat(), views=engine().views_for(who),
+                           save_view=save_view, filters=filters, waits=waits, wait_total=wait_total,
+                           wait_table=task_rows.wait_table(waits, names=names))
 
 
 @blp.post("/views")
