@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.auth import Principal, scope
-from engine.portal import items, stats_summaries
+from engine.portal import stats_summaries
 from engine.store.models import HumanTask, Instance, TaskCandidate
 from engine.store.portal_models import CaseRating, Complaint
 
@@ -43,7 +43,7 @@ def application_cases() -> sa.ColumnElement[bool]:
     applications with (workflows/items.json: the variants). Complaints, consultations,
     reviews, postings, emergency reports and monitoring alerts are cases too, but not
     applications: counting them would inflate every figure (issue 11)."""
-    return Instance.process_key.in_(sorted({o.process for o in items.load().offices}))
+    return Instance.process_key.in_(stats_summaries.application_processes())
 
 
 def _between(column: Any, start: dt.datetime, end: dt.datetime | None) -> sa.ColumnElement[bool]:
