@@ -27,7 +27,16 @@ from engine.auth.principal import Principal
 from engine.portal import items
 from engine.store import models
 from engine.store.models import HumanTask, Instance, TaskCandidate
-from engine.store.summary_models import StatsCase, StatsDepartmentStep, StatsDispatch, StatsOpenGroup, StatsStep
+from engine.store.summary_models import (
+    LEVELS,
+    StatsCase,
+    StatsCaseDay,
+    StatsCaseHour,
+    StatsDepartmentStep,
+    StatsDispatch,
+    StatsOpenGroup,
+    StatsStep,
+)
 
 if TYPE_CHECKING:
     from engine.portal.stats import Period
@@ -45,8 +54,13 @@ def reads_summaries(who: Principal) -> bool:
     """Whether `who`'s scope is a region (or everything), which the summaries' keys answer exactly."""
     if who.is_admin:
         return True
-    return (not who.extra.get("signed") and "system" not in who.roles
-            and who.has_role(*scope.CASE_WIDE_ROLES))
+    return (not who.extra.get("signed") and "system" not in who.roles and who.has_role(*scope.CASE_WIDE_ROLES)
+            and (who.region is None or len(scope.region_prefix(who.region)) <= LEVELS[-1][1]))
+
+
+def level_of(length: int) -> int:
+    """The summaries' level whose scopes are region codes cut at `length` digits or more."""
+    return next(level for level, cut in LEVELS if length <= cut)
 
 
 _PROCESSES: dict[tuple[str, int], list[str]] = {}  # (item list path, its mtime) → its application processes
@@ -70,11 +84,16 @@ def local_day(moment: dt.datetime) -> dt.date:
     return moment.astimezone(SHANGHAI).date()
 
 
-def _region(column: Any, who: Principal) -> sa.ColumnElement[bool]:
-    """The reader's region on a summary's region column ('' is a case without one)."""
+def _region(model: Any, who: Principal, level: int | None = None) -> sa.ColumnElement[bool]:
+    """The summary rows of the reader's region: one level (its own unless `level`), one
+    scope (a range of them for a city or province); an administrator's: every one."""
+    if level is None:
+        level = 0 if who.is_admin or who.region is None else level_of(len(scope.region_prefix(who.region)))
     if who.is_admin:
-        return sa.true()
-    return column == "" if who.region is None else scope.region_clause(column, who.region)
+        return model.level == level
+    if who.region is None:
+        return sa.and_(model.level == level, model.scope == "")
+    return sa.and_(model.level == level, scope.region_clause(model.scope, who.region))
 
 
 def _days(column: Any, p: Period) -> sa.ColumnElement[bool]:
@@ -82,14 +101,15 @@ def _days(column: Any, p: Period) -> sa.ColumnElement[bool]:
     return sa.and_(start, column < local_day(p.end)) if p.end is not None else start
 
 
-def _cases(p: Period) -> sa.ColumnElement[bool]:
-    return sa.and_(_region(StatsCase.region, p.who), StatsCase.process_key.in_(application_processes()),
-                   _days(StatsCase.day, p))
+def _cases(model: Any, p: Period, level: int | None = None) -> sa.ColumnElement[bool]:
+    return sa.and_(_region(model, p.who, level), model.process_key.in_(application_processes()),
+                   _days(model.day, p))
 
 
 def _sum_cases(s: Session, p: Period, *keys: Any) -> list[Any]:
-    total = sa.func.sum(StatsCase.n)
-    return list(s.execute(sa.select(*keys, total).where(_cases(p)).group_by(*keys).having(total > 0)).all())
+    model = keys[0].class_
+    total = sa.func.sum(model.n)
+    return list(s.execute(sa.select(*keys, total).where(_cases(model, p)).group_by(*keys).having(total > 0)).all())
 
 
 def cases_by_month(s: Session, p: Period) -> dict[str, Any]:
@@ -112,29 +132,31 @@ def cases_by_status(s: Session, p: Period) -> dict[str, Any]:
 
 def by_hour(s: Session, p: Period) -> dict[str, Any]:
     """Cases started per hour of the day (Asia/Shanghai)."""
-    counts = {int(h): int(n) for h, n in _sum_cases(s, p, StatsCase.hour)}
+    counts = {int(h): int(n) for h, n in _sum_cases(s, p, StatsCaseHour.hour)}
     return {"by_hour": [counts.get(h, 0) for h in range(24)]}
 
 
 def by_weekday(s: Session, p: Period) -> dict[str, Any]:
     """Cases started per day of the week, Monday first."""
     counts = [0] * 7
-    for day, n in _sum_cases(s, p, StatsCase.day):
+    for day, n in _sum_cases(s, p, StatsCaseDay.day):
         counts[_date(day).weekday()] += int(n)
     return {"by_weekday": counts}
 
 
-def by_region(s: Session, p: Period, level: int) -> dict[str, Any]:
-    """Cases per region cut at `level` digits (the thirty largest)."""
-    child = sa.func.substr(StatsCase.region, 1, level)
-    total = sa.func.sum(StatsCase.n)
-    rows = s.execute(sa.select(child, total).where(_cases(p), StatsCase.region != "").group_by(child)
+def by_region(s: Session, p: Period, length: int) -> dict[str, Any]:
+    """Cases per region cut at `length` digits (the thirty largest): the scopes of the level
+    of that length (a shorter code as it is) in the reader's region."""
+    m = StatsCaseDay
+    child = sa.func.substr(m.scope, 1, length)
+    total = sa.func.sum(m.n)
+    rows = s.execute(sa.select(child, total).where(_cases(m, p, level_of(length)), m.scope != "").group_by(child)
                      .having(total > 0).order_by(total.desc(), child).limit(30)).all()
     return {"by_region": [{"region": code, "cases": int(n)} for code, n in rows]}
 
 
 def _steps(p: Period, state: str) -> sa.ColumnElement[bool]:
-    return sa.and_(_region(StatsStep.region, p.who), _days(StatsStep.created_day, p), StatsStep.state == state)
+    return sa.and_(_region(StatsStep, p.who), _days(StatsStep.created_day, p), StatsStep.state == state)
 
 
 def backlog(s: Session, p: Period) -> dict[str, Any]:
@@ -175,7 +197,7 @@ def overdue(s: Session, p: Period) -> dict[str, Any]:
     counts: dict[str, int] = defaultdict(int)
     for group, n in s.execute(
             sa.select(StatsOpenGroup.group, total)
-            .where(_region(StatsOpenGroup.region, p.who), _days(StatsOpenGroup.created_day, p),
+            .where(_region(StatsOpenGroup, p.who), _days(StatsOpenGroup.created_day, p),
                    StatsOpenGroup.due_day < local_day(p.now)).group_by(StatsOpenGroup.group)).all():
         counts[group] += int(n)
     for group, n in s.execute(
@@ -192,8 +214,7 @@ def department_rows(s: Session, p: Period) -> dict[str, Any]:
     apps = application_processes()
     d = StatsDispatch
     dispatched = s.execute(
-        sa.select(d.target, sa.func.sum(d.n)).where(
-            _region(d.case_region, p.who), d.case_process.in_(apps), _days(d.case_day, p))
+        sa.select(d.target, sa.func.sum(d.n)).where(_region(d, p.who), d.case_process.in_(apps), _days(d.case_day, p))
         .group_by(d.target).having(sa.func.sum(d.n) > 0)).all()
     t = StatsDepartmentStep
     done = t.state == "completed"
@@ -203,8 +224,7 @@ def department_rows(s: Session, p: Period) -> dict[str, Any]:
     rows = s.execute(
         sa.select(t.grp, t.state, first, last, sa.func.sum(t.n), late, sa.func.sum(t.met),
                   sa.func.sum(t.with_deadline))
-        .where(_region(t.case_region, p.who), t.case_process.in_(apps), _days(t.case_day, p),
-               _region(t.region, p.who))
+        .where(_region(t, p.who), t.case_process.in_(apps), _days(t.case_day, p))
         .group_by(t.grp, t.state, first, last)).all()
     # Today's deadlines up to now: the department steps of the period's cases due today.
     today = dict(s.execute(

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-TABLES = ("stats_cases", "stats_steps", "stats_open_groups", "stats_department_steps", "stats_dispatches")
+TABLES = ("stats_cases", "stats_case_hours", "stats_case_days", "stats_steps", "stats_open_groups",
+          "stats_department_steps", "stats_dispatches")
 DONE_OR_OPEN = "({r}.state = 'open' OR ({r}.state = 'completed' AND {r}.ended_at IS NOT NULL))"
 DEPARTMENT_STEP = "substr({r}.candidate_groups ->> 0, 1, 5) = 'dept:'"
 
@@ -66,23 +67,34 @@ class Dialect:
         return f"{old} IS DISTINCT FROM {new}"
 
 
+# The levels a row is counted at (engine/store/summary_models.py LEVELS): its region cut at
+# 6, 9 and 12 digits (a shorter code as it is).
+LEVELS = "(SELECT 0 AS level, 6 AS len UNION ALL SELECT 1, 9 UNION ALL SELECT 2, 12) lv"
+
+
 @dataclass(frozen=True)
 class Contribution:
-    """What one source row adds to a summary table: key and measure expressions over the
-    aliases in `source`, counted where `where` holds."""
+    """What one source row adds to a summary table: at each level of its region `region`,
+    key and measure expressions over the aliases in `source`, counted where `where` holds."""
 
     table: str
-    keys: tuple[tuple[str, str], ...]  # (column, expression)
+    region: str  # the expression of the region counted by
+    keys: tuple[tuple[str, str], ...]  # (column, expression), after level and scope
     measures: tuple[tuple[str, str], ...]
     source: str  # FROM clause of the backfill; the aliases the expressions use
     where: str
 
+    @property
+    def all_keys(self) -> tuple[tuple[str, str], ...]:
+        region = f"coalesce({self.region}, '')"
+        return (("level", "lv.level"), ("scope", f"substr({region}, 1, lv.len)")) + self.keys
+
     def backfill(self) -> str:
         """One INSERT … SELECT … GROUP BY over the whole source."""
-        keys = ", ".join(e for _, e in self.keys)
-        return (f"INSERT INTO {self.table} ({', '.join(_q(c) for c, _ in self.keys + self.measures)}) "  # noqa: S608 - fixed text of this module, no input
+        keys = ", ".join(e for _, e in self.all_keys)
+        return (f"INSERT INTO {self.table} ({', '.join(_q(c) for c, _ in self.all_keys + self.measures)}) "  # noqa: S608 - fixed text of this module, no input
                 f"SELECT {keys}, {', '.join(f'sum({e})' for _, e in self.measures)} "
-                f"FROM {self.source} WHERE {self.where} GROUP BY {keys}")
+                f"FROM {self.source} CROSS JOIN {LEVELS} WHERE {self.where} GROUP BY {keys}")
 
     def apply(self, sign: int, source: str | None, where: str, aliases: dict[str, str]) -> str:
         """The increment a trigger makes: the expressions over the trigger's row(s) (`aliases`
@@ -91,12 +103,13 @@ class Contribution:
             for alias, row in aliases.items():
                 text = re.sub(rf"\b{alias}\.", f"{row}.", text)
             return text
-        cols = self.keys + self.measures
-        select = ", ".join([sub(e) for _, e in self.keys] + [f"{sign} * ({sub(e)})" for _, e in self.measures])
+        cols = self.all_keys + self.measures
+        select = ", ".join([sub(e) for _, e in self.all_keys] + [f"{sign} * ({sub(e)})" for _, e in self.measures])
         update = ", ".join(f"{_q(c)} = {self.table}.{_q(c)} + excluded.{_q(c)}" for c, _ in self.measures)
         return (f"INSERT INTO {self.table} ({', '.join(_q(c) for c, _ in cols)}) SELECT {select}"  # noqa: S608 - fixed text of this module, no input
-                f"{' FROM ' + source if source else ''} WHERE {sub(where)} "
-                f"ON CONFLICT ({', '.join(_q(c) for c, _ in self.keys)}) DO UPDATE SET {update}")
+                f" FROM {source + ' CROSS JOIN ' if source else ''}{LEVELS} "
+                f"WHERE {sub(where)} "
+                f"ON CONFLICT ({', '.join(_q(c) for c, _ in self.all_keys)}) DO UPDATE SET {update}")
 
 
 def _q(column: str) -> str:
@@ -106,34 +119,32 @@ def _q(column: str) -> str:
 def contributions(d: Dialect) -> dict[str, Contribution]:
     """Every summary table's contribution, in the aliases r (the row), i (its case), c (a
     candidate row), s (a dispatch)."""
-    case_keys = (("case_region", "coalesce(i.region, '')"), ("case_day", d.day("i.started_at")),
-                 ("case_process", "coalesce(i.process_key, '')"))
+    case_keys = (("case_day", d.day("i.started_at")), ("case_process", "coalesce(i.process_key, '')"))
     done = "r.state = 'completed'"
+    day, process = ("day", d.day("r.started_at")), ("process_key", "coalesce(r.process_key, '')")
     return {
         "cases": Contribution(
-            "stats_cases",
-            (("region", "coalesce(r.region, '')"), ("day", d.day("r.started_at")),
-             ("process_key", "coalesce(r.process_key, '')"), ("hour", d.hour("r.started_at")),
-             ("channel", "coalesce(r.channel, '')"), ("status", "r.status")),
+            "stats_cases", "r.region", (day, process, ("channel", "coalesce(r.channel, '')"), ("status", "r.status")),
             (("n", "1"),), "instances r", "1 = 1"),
+        "hours": Contribution("stats_case_hours", "r.region", (day, process, ("hour", d.hour("r.started_at"))),
+                              (("n", "1"),), "instances r", "1 = 1"),
+        "days": Contribution("stats_case_days", "r.region", (day, process), (("n", "1"),), "instances r", "1 = 1"),
         "steps": Contribution(
-            "stats_steps",
-            (("region", "coalesce(r.region, '')"), ("created_day", d.day("r.created_at")),
-             ("name", "coalesce(r.name, '')"), ("state", "r.state")),
+            "stats_steps", "r.region",
+            (("created_day", d.day("r.created_at")), ("name", "coalesce(r.name, '')"), ("state", "r.state")),
             (("n", "1"), ("with_deadline", f"CASE WHEN {done} AND r.due_at IS NOT NULL THEN 1 ELSE 0 END"),
              ("met", f"CASE WHEN {done} AND r.ended_at <= r.due_at THEN 1 ELSE 0 END"),
              ("days", f"CASE WHEN {done} THEN {d.days('r.created_at', 'r.ended_at')} ELSE 0 END")),
             "human_tasks r", DONE_OR_OPEN.format(r="r")),
         "groups": Contribution(
-            "stats_open_groups",
-            (("region", "coalesce(r.region, '')"), ("created_day", d.day("r.created_at")),
-             ("group", 'c."group"'), ("due_day", d.day("r.due_at"))),
+            "stats_open_groups", "r.region",
+            (("created_day", d.day("r.created_at")), ("group", 'c."group"'), ("due_day", d.day("r.due_at"))),
             (("n", "1"),), "task_candidates c JOIN human_tasks r ON r.id = c.task_id",
             "r.state = 'open' AND r.due_at IS NOT NULL"),
         "departments": Contribution(
-            "stats_department_steps",
-            case_keys + (("region", "coalesce(r.region, '')"), ("grp", "r.candidate_groups ->> 0"),
-                         ("state", "r.state"), ("created_day", d.day("r.created_at")),
+            "stats_department_steps", "r.region",
+            case_keys + (("grp", "r.candidate_groups ->> 0"), ("state", "r.state"),
+                         ("created_day", d.day("r.created_at")),
                          ("ended_day", f"CASE WHEN {done} THEN {d.day('r.ended_at')} ELSE {d.no_day} END"),
                          ("due_day", f"CASE WHEN r.state = 'open' AND r.due_at IS NOT NULL "
                                      f"THEN {d.day('r.due_at')} ELSE {d.no_day} END")),
@@ -142,7 +153,7 @@ def contributions(d: Dialect) -> dict[str, Contribution]:
             "human_tasks r JOIN instances i ON i.id = r.instance_id",
             f"{DEPARTMENT_STEP.format(r='r')} AND {DONE_OR_OPEN.format(r='r')}"),
         "dispatches": Contribution(
-            "stats_dispatches", case_keys + (("target", "s.target"),), (("n", "1"),),
+            "stats_dispatches", "i.region", case_keys + (("target", "s.target"),), (("n", "1"),),
             "(SELECT DISTINCT instance_id, target FROM dispatches WHERE kind = 'department') s "
             "JOIN instances i ON i.id = s.instance_id", "1 = 1"),
     }
@@ -160,7 +171,10 @@ class Trigger:
 def triggers(d: Dialect) -> list[Trigger]:
     """The triggers that keep the summaries (see the module's docstring)."""
     c = contributions(d)
-    cases, steps, groups, depts, disp = c["cases"], c["steps"], c["groups"], c["departments"], c["dispatches"]
+    steps, groups, depts, disp = c["steps"], c["groups"], c["departments"], c["dispatches"]
+
+    def of_case(row: str, sign: int, *names: str) -> tuple[str, ...]:
+        return tuple(c[name].apply(sign, None, "1 = 1", {"r": row}) for name in names)
 
     def of_task(row: str, sign: int) -> tuple[str, ...]:
         """A task row's own contributions, and its candidate rows'."""
@@ -177,13 +191,15 @@ def triggers(d: Dialect) -> list[Trigger]:
                 f"AND o.id <> {row}.id)")
         return disp.apply(sign, "instances i", only, {"s": row})
 
-    case_columns = ("region", "process_key", "started_at", "channel", "status")
+    every, started = ("cases", "hours", "days"), ("region", "process_key", "started_at")
     task_columns = ("instance_id", "region", "name", "state", "created_at", "ended_at", "due_at", "candidate_groups")
     return [
-        Trigger("stats_instances_insert", "instances", "INSERT", (), (cases.apply(1, None, "1 = 1", {"r": "NEW"}),)),
-        Trigger("stats_instances_delete", "instances", "DELETE", (), (cases.apply(-1, None, "1 = 1", {"r": "OLD"}),)),
-        Trigger("stats_instances_update", "instances", "UPDATE", case_columns,
-                (cases.apply(-1, None, "1 = 1", {"r": "OLD"}), cases.apply(1, None, "1 = 1", {"r": "NEW"}))),
+        Trigger("stats_instances_insert", "instances", "INSERT", (), of_case("NEW", 1, *every)),
+        Trigger("stats_instances_delete", "instances", "DELETE", (), of_case("OLD", -1, *every)),
+        Trigger("stats_instances_update", "instances", "UPDATE", (*started, "channel", "status"),
+                of_case("OLD", -1, "cases") + of_case("NEW", 1, "cases")),
+        Trigger("stats_instances_moved", "instances", "UPDATE", started,
+                of_case("OLD", -1, "hours", "days") + of_case("NEW", 1, "hours", "days")),
         Trigger("stats_tasks_insert", "human_tasks", "INSERT", (), of_task("NEW", 1)),
         Trigger("stats_tasks_delete", "human_tasks", "DELETE", (), of_task("OLD", -1)),
         Trigger("stats_tasks_update", "human_tasks", "UPDATE", task_columns, of_task("OLD", -1) + of_task("NEW", 1)),

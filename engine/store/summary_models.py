@@ -17,18 +17,56 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine.store.base import Base
 
 NO_DAY = dt.date(9999, 12, 31)  # no deadline / not ended: never before a reading's day
+# Every case, step and dispatch is counted at three levels (`level`, `scope`): its region cut
+# at 6 digits (0, the county), 9 (1, the township) and 12 (2, the village); a shorter code
+# as it is, '' for none. A reader's region is a county, township or village code, or a
+# prefix of a county's (city, province), so its cases are the rows of one level and one
+# scope (a range of scopes for a city), and the regions one level below its own are the
+# scopes of the next level: a county-year is a few thousand rows whatever its villages.
+LEVELS = ((0, 6), (1, 9), (2, 12))
+
+
+def _level() -> Mapped[int]:
+    return mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+
+
+def _scope() -> Mapped[str]:
+    return mapped_column(sa.String(40), primary_key=True)
 
 
 class StatsCase(Base):
-    """Cases by (region, process, day and hour started, channel, status)."""
+    """Cases by (level, scope, day started, process, channel, status)."""
 
     __tablename__ = "stats_cases"
-    region: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    level: Mapped[int] = _level()
+    scope: Mapped[str] = _scope()
     day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     process_key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
-    hour: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     channel: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+
+
+class StatsCaseHour(Base):
+    """Cases by (level, scope, day started, process, hour started)."""
+
+    __tablename__ = "stats_case_hours"
+    level: Mapped[int] = _level()
+    scope: Mapped[str] = _scope()
+    day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    process_key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    hour: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+
+
+class StatsCaseDay(Base):
+    """Cases by (level, scope, day started, process): the regions one level down, weekdays."""
+
+    __tablename__ = "stats_case_days"
+    level: Mapped[int] = _level()
+    scope: Mapped[str] = _scope()
+    day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    process_key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
     n: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
 
 
@@ -37,7 +75,8 @@ class StatsStep(Base):
     how many had a deadline, met it, and their summed calendar days."""
 
     __tablename__ = "stats_steps"
-    region: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    level: Mapped[int] = _level()
+    scope: Mapped[str] = _scope()
     created_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     state: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
@@ -52,7 +91,8 @@ class StatsOpenGroup(Base):
     overdue chart (one row of `task_candidates` each)."""
 
     __tablename__ = "stats_open_groups"
-    region: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    level: Mapped[int] = _level()
+    scope: Mapped[str] = _scope()
     created_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     group: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
     due_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
@@ -60,14 +100,15 @@ class StatsOpenGroup(Base):
 
 
 class StatsDepartmentStep(Base):
-    """Department steps (offered to "dept:<code>") by their case's region, process and day
-    started, the step's region, department, state, days created / ended / due."""
+    """Department steps (offered to "dept:<code>") by their region (the step's, its case's:
+    the same), their case's process and day started, department, state, days created /
+    ended / due."""
 
     __tablename__ = "stats_department_steps"
-    case_region: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    level: Mapped[int] = _level()
+    scope: Mapped[str] = _scope()
     case_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     case_process: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
-    region: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     grp: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
     state: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     created_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
@@ -83,7 +124,8 @@ class StatsDispatch(Base):
     (each case once per department however often it was dispatched there)."""
 
     __tablename__ = "stats_dispatches"
-    case_region: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    level: Mapped[int] = _level()
+    scope: Mapped[str] = _scope()
     case_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     case_process: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
     target: Mapped[str] = mapped_column(sa.String(120), primary_key=True)

@@ -25,24 +25,31 @@ def _count(name):
     return sa.Column(name, sa.BigInteger(), nullable=False)
 
 
+def _scope():
+    return [_key("level", sa.SmallInteger()), _key("scope", sa.String(40))]
+
+
 def _case_keys():
-    return [_key("case_region", sa.String(40)), _key("case_day", sa.Date()), _key("case_process", sa.String(120))]
+    return [_key("case_day", sa.Date()), _key("case_process", sa.String(120))]
 
 
 def upgrade():
-    op.create_table("stats_cases", _key("region", sa.String(40)), _key("day", sa.Date()),
-                    _key("process_key", sa.String(120)), _key("hour", sa.Integer()), _key("channel", sa.String(20)),
-                    _key("status", sa.String(20)), _count("n"))
-    op.create_table("stats_steps", _key("region", sa.String(40)), _key("created_day", sa.Date()),
+    op.create_table("stats_cases", *_scope(), _key("day", sa.Date()), _key("process_key", sa.String(120)),
+                    _key("channel", sa.String(20)), _key("status", sa.String(20)), _count("n"))
+    op.create_table("stats_case_hours", *_scope(), _key("day", sa.Date()), _key("process_key", sa.String(120)),
+                    _key("hour", sa.SmallInteger()), _count("n"))
+    op.create_table("stats_case_days", *_scope(), _key("day", sa.Date()), _key("process_key", sa.String(120)),
+                    _count("n"))
+    op.create_table("stats_steps", *_scope(), _key("created_day", sa.Date()),
                     _key("name", sa.String(200)), _key("state", sa.String(20)), _count("n"), _count("with_deadline"),
                     _count("met"), sa.Column("days", sa.Float(), nullable=False))
-    op.create_table("stats_open_groups", _key("region", sa.String(40)), _key("created_day", sa.Date()),
+    op.create_table("stats_open_groups", *_scope(), _key("created_day", sa.Date()),
                     _key("group", sa.String(120)), _key("due_day", sa.Date()), _count("n"))
-    op.create_table("stats_department_steps", *_case_keys(), _key("region", sa.String(40)),
-                    _key("grp", sa.String(120)), _key("state", sa.String(20)), _key("created_day", sa.Date()),
+    op.create_table("stats_department_steps", *_scope(), *_case_keys(), _key("grp", sa.String(120)),
+                    _key("state", sa.String(20)), _key("created_day", sa.Date()),
                     _key("ended_day", sa.Date()), _key("due_day", sa.Date()), _count("n"), _count("with_deadline"),
                     _count("met"))
-    op.create_table("stats_dispatches", *_case_keys(), _key("target", sa.String(120)), _count("n"))
+    op.create_table("stats_dispatches", *_scope(), *_case_keys(), _key("target", sa.String(120)), _count("n"))
     conn = op.get_bind()
     summaries.create_triggers(conn)
     summaries.rebuild(conn)
