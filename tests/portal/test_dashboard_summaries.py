@@ -152,9 +152,11 @@ def test_J_DATA_concurrent_transactions_lose_no_summary_count(engine):
     assert not errors
     _agree(engine, "eight concurrent cases")
     with engine.db.reading() as s:
-        counted = s.execute(sa.select(StatsCase.status, sa.func.sum(StatsCase.n)).where(StatsCase.process_key == key)
+        counted = s.execute(sa.select(StatsCase.status, sa.func.sum(StatsCase.n)).where(StatsCase.process_key == key,
+                                                                                 StatsCase.level == 0)
                             .group_by(StatsCase.status).having(sa.func.sum(StatsCase.n) > 0)).all()
         steps = s.execute(sa.select(StatsStep.state, sa.func.sum(StatsStep.n))
-                          .where(StatsStep.region == JIANGYIN + "001001").group_by(StatsStep.state)).all()
+                          .where(StatsStep.level == 2, StatsStep.scope == JIANGYIN + "001001")
+                          .group_by(StatsStep.state)).all()
     assert sum(n for _status, n in counted) == 8
     assert dict(steps).get("completed", 0) >= 8
