@@ -90,11 +90,13 @@ class Contribution:
         return (("level", "lv.level"), ("scope", f"substr({region}, 1, lv.len)")) + self.keys
 
     def backfill(self) -> str:
-        """One INSERT … SELECT … GROUP BY over the whole source."""
+        """One INSERT … SELECT … GROUP BY over the whole source, in key order: a reader's
+        rows (one level and scope, a range of days) then sit on a few adjacent pages, not
+        one page each (measured: 8,590 pages read from disk for a city's 19,000 rows)."""
         keys = ", ".join(e for _, e in self.all_keys)
         return (f"INSERT INTO {self.table} ({', '.join(_q(c) for c, _ in self.all_keys + self.measures)}) "  # noqa: S608 - fixed text of this module, no input
                 f"SELECT {keys}, {', '.join(f'sum({e})' for _, e in self.measures)} "
-                f"FROM {self.source} CROSS JOIN {LEVELS} WHERE {self.where} GROUP BY {keys}")
+                f"FROM {self.source} CROSS JOIN {LEVELS} WHERE {self.where} GROUP BY {keys} ORDER BY {keys}")
 
     def apply(self, sign: int, source: str | None, where: str, aliases: dict[str, str]) -> str:
         """The increment a trigger makes: the expressions over the trigger's row(s) (`aliases`
