@@ -3,8 +3,9 @@ by triggers in the writing transaction: engine/store/summaries.py), issue 14: a 
 is a few thousand summary rows where it was every case and step in scope.
 
 Readers whose scope is a region (a case-wide role, or an administrator: everything) read
-them; department staff, whose scope is the cases dispatched to their department, and any
-other reader keep the direct queries of stats.py / stats_breakdowns.py (`reads_summaries`).
+them, and so do department staff (the cases of their region dispatched to their department:
+the rows counted for that department); any other reader keeps the direct queries of
+stats.py / stats_breakdowns.py (`reads_summaries`).
 A period is whole Asia/Shanghai days, the summaries' days. What depends on the moment of
 reading (a step overdue: its deadline passed) is read as the days due before today from the
 summaries and today's deadlines up to now from the steps (an index range on the deadline).
@@ -54,8 +55,10 @@ def reads_summaries(who: Principal) -> bool:
     """Whether `who`'s scope is a region (or everything), which the summaries' keys answer exactly."""
     if who.is_admin:
         return True
-    return (not who.extra.get("signed") and "system" not in who.roles and who.has_role(*scope.CASE_WIDE_ROLES)
-            and (who.region is None or len(scope.region_prefix(who.region)) <= LEVELS[-1][1]))
+    if who.extra.get("signed") or "system" in who.roles:
+        return False
+    regional = who.has_role(*scope.CASE_WIDE_ROLES) or (scope.is_department_staff(who) and bool(who.department))
+    return regional and (who.region is None or len(scope.region_prefix(who.region)) <= LEVELS[-1][1])
 
 
 def level_of(length: int) -> int:
@@ -90,10 +93,11 @@ def _region(model: Any, who: Principal, level: int | None = None) -> sa.ColumnEl
     if level is None:
         level = 0 if who.is_admin or who.region is None else level_of(len(scope.region_prefix(who.region)))
     if who.is_admin:
-        return model.level == level
+        return sa.and_(model.level == level, model.dept == "")
+    dept = model.dept == (who.department if scope.is_department_staff(who) else "")
     if who.region is None:
-        return sa.and_(model.level == level, model.scope == "")
-    return sa.and_(model.level == level, scope.region_clause(model.scope, who.region))
+        return sa.and_(model.level == level, dept, model.scope == "")
+    return sa.and_(model.level == level, dept, scope.region_clause(model.scope, who.region))
 
 
 def _days(column: Any, p: Period) -> sa.ColumnElement[bool]:

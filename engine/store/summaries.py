@@ -70,16 +70,29 @@ class Dialect:
 # The levels a row is counted at (engine/store/summary_models.py LEVELS): its region cut at
 # 6, 9 and 12 digits (a shorter code as it is).
 LEVELS = "(SELECT 0 AS level, 6 AS len UNION ALL SELECT 1, 9 UNION ALL SELECT 2, 12) lv"
+# The departments a row is counted for: '' (everyone's count) and each department its case
+# was dispatched to (that department's staff see those cases only): every case's, for the
+# backfill, joined on `case_id`; one case's, for a trigger.
+ALL_SCOPES = ("(SELECT id AS case_id, '' AS dept FROM instances UNION ALL "
+              "SELECT DISTINCT instance_id, target FROM dispatches WHERE kind = 'department') dp")
+
+
+def case_scopes(case: str) -> str:
+    """The departments of the case whose id is the expression `case` (see ALL_SCOPES)."""
+    return (f"(SELECT '' AS dept UNION ALL SELECT DISTINCT target FROM dispatches "  # noqa: S608 - fixed text
+            f"WHERE instance_id = {case} AND kind = 'department') dp")
 
 
 @dataclass(frozen=True)
 class Contribution:
-    """What one source row adds to a summary table: at each level of its region `region`,
-    key and measure expressions over the aliases in `source`, counted where `where` holds."""
+    """What one source row adds to a summary table: for each department scope of its case
+    (`case_id`) and at each level of its region `region`, key and measure expressions over
+    the aliases in `source`, counted where `where` holds."""
 
     table: str
     region: str  # the expression of the region counted by
-    keys: tuple[tuple[str, str], ...]  # (column, expression), after level and scope
+    case_id: str  # the expression of the row's case
+    keys: tuple[tuple[str, str], ...]  # (column, expression), after level, dept and scope
     measures: tuple[tuple[str, str], ...]
     source: str  # FROM clause of the backfill; the aliases the expressions use
     where: str
@@ -87,7 +100,7 @@ class Contribution:
     @property
     def all_keys(self) -> tuple[tuple[str, str], ...]:
         region = f"coalesce({self.region}, '')"
-        return (("level", "lv.level"), ("scope", f"substr({region}, 1, lv.len)")) + self.keys
+        return (("level", "lv.level"), ("dept", "dp.dept"), ("scope", f"substr({region}, 1, lv.len)")) + self.keys
 
     def backfill(self) -> str:
         """One INSERT … SELECT … GROUP BY over the whole source, in key order: a reader's
@@ -96,21 +109,24 @@ class Contribution:
         keys = ", ".join(e for _, e in self.all_keys)
         return (f"INSERT INTO {self.table} ({', '.join(_q(c) for c, _ in self.all_keys + self.measures)}) "  # noqa: S608 - fixed text of this module, no input
                 f"SELECT {keys}, {', '.join(f'sum({e})' for _, e in self.measures)} "
-                f"FROM {self.source} CROSS JOIN {LEVELS} WHERE {self.where} GROUP BY {keys} ORDER BY {keys}")
+                f"FROM {self.source} JOIN {ALL_SCOPES} ON dp.case_id = {self.case_id} CROSS JOIN {LEVELS} "
+                f"WHERE {self.where} GROUP BY {keys} ORDER BY {keys}")
 
-    def apply(self, sign: int, source: str | None, where: str, aliases: dict[str, str]) -> str:
+    def apply(self, sign: int, source: str | None, where: str, aliases: dict[str, str], scopes: str) -> str:
         """The increment a trigger makes: the expressions over the trigger's row(s) (`aliases`
-        renames the backfill's aliases, e.g. r → NEW), `source` the FROM clause still needed."""
+        renames the backfill's aliases, e.g. r → NEW), `source` the FROM clause still needed,
+        `scopes` the departments counted for (`case_scopes`, or one)."""
         def sub(text: str) -> str:
             for alias, row in aliases.items():
                 text = re.sub(rf"\b{alias}\.", f"{row}.", text)
             return text
         cols = self.all_keys + self.measures
-        select = ", ".join([sub(e) for _, e in self.all_keys] + [f"{sign} * ({sub(e)})" for _, e in self.measures])
+        keys = ", ".join(sub(e) for _, e in self.all_keys)
+        sums = ", ".join(f"sum({sign} * ({sub(e)}))" for _, e in self.measures)
         update = ", ".join(f"{_q(c)} = {self.table}.{_q(c)} + excluded.{_q(c)}" for c, _ in self.measures)
-        return (f"INSERT INTO {self.table} ({', '.join(_q(c) for c, _ in cols)}) SELECT {select}"  # noqa: S608 - fixed text of this module, no input
-                f" FROM {source + ' CROSS JOIN ' if source else ''}{LEVELS} "
-                f"WHERE {sub(where)} "
+        return (f"INSERT INTO {self.table} ({', '.join(_q(c) for c, _ in cols)}) SELECT {keys}, {sums}"  # noqa: S608 - fixed text of this module, no input
+                f" FROM {source + ' CROSS JOIN ' if source else ''}{scopes} CROSS JOIN {LEVELS} "
+                f"WHERE {sub(where)} GROUP BY {keys} "
                 f"ON CONFLICT ({', '.join(_q(c) for c, _ in self.all_keys)}) DO UPDATE SET {update}")
 
 
@@ -126,25 +142,27 @@ def contributions(d: Dialect) -> dict[str, Contribution]:
     day, process = ("day", d.day("r.started_at")), ("process_key", "coalesce(r.process_key, '')")
     return {
         "cases": Contribution(
-            "stats_cases", "r.region", (day, process, ("channel", "coalesce(r.channel, '')"), ("status", "r.status")),
+            "stats_cases", "r.region", "r.id",
+            (day, process, ("channel", "coalesce(r.channel, '')"), ("status", "r.status")),
             (("n", "1"),), "instances r", "1 = 1"),
-        "hours": Contribution("stats_case_hours", "r.region", (day, process, ("hour", d.hour("r.started_at"))),
-                              (("n", "1"),), "instances r", "1 = 1"),
-        "days": Contribution("stats_case_days", "r.region", (day, process), (("n", "1"),), "instances r", "1 = 1"),
+        "hours": Contribution("stats_case_hours", "r.region", "r.id",
+                              (day, process, ("hour", d.hour("r.started_at"))), (("n", "1"),), "instances r", "1 = 1"),
+        "days": Contribution("stats_case_days", "r.region", "r.id", (day, process), (("n", "1"),), "instances r",
+                             "1 = 1"),
         "steps": Contribution(
-            "stats_steps", "r.region",
+            "stats_steps", "r.region", "r.instance_id",
             (("created_day", d.day("r.created_at")), ("name", "coalesce(r.name, '')"), ("state", "r.state")),
             (("n", "1"), ("with_deadline", f"CASE WHEN {done} AND r.due_at IS NOT NULL THEN 1 ELSE 0 END"),
              ("met", f"CASE WHEN {done} AND r.ended_at <= r.due_at THEN 1 ELSE 0 END"),
              ("days", f"CASE WHEN {done} THEN {d.days('r.created_at', 'r.ended_at')} ELSE 0 END")),
             "human_tasks r", DONE_OR_OPEN.format(r="r")),
         "groups": Contribution(
-            "stats_open_groups", "r.region",
+            "stats_open_groups", "r.region", "r.instance_id",
             (("created_day", d.day("r.created_at")), ("group", 'c."group"'), ("due_day", d.day("r.due_at"))),
             (("n", "1"),), "task_candidates c JOIN human_tasks r ON r.id = c.task_id",
             "r.state = 'open' AND r.due_at IS NOT NULL"),
         "departments": Contribution(
-            "stats_department_steps", "r.region",
+            "stats_department_steps", "r.region", "r.instance_id",
             case_keys + (("grp", "r.candidate_groups ->> 0"), ("state", "r.state"),
                          ("created_day", d.day("r.created_at")),
                          ("ended_day", f"CASE WHEN {done} THEN {d.day('r.ended_at')} ELSE {d.no_day} END"),
@@ -155,7 +173,7 @@ def contributions(d: Dialect) -> dict[str, Contribution]:
             "human_tasks r JOIN instances i ON i.id = r.instance_id",
             f"{DEPARTMENT_STEP.format(r='r')} AND {DONE_OR_OPEN.format(r='r')}"),
         "dispatches": Contribution(
-            "stats_dispatches", "i.region", case_keys + (("target", "s.target"),), (("n", "1"),),
+            "stats_dispatches", "i.region", "s.instance_id", case_keys + (("target", "s.target"),), (("n", "1"),),
             "(SELECT DISTINCT instance_id, target FROM dispatches WHERE kind = 'department') s "
             "JOIN instances i ON i.id = s.instance_id", "1 = 1"),
     }
@@ -176,22 +194,40 @@ def triggers(d: Dialect) -> list[Trigger]:
     steps, groups, depts, disp = c["steps"], c["groups"], c["departments"], c["dispatches"]
 
     def of_case(row: str, sign: int, *names: str) -> tuple[str, ...]:
-        return tuple(c[name].apply(sign, None, "1 = 1", {"r": row}) for name in names)
+        return tuple(c[name].apply(sign, None, "1 = 1", {"r": row}, case_scopes(f"{row}.id")) for name in names)
 
     def of_task(row: str, sign: int) -> tuple[str, ...]:
         """A task row's own contributions, and its candidate rows'."""
-        return (steps.apply(sign, None, steps.where, {"r": row}),
-                depts.apply(sign, "instances i", f"i.id = {row}.instance_id AND {depts.where}", {"r": row}),
-                groups.apply(sign, "task_candidates c", f"c.task_id = {row}.id AND {groups.where}", {"r": row}))
+        scopes = case_scopes(f"{row}.instance_id")
+        return (steps.apply(sign, None, steps.where, {"r": row}, scopes),
+                depts.apply(sign, "instances i", f"i.id = {row}.instance_id AND {depts.where}", {"r": row}, scopes),
+                groups.apply(sign, "task_candidates c", f"c.task_id = {row}.id AND {groups.where}", {"r": row},
+                             scopes))
 
     def of_candidate(row: str, sign: int) -> str:
-        return groups.apply(sign, "human_tasks r", f"r.id = {row}.task_id AND {groups.where}", {"c": row})
+        scopes = case_scopes(f"(SELECT t.instance_id FROM human_tasks t WHERE t.id = {row}.task_id)")  # noqa: S608 - fixed text
+        return groups.apply(sign, "human_tasks r", f"r.id = {row}.task_id AND {groups.where}", {"c": row}, scopes)
 
-    def of_dispatch(row: str, sign: int) -> str:
-        only = (f"{row}.kind = 'department' AND i.id = {row}.instance_id AND NOT EXISTS (SELECT 1 FROM dispatches o "  # noqa: S608 - fixed text
-                f"WHERE o.instance_id = {row}.instance_id AND o.target = {row}.target AND o.kind = 'department' "
-                f"AND o.id <> {row}.id)")
-        return disp.apply(sign, "instances i", only, {"s": row})
+    def of_dispatch(row: str, sign: int) -> tuple[str, ...]:
+        """The first dispatch of a case to a department (the last one gone): the case counts
+        as dispatched there for each of its department scopes, and the case with all its
+        rows counts for that department's scope."""
+        first = (f"{row}.kind = 'department' AND NOT EXISTS (SELECT 1 FROM dispatches o "  # noqa: S608 - fixed text
+                 f"WHERE o.instance_id = {row}.instance_id AND o.target = {row}.target AND o.kind = 'department' "
+                 f"AND o.id <> {row}.id)")
+        case, department = f"{row}.instance_id", f"(SELECT {row}.target AS dept) dp"
+        dispatched = disp.apply(sign, "instances i", f"{first} AND i.id = {case} AND dp.dept <> {row}.target",
+                                {"s": row}, case_scopes(case))
+        mine = [c[name].apply(sign, "instances r", f"{first} AND r.id = {case}", {}, department)
+                for name in ("cases", "hours", "days")]
+        mine += [c[name].apply(sign, c[name].source, f"{first} AND r.instance_id = {case} AND {c[name].where}", {},
+                               department) for name in ("steps", "groups", "departments")]
+        targets = ("(SELECT DISTINCT instance_id, target FROM dispatches WHERE kind = 'department' "  # noqa: S608 - fixed text
+                   f"AND instance_id = {case}) s JOIN instances i ON i.id = s.instance_id")
+        mine.append(disp.apply(sign, targets, first, {}, department))
+        if sign < 0:  # the department's own dispatch row is gone already: its count under itself
+            mine.append(disp.apply(sign, "instances i", f"{first} AND i.id = {case}", {"s": row}, department))
+        return (dispatched, *mine)
 
     every, started = ("cases", "hours", "days"), ("region", "process_key", "started_at")
     task_columns = ("instance_id", "region", "name", "state", "created_at", "ended_at", "due_at", "candidate_groups")
@@ -209,8 +245,8 @@ def triggers(d: Dialect) -> list[Trigger]:
         Trigger("stats_candidates_delete", "task_candidates", "DELETE", (), (of_candidate("OLD", -1),)),
         Trigger("stats_candidates_update", "task_candidates", "UPDATE", ("task_id", "group"),
                 (of_candidate("OLD", -1), of_candidate("NEW", 1))),
-        Trigger("stats_dispatches_insert", "dispatches", "INSERT", (), (of_dispatch("NEW", 1),)),
-        Trigger("stats_dispatches_delete", "dispatches", "DELETE", (), (of_dispatch("OLD", -1),)),
+        Trigger("stats_dispatches_insert", "dispatches", "INSERT", (), of_dispatch("NEW", 1)),
+        Trigger("stats_dispatches_delete", "dispatches", "DELETE", (), of_dispatch("OLD", -1)),
     ]
 
 

@@ -23,11 +23,17 @@ NO_DAY = dt.date(9999, 12, 31)  # no deadline / not ended: never before a readin
 # prefix of a county's (city, province), so its cases are the rows of one level and one
 # scope (a range of scopes for a city), and the regions one level below its own are the
 # scopes of the next level: a county-year is a few thousand rows whatever its villages.
+# `dept` is '' (every reader's count) or a department the case was dispatched to (its staff
+# see those cases only): a case is counted for '' and again for each of its departments.
 LEVELS = ((0, 6), (1, 9), (2, 12))
 
 
 def _level() -> Mapped[int]:
     return mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+
+
+def _dept() -> Mapped[str]:
+    return mapped_column(sa.String(80), primary_key=True)
 
 
 def _scope() -> Mapped[str]:
@@ -39,6 +45,7 @@ class StatsCase(Base):
 
     __tablename__ = "stats_cases"
     level: Mapped[int] = _level()
+    dept: Mapped[str] = _dept()
     scope: Mapped[str] = _scope()
     day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     process_key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
@@ -52,6 +59,7 @@ class StatsCaseHour(Base):
 
     __tablename__ = "stats_case_hours"
     level: Mapped[int] = _level()
+    dept: Mapped[str] = _dept()
     scope: Mapped[str] = _scope()
     day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     process_key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
@@ -64,6 +72,7 @@ class StatsCaseDay(Base):
 
     __tablename__ = "stats_case_days"
     level: Mapped[int] = _level()
+    dept: Mapped[str] = _dept()
     scope: Mapped[str] = _scope()
     day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     process_key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
@@ -76,6 +85,7 @@ class StatsStep(Base):
 
     __tablename__ = "stats_steps"
     level: Mapped[int] = _level()
+    dept: Mapped[str] = _dept()
     scope: Mapped[str] = _scope()
     created_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
@@ -92,6 +102,7 @@ class StatsOpenGroup(Base):
 
     __tablename__ = "stats_open_groups"
     level: Mapped[int] = _level()
+    dept: Mapped[str] = _dept()
     scope: Mapped[str] = _scope()
     created_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     group: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
@@ -106,6 +117,7 @@ class StatsDepartmentStep(Base):
 
     __tablename__ = "stats_department_steps"
     level: Mapped[int] = _level()
+    dept: Mapped[str] = _dept()
     scope: Mapped[str] = _scope()
     case_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     case_process: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
@@ -125,6 +137,7 @@ class StatsDispatch(Base):
 
     __tablename__ = "stats_dispatches"
     level: Mapped[int] = _level()
+    dept: Mapped[str] = _dept()
     scope: Mapped[str] = _scope()
     case_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     case_process: Mapped[str] = mapped_column(sa.String(120), primary_key=True)

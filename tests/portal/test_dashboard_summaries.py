@@ -6,7 +6,8 @@ case migrated to a new version — the tables hold exactly what counting the bas
 again gives, and every chart read from them equals the direct query on the case and step
 rows, for readers of every region level, periods of whole days and readings at any moment
 (the clock moving past deadlines). On PostgreSQL, concurrent transactions writing the same
-summary rows lose no count. SQLite and PostgreSQL."""
+summary rows lose no count. Department staff read the rows counted for their department.
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ from engine.auth import Principal
 from engine.portal import stats, stats_breakdowns, stats_summaries
 from engine.store import summaries
 from engine.store.models import HumanTask
+from engine.store.records import Dispatch
 from engine.store.summary_models import StatsCase, StatsStep
 from tests.engine.helpers import mini_bundle, mini_xml, unique_key
+from tests.portal.test_dashboard_breakdowns import caseworker
 from tests.portal.test_portal_engine import leader
 from tests.scenarios.test_follow_up_cases import jiangyin_granted
 from tests.scenarios.test_jiangyin import PROCESS, accepted, application, dispatch, handle
@@ -31,7 +34,8 @@ from tests.support.scenario import JIANGYIN
 
 ADMIN = Principal("admin", ("admin",), (), None, None)
 READERS = [ADMIN, leader(JIANGYIN), leader(JIANGYIN + "001"), leader(JIANGYIN + "001001"), leader("320200"),
-           leader("320282"), leader(None)]
+           leader("320282"), leader(None), caseworker("civil-affairs"), caseworker("education"),
+           Principal("cw-twn", ("caseworker",), ("dept:civil-affairs",), "civil-affairs", JIANGYIN + "001")]
 # Each chart: the summaries' reading and the direct query it replaces.
 PAIRS: dict[str, tuple[Callable[..., dict[str, Any]], Callable[..., dict[str, Any]]]] = {
     "cases_by_month": (stats_summaries.cases_by_month, stats.cases_by_month),
@@ -104,6 +108,10 @@ def test_J_DATA_W_STATS_summaries_equal_the_case_and_step_rows_after_every_kind_
     _agree(engine, "cancelled")
     granted.advance(days=30)  # the clock moves on: periodic reviews, more deadlines passed
     _agree(engine, "a month later")
+    with engine.db.session() as s:  # the engine never deletes a dispatch; the summaries follow one that goes
+        s.execute(sa.delete(Dispatch).where(Dispatch.instance_id == granted.id))
+        s.commit()
+    _agree(engine, "dispatches deleted")
 
 
 def test_J_DATA_summaries_follow_a_case_migrated_to_a_new_version(engine):

@@ -26,7 +26,7 @@ def _count(name):
 
 
 def _scope():
-    return [_key("level", sa.SmallInteger()), _key("scope", sa.String(40))]
+    return [_key("level", sa.SmallInteger()), _key("dept", sa.String(80)), _key("scope", sa.String(40))]
 
 
 def _case_keys():
