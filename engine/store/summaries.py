@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from engine.store import summary_models
+
 TABLES = ("stats_cases", "stats_case_hours", "stats_case_days", "stats_steps", "stats_open_groups",
           "stats_department_steps", "stats_dispatches")
 DONE_OR_OPEN = "({r}.state = 'open' OR ({r}.state = 'completed' AND {r}.ended_at IS NOT NULL))"
@@ -68,8 +70,9 @@ class Dialect:
 
 
 # The levels a row is counted at (engine/store/summary_models.py LEVELS): its region cut at
-# 6, 9 and 12 digits (a shorter code as it is).
-LEVELS = "(SELECT 0 AS level, 6 AS len UNION ALL SELECT 1, 9 UNION ALL SELECT 2, 12) lv"
+# 4, 6, 9 and 12 digits (a shorter code as it is).
+LEVELS = "(" + " UNION ALL ".join(f"SELECT {level} AS level, {cut} AS len"
+                                  for level, cut in summary_models.LEVELS) + ") lv"
 # The departments a row is counted for: '' (everyone's count) and each department its case
 # was dispatched to (that department's staff see those cases only): every case's, for the
 # backfill, joined on `case_id`; one case's, for a trigger.

@@ -17,15 +17,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine.store.base import Base
 
 NO_DAY = dt.date(9999, 12, 31)  # no deadline / not ended: never before a reading's day
-# Every case, step and dispatch is counted at three levels (`level`, `scope`): its region cut
-# at 6 digits (0, the county), 9 (1, the township) and 12 (2, the village); a shorter code
-# as it is, '' for none. A reader's region is a county, township or village code, or a
-# prefix of a county's (city, province), so its cases are the rows of one level and one
-# scope (a range of scopes for a city), and the regions one level below its own are the
-# scopes of the next level: a county-year is a few thousand rows whatever its villages.
+# Every case, step and dispatch is counted at four levels (`level`, `scope`): its region
+# cut at 4 digits (0, the city), 6 (1, the county), 9 (2, the township) and 12 (3, the
+# village); a shorter code as it is, '' for none. A reader's region is a city, county,
+# township or village code, or a province's prefix, so its cases are the rows of one level
+# and one scope (a range of scopes for a province), and the regions one level below its
+# own are the scopes of the next level: a county-year is a few thousand rows whatever its
+# villages, a city's as many.
 # `dept` is '' (every reader's count) or a department the case was dispatched to (its staff
 # see those cases only): a case is counted for '' and again for each of its departments.
-LEVELS = ((0, 6), (1, 9), (2, 12))
+LEVELS = ((0, 4), (1, 6), (2, 9), (3, 12))
 
 
 def _level() -> Mapped[int]:

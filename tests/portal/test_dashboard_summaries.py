@@ -164,7 +164,7 @@ def test_J_DATA_concurrent_transactions_lose_no_summary_count(engine):
                                                                                  StatsCase.level == 0)
                             .group_by(StatsCase.status).having(sa.func.sum(StatsCase.n) > 0)).all()
         steps = s.execute(sa.select(StatsStep.state, sa.func.sum(StatsStep.n))
-                          .where(StatsStep.level == 2, StatsStep.scope == JIANGYIN + "001001")
+                          .where(StatsStep.level == 3, StatsStep.scope == JIANGYIN + "001001")
                           .group_by(StatsStep.state)).all()
     assert sum(n for _status, n in counted) == 8
     assert dict(steps).get("completed", 0) >= 8
