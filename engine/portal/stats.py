@@ -7,8 +7,11 @@ engine/portal/stats_breakdowns.py), so that bench/dashboard.py times each chart'
 alone. What every chart counts is said once, in `Period.cases` and `Period.tasks`: a
 further filter (e.g. only the application processes) goes there.
 
-At a million cases (issue 14: p95 ≤ 300 ms a chart) the counts are read from covering
-indexes (migration 0028): the cases of a region by start with their channel, status and
+At a million cases (issue 14: p95 ≤ 300 ms a chart) a reader whose scope is a region reads
+each chart from the summary tables instead (`summarised`, engine/portal/stats_summaries.py,
+migration 0031); the functions here are the direct queries on the case and step rows, for
+department staff (their scope: the cases dispatched to them) and the tests' comparison.
+Those are read from covering indexes (migration 0028): the cases of a region by start with their channel, status and
 process (`ix_instances_stats`), the open and the completed steps of a region by creation
 (`ix_human_tasks_open_stats`, `ix_human_tasks_done_stats`). Fixed states are written into
 the SQL as literals, not parameters, so that PostgreSQL can match the partial indexes in
@@ -25,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.auth import Principal, scope
-from engine.portal import items
+from engine.portal import stats_summaries
 from engine.store.models import HumanTask, Instance, TaskCandidate
 from engine.store.portal_models import CaseRating, Complaint
 
@@ -43,7 +46,7 @@ def application_cases() -> sa.ColumnElement[bool]:
     applications with (workflows/items.json: the variants). Complaints, consultations,
     reviews, postings, emergency reports and monitoring alerts are cases too, but not
     applications: counting them would inflate every figure (issue 11)."""
-    return Instance.process_key.in_(sorted({o.process for o in items.load().offices}))
+    return Instance.process_key.in_(stats_summaries.application_processes())
 
 
 def _between(column: Any, start: dt.datetime, end: dt.datetime | None) -> sa.ColumnElement[bool]:
@@ -187,9 +190,23 @@ def complaints(s: Session, p: Period) -> dict[str, Any]:
 
 
 Chart = Callable[[Session, Period], dict[str, Any]]
+
+
+def summarised(summary: Chart, direct: Chart) -> Chart:
+    """The chart read from the summary tables for a reader whose scope is a region (they
+    answer it exactly, engine/portal/stats_summaries.py), else by the direct query."""
+    def chart(s: Session, p: Period) -> dict[str, Any]:
+        return summary(s, p) if stats_summaries.reads_summaries(p.who) else direct(s, p)
+    chart.__name__, chart.__doc__ = direct.__name__, direct.__doc__
+    return chart
+
+
 CHARTS: dict[str, Chart] = {
-    "cases_by_month": cases_by_month, "cases_by_status": cases_by_status, "backlog": backlog, "on_time": on_time,
-    "durations": durations, "overdue": overdue, "ratings": ratings, "complaints": complaints}
+    "cases_by_month": summarised(stats_summaries.cases_by_month, cases_by_month),
+    "cases_by_status": summarised(stats_summaries.cases_by_status, cases_by_status),
+    "backlog": summarised(stats_summaries.backlog, backlog), "on_time": summarised(stats_summaries.on_time, on_time),
+    "durations": summarised(stats_summaries.durations, durations),
+    "overdue": summarised(stats_summaries.overdue, overdue), "ratings": ratings, "complaints": complaints}
 
 
 def figures(session: Session, who: Principal, since: dt.date, now: dt.datetime,

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.auth.principal import Principal
-from engine.portal.stats import Chart, Period, WorkingDays, period_of, state_is
-from engine.store import models
+from engine.portal import stats_summaries
+from engine.portal.stats import Chart, Period, WorkingDays, period_of, state_is, summarised
 from engine.store.models import HumanTask, Instance
 from engine.store.records import Dispatch
 
@@ -95,11 +95,8 @@ def breakdowns(session: Session, who: Principal, start: dt.datetime, end: dt.dat
     return result
 
 
-# A department's steps are offered to its group alone ("dept:<code>"); completed steps keep
-# that in candidate_groups (their candidate rows go when they close). Literal SQL, the same
-# text as the partial index ix_human_tasks_department_steps (migration 0028) on PostgreSQL.
-STEP_GROUP = sa.literal_column("human_tasks.candidate_groups ->> 0")
-DEPARTMENT_STEP = sa.literal_column(models.DEPARTMENT_STEP.replace("candidate_groups", "human_tasks.candidate_groups"))
+# A department's step and its department (stats_summaries says why literal SQL).
+STEP_GROUP, DEPARTMENT_STEP = stats_summaries.STEP_GROUP, stats_summaries.DEPARTMENT_STEP
 
 
 def department_rows(s: Session, p: Period) -> dict[str, Any]:
@@ -151,8 +148,15 @@ def department_rows(s: Session, p: Period) -> dict[str, Any]:
     return {"departments": sorted(table.values(), key=lambda r: (-r["dispatched"], -r["open"], r["department"]))}
 
 
-CHARTS: dict[str, Chart] = {"by_hour": by_hour, "by_weekday": by_weekday, "by_region": by_region,
-                            "departments": department_rows}
+def _summary_by_region(s: Session, p: Period) -> dict[str, Any]:
+    return stats_summaries.by_region(s, p, child_level(None if p.who.is_admin else p.who.region))
+
+
+CHARTS: dict[str, Chart] = {
+    "by_hour": summarised(stats_summaries.by_hour, by_hour),
+    "by_weekday": summarised(stats_summaries.by_weekday, by_weekday),
+    "by_region": summarised(_summary_by_region, by_region),
+    "departments": summarised(stats_summaries.department_rows, department_rows)}
 
 
 def _date(value: Any) -> dt.date:

@@ -28,6 +28,8 @@ TRUNCATE_ORDER = [
     "department_waits",
     "audit_calendars", "audit_event_calendars", "audit_case_checks",
     "applicant_codes",
+    "stats_cases", "stats_case_hours", "stats_case_days", "stats_steps", "stats_open_groups",
+    "stats_department_steps", "stats_dispatches",
 ]
 
 

@@ -11,6 +11,7 @@ from engine.store import (  # noqa: F401 - register every table
     models,
     portal_models,
     records,
+    summary_models,
     worker_models,
 )
 from engine.store.base import Base
