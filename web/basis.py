@@ -1,7 +1,8 @@
-"""A deadline's basis as a clerk reads it. The timer's documentation in the diagram is
+"""A deadline's basis as a clerk reads it. A timer's `basis` property is written for clerks
+and is shown as written. A timer without one falls back to its documentation, which is
 written for designers: it starts with requirement ids, names the kind of timer and the
 variables that hold the limits (`transfer_days`, `Script_StatutoryLimits`). The task page
-shows the same sentence with those replaced by the case's own numbers, or left out."""
+shows that sentence with those replaced by the case's own numbers, or left out."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def readable_basis(text: str | None, data: Mapping[str, Any]) -> str:
     names; a limit variable becomes its value in `data` when the case holds one."""
     if not text:
         return ""
+    if not _designers_notation(text):
+        return text.strip()  # a basis written for clerks: as written
     out = _TIMER_KIND.sub("", _IDS.sub("", text.strip()))
 
     def limit(match: re.Match[str]) -> str:
@@ -42,3 +45,9 @@ def readable_basis(text: str | None, data: Mapping[str, Any]) -> str:
     out = _LEADING_COMMA.sub(r"\1", out)
     out = _EMPTY_PARENS.sub("", out)
     return _SPACES.sub(" ", out).strip()
+
+
+def _designers_notation(text: str) -> bool:
+    """Whether `text` holds anything only a designer reads (requirement ids, timer kinds,
+    limit variables, script names): a timer's documentation rather than its basis."""
+    return any(p.search(text) for p in (_IDS, _TIMER_KIND, _ASSIGNED, _LIMIT, _TECHNICAL))

@@ -50,6 +50,7 @@ def lint_texts() -> dict[str, str]:
         "groups": gettext("候选组（candidateGroups，例如 window）"),
         "topic": gettext("处理主题（后台程序的 topic）"), "days": gettext("期限：几个工作日后到期"),
         "timer": gettext("定时表达式（timeDate）"),
+        "basis": gettext("期限依据（任务页上给经办人看，写明政策出处）"),
     }
 
 

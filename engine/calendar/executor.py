@@ -9,7 +9,8 @@ from engine.calendar.active import using
 from engine.calendar.store import DatabaseCalendar
 from engine.clock import Clock
 from engine.definitions.repository import SpecCache
-from engine.runtime.executor import Command, Executor
+from engine.runtime.context import Command
+from engine.runtime.executor import Executor
 from engine.store.db import Database
 
 

@@ -273,12 +273,14 @@ def _candidate_groups(task: Task, opened: bool) -> list[str]:
 
 
 def _deadline(task: Task) -> tuple[dt.datetime | None, str | None]:
-    """The earliest timer attached to `task` (its deadline): due time and its documentation,
-    which names the requirement behind it."""
+    """The earliest timer attached to `task` (its deadline): due time and its basis, the
+    timer's `basis` property as the designer wrote it for clerks, else its documentation
+    (written for designers; the task page tidies that up)."""
     parent = task.parent
     if parent is None:
         return None, None
-    timers = [(due, (sibling.task_spec.documentation or "").strip()[:500] or None)
+    timers = [(due, (properties(sibling).get("basis") or sibling.task_spec.documentation or "").strip()[:500]
+               or None)
               for sibling in parent.children
               if sibling is not task and sibling.state == TaskState.WAITING and is_timer(sibling)
               and (due := timer_due(sibling)) is not None]

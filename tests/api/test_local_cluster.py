@@ -5,12 +5,7 @@ separate scheduler after `relief clock advance` from yet another process."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,42 +14,17 @@ import sqlalchemy as sa
 
 from engine.store.models import Job, Timer
 from tests.api.conftest import Client
-from tests.api.test_serve_processes import _answers, _free_port
+from tests.support.cluster import local_cluster, relief, until
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
-
-
-def _until(what: Callable[[], Any], seconds: float = 90, message: str = "") -> Any:
-    deadline = time.monotonic() + seconds
-    while not (got := what()):
-        assert time.monotonic() < deadline, message
-        time.sleep(0.25)
-    return got
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture
 def cluster(engine, live, tmp_path) -> Iterator[tuple[Client, dict[str, str]]]:  # noqa: ARG001 - live seeds users
     if engine.db.is_sqlite:
         pytest.skip("a cluster shares PostgreSQL")
-    port = _free_port()
-    env = {**os.environ, "RELIEF_DATABASE_URL": engine.db.url, "RELIEF_MODE": "test", "RELIEF_VAR_DIR": str(tmp_path),
-           "RELIEF_SECRET_KEY": "test-secret-key-not-for-production", "PYTHONPATH": str(ROOT),
-           "RELIEF_BIN": f"{sys.executable} -m api.cli"}
-    log = (tmp_path / "cluster.log").open("w")
-    parts = subprocess.Popen(["bash", str(ROOT / "deploy" / "local_cluster.sh"), str(port)], cwd=ROOT, env=env,
-                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _until(lambda: parts.poll() is not None or _answers(base), 90, "the cluster did not come up")
-        assert parts.poll() is None, (tmp_path / "cluster.log").read_text()
-        yield Client(base), env
-    finally:
-        os.killpg(parts.pid, signal.SIGTERM)
-        parts.wait(timeout=60)
-        log.close()
-        subprocess.run([sys.executable, "-m", "api.cli", "clock", "reset"], cwd=ROOT, env=env, capture_output=True,
-                       timeout=60, check=False)
+    with local_cluster(engine.db.url, tmp_path, ready_seconds=90) as (client, env):
+        yield client, env
 
 
 def _deploy_mini(client: Client) -> None:
@@ -84,16 +54,14 @@ def test_the_parts_of_a_cluster_carry_a_case_each_part_once(cluster, engine):
     approved = _start(client, "CLUSTER-JOB")
     late = _start(client, "CLUSTER-TIMER")
 
-    review = _until(lambda: _task(client, "centre", approved["id"], "审核"), 30, "the review task did not show")
+    review = until(lambda: _task(client, "centre", approved["id"], "审核"), 30, "the review task did not show")
     r = client.call("POST", f"/api/v1/tasks/{review['id']}/complete", as_="centre", json={"data": {"approved": "yes"}})
     assert r.status_code == 200, r.text
-    _until(lambda: client.call("GET", f"/api/v1/instances/{approved['id']}", as_="window").json()["status"]
+    until(lambda: client.call("GET", f"/api/v1/instances/{approved['id']}", as_="window").json()["status"]
            == "completed", 90, "the worker process did not run the notification job")
 
-    advanced = subprocess.run([sys.executable, "-m", "api.cli", "clock", "advance", "5d"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=60)
-    assert advanced.returncode == 0, advanced.stderr
-    _until(lambda: _task(client, "supervisor", late["id"], "督办"), 90,
+    relief(env, "clock", "advance", "5d", timeout=60)
+    until(lambda: _task(client, "supervisor", late["id"], "督办"), 90,
            "the scheduler process did not fire the deadline")
 
     with engine.db.reading() as s:

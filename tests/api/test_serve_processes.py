@@ -4,7 +4,6 @@ any of which answers any request, because nothing a request needs lives in a pro
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,10 @@ import pytest
 import requests
 
 from api.demo import DEMO_PASSWORD
+from tests.support.cluster import answers
+from tests.support.serve import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -33,7 +28,7 @@ def test_two_processes_serve_one_database_and_share_sign_in(engine, live, tmp_pa
     """A token issued by one process is honoured by the other; each process answers."""
     if engine.db.is_sqlite:
         pytest.skip("several processes need PostgreSQL (`relief serve --processes` refuses SQLite)")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RELIEF_DATABASE_URL": engine.db.url, "RELIEF_MODE": "test", "RELIEF_VAR_DIR": str(tmp_path),
            "RELIEF_SECRET_KEY": "test-secret-key-not-for-production", "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--processes", "2", "--port", str(port)],
@@ -41,34 +36,27 @@ def test_two_processes_serve_one_database_and_share_sign_in(engine, live, tmp_pa
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while len(_children(server.pid)) < 2 or not _answers(base):
+        while len(_children(server.pid)) < 2 or not answers(base):
             assert server.poll() is None, server.stdout.read() if server.stdout else ""
             assert time.monotonic() < deadline, "the server did not come up within 60 s"
             time.sleep(0.2)
         token = requests.post(f"{base}/api/v1/auth/token", json={"username": "designer", "password": DEMO_PASSWORD},
                               timeout=10).json()["token"]
         # New connections each time: the two processes share the port, the kernel spreads them.
-        answers = [requests.get(f"{base}/api/v1/definitions", headers={"Authorization": f"Bearer {token}"},
-                                timeout=10).status_code for _ in range(40)]
-        assert answers == [200] * 40
+        statuses = [requests.get(f"{base}/api/v1/definitions", headers={"Authorization": f"Bearer {token}"},
+                                 timeout=10).status_code for _ in range(40)]
+        assert statuses == [200] * 40
         assert len(_children(server.pid)) == 2
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def _answers(base: str) -> bool:
-    try:  # gunicorn binds the port before its processes are ready: a busy machine may take a while
-        return requests.get(f"{base}/api/v1/openapi.json", timeout=15).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 def test_processes_refuse_sqlite_in_one_line(tmp_path):
     """Bad configuration is one clear line and a non-zero exit, never a traceback."""
     env = {**os.environ, "RELIEF_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite", "RELIEF_MODE": "test",
            "RELIEF_VAR_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    r = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--processes", "2", "--port", str(_free_port())],
+    r = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--processes", "2", "--port", str(free_port())],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert r.stderr.strip().startswith("error: --processes needs PostgreSQL") and "Traceback" not in r.stderr

@@ -12,7 +12,7 @@ from engine.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from engine.runtime import state
 from engine.store.models import AuditEvent, HumanTask, Instance, Job, Timer
 from engine.store.records import Notification
-from tests.engine.helpers import mini_bundle
+from tests.engine.helpers import mini_bundle, mini_xml, unique_key
 from workers.runner import run_pending
 
 CENTRE = Principal("centre-1", ("dispatcher",), ("county-centre",))
@@ -42,6 +42,22 @@ def test_start_opens_the_task_with_groups_form_and_working_day_deadline(mini):
     assert task.due_at == dt.datetime(2026, 11, 4, 9, 30, tzinfo=dt.UTC)
     assert task.statutory_basis == "W-FLOW: 2个工作日内审核（督办）"
     assert "spec" not in inst.state and "subprocess_specs" not in inst.state
+
+
+def test_X_STAFF_a_timers_basis_property_is_the_tasks_statutory_basis(engine):
+    """A timer's `basis` property (written for clerks) is what the task row records as its
+    deadline's basis, instead of the timer's documentation (written for designers)."""
+    basis = "复核在 2 个工作日内完成（本县实施细则第五条）"
+    xml = mini_xml(unique_key()).replace(
+        "<bpmn:documentation>W-FLOW: 2个工作日内审核（督办）</bpmn:documentation>",
+        "<bpmn:documentation>W-FLOW: 2个工作日内审核（督办）</bpmn:documentation><bpmn:extensionElements>"
+        f'<spiffworkflow:properties><spiffworkflow:property name="basis" value="{basis}" />'
+        "</spiffworkflow:properties></bpmn:extensionElements>")
+    assert basis in xml
+    key = xml.split('<bpmn:process id="', 1)[1].split('"', 1)[0]
+    engine.deploy(mini_bundle(xml), "designer")
+    [task] = _open(engine, engine.start(key, {}, "MINI-BASIS", "clerk").id)
+    assert task.statutory_basis == basis
 
 
 def test_X_STAFF_complete_runs_the_service_task_through_a_worker(mini):

@@ -22,10 +22,6 @@ idempotency key; `relief audit verify --all` re-executes every case and checks e
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -44,10 +40,10 @@ from api.demo import DEMO_PASSWORD, seed
 from engine.auth import create_user
 from engine.store.models import AuditEvent, HumanTask, Instance, Job, Timer, User
 from tests.api.conftest import Client
-from tests.api.test_serve_processes import _answers, _free_port
 from tests.scenarios import test_jiangyin as jiangyin
 from tests.scenarios import test_tengzhou as tengzhou
 from tests.scenarios import test_wuhai as wuhai
+from tests.support.cluster import local_cluster, relief, until
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = 200
@@ -137,15 +133,6 @@ class SmsGateway:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def _until(what: Callable[[], Any], seconds: float, message: Callable[[], str] | str) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (got := what()):
-        if time.monotonic() > deadline:
-            raise AssertionError(message() if callable(message) else message)
-        time.sleep(0.5)
-    return got
-
-
 def _staff(engine: Any) -> None:
     """The demo accounts (Jiangyin) and the other two variants' window clerks and supervisors."""
     with engine.db.session() as s:
@@ -166,35 +153,12 @@ def cluster(engine, scenario, tmp_path) -> Iterator[tuple[Client, dict[str, str]
     _staff(engine)
     scenario.seed_household(tengzhou.LI, name="李玉梅", income_monthly=800)
     sms = SmsGateway()
-    port = _free_port()
-    env = {**os.environ, "RELIEF_DATABASE_URL": engine.db.url, "RELIEF_MODE": "test", "RELIEF_VAR_DIR": str(tmp_path),
-           "RELIEF_SECRET_KEY": "test-secret-key-not-for-production", "PYTHONPATH": str(ROOT),
-           "RELIEF_BIN": f"{sys.executable} -m api.cli", "RELIEF_CLUSTER_WORKERS": "2",
-           "RELIEF_WORKER_CONCURRENCY": "4",
-           "RELIEF_SMS_GATEWAY_URL": sms.url}
-    relief(env, "clock", "reset")
-    log = (tmp_path / "cluster.log").open("w")
-    parts = subprocess.Popen(["bash", str(ROOT / "deploy" / "local_cluster.sh"), str(port)], cwd=ROOT, env=env,
-                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    workers = {"RELIEF_CLUSTER_WORKERS": "2", "RELIEF_WORKER_CONCURRENCY": "4", "RELIEF_SMS_GATEWAY_URL": sms.url}
     try:
-        _until(lambda: parts.poll() is not None or _answers(base), 120, "the cluster did not come up")
-        assert parts.poll() is None, (tmp_path / "cluster.log").read_text()
-        yield Client(base), env, sms
+        with local_cluster(engine.db.url, tmp_path, workers) as (client, env):
+            yield client, env, sms
     finally:
-        os.killpg(parts.pid, signal.SIGTERM)
-        parts.wait(timeout=60)
-        log.close()
         sms.server.shutdown()
-        relief(env, "clock", "reset", check=False)
-
-
-def relief(env: dict[str, str], *args: str, check: bool = True, timeout: float = 120) -> str:
-    """Run `relief ARGS` as another process; its output (stdout and stderr)."""
-    done = subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-    assert done.returncode == 0 or not check, f"relief {' '.join(args)}: {done.stdout}{done.stderr}"
-    return done.stdout + done.stderr
 
 
 class Office:
@@ -235,7 +199,7 @@ class Office:
         if variant.first is None:
             return
         [(bpmn_id, data)] = variant.first.items()
-        task = _until(lambda: next((t for t in self.open_tasks(variant, instance_id) if t["bpmn_id"] == bpmn_id),
+        task = until(lambda: next((t for t in self.open_tasks(variant, instance_id) if t["bpmn_id"] == bpmn_id),
                                    None), 120, f"{bpmn_id} of {instance_id} did not open")
         self.answer(variant, task, variant.first)
 
@@ -275,13 +239,13 @@ def test_X_WORKERS_X_TIMERS_X_AUDIT_two_apps_a_scheduler_and_two_workers_carry_2
     waiting = sa.select(Timer.id).where(Timer.instance_id.in_(ids), Timer.state.not_in(("fired", "cancelled")))
     unfinished_jobs = sa.select(Job.id).where(Job.instance_id.in_(ids), Job.state != "completed")
     # Before the clock moves: every case waits on its statutory timer, no job is left.
-    _until(lambda: _count(engine, waiting) == CASES and _count(engine, unfinished_jobs) == 0, 240,
+    until(lambda: _count(engine, waiting) == CASES and _count(engine, unfinished_jobs) == 0, 240,
            lambda: f"{_count(engine, waiting)} timers waiting, {_count(engine, unfinished_jobs)} jobs unfinished")
 
     moved = time.monotonic()
     figures["cluster seconds: start 200 cases and run their first jobs"] += round(time.monotonic() - began)
     relief(env, "clock", "advance", "10d")
-    _until(lambda: _count(engine, waiting) == 0, 240,
+    until(lambda: _count(engine, waiting) == 0, 240,
            lambda: f"the scheduler left {_count(engine, waiting)} due timers unfired")
     figures["cluster seconds: fire the timers"] += round(time.monotonic() - moved)
 
@@ -289,7 +253,7 @@ def test_X_WORKERS_X_TIMERS_X_AUDIT_two_apps_a_scheduler_and_two_workers_carry_2
     _in_parallel(lambda staff, i: staff.finish(variants[i], ids[i]), office, CASES)
     figures["cluster seconds: answer the remaining tasks (HTTP)"] += round(time.monotonic() - finishing)
     running = sa.select(Instance.id).where(Instance.id.in_(ids), Instance.status != "completed")
-    _until(lambda: _count(engine, running) == 0 and _count(engine, unfinished_jobs) == 0, 240,
+    until(lambda: _count(engine, running) == 0 and _count(engine, unfinished_jobs) == 0, 240,
            lambda: f"{_count(engine, running)} cases running, {_count(engine, unfinished_jobs)} jobs unfinished")
     driven = time.monotonic() - began
     figures["cluster seconds: drive the cases to their end"] += round(driven)

@@ -3,7 +3,8 @@
 The linter only checks that DI exists; these tests open every diagram of workflows/ in the
 vendored bpmn-js inside a real (headless) Chromium, served over local HTTP as the app serves
 it, and check that the diagram has DI so it can be drawn — every flow node and sequence flow
-on the canvas, no import warning — and that saving it from the modeler keeps every element."""
+on the canvas, no import warning — that it reads cleanly there (no flow through a shape,
+no label on a shape or another label), and that saving it from the modeler keeps every element."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tests.support.browser import (
     static_server,
     undrawn,
 )
+from tests.support.layout import layout_problems
 
 DIAGRAMS = sorted((ROOT / "workflows").rglob("*.bpmn"))
 MODELER_JS = ROOT / "api" / "static" / "vendor" / "bpmn-js" / "bpmn-modeler.production.min.js"
@@ -68,6 +70,10 @@ class Modeler:
     def draw(self, xml: bytes) -> Drawing:
         return Drawing(**self.page.evaluate("xml => window.drawDiagram(xml)", xml.decode("utf-8")))
 
+    def layout(self) -> list[dict[str, Any]]:
+        """Where bpmn-js placed every shape, label and flow of the diagram open now."""
+        return self.page.evaluate("() => window.layout()")
+
     def save(self) -> bytes:
         return self.page.evaluate("() => window.saveDiagram()").encode("utf-8")
 
@@ -107,6 +113,39 @@ def test_x_design_diagram_has_di_so_it_can_be_drawn(modeler: Modeler, path: Path
     assert flow_element_ids(xml), f"{_name(path)}: no flow nodes found; the check would prove nothing"
     assert undrawn(xml, drawing) == [], f"{_name(path)}: elements bpmn-js did not draw"
     assert modeler.errors == [] and modeler.outside == []
+
+
+@pytest.mark.parametrize("path", DIAGRAMS, ids=_name)
+def test_x_design_diagram_reads_cleanly(modeler: Modeler, path: Path) -> None:
+    """As drawn in bpmn-js, no flow runs through a shape it does not start or end at, and no
+    label lies on a shape or on another label."""
+    assert modeler.draw(path.read_bytes()).error is None
+    layout = modeler.layout()
+    assert any(e["type"] == "label" for e in layout) and any(e["waypoints"] for e in layout)
+    assert layout_problems(layout) == [], _name(path)
+
+
+def test_x_design_layout_check_names_a_flow_through_a_shape_and_a_label_on_one(modeler: Modeler) -> None:
+    """The layout check itself is proven: an end event moved onto a flow's first segment and
+    another onto a gateway's label are both named."""
+    root = etree.fromstring((ROOT / "workflows" / "emergency" / "emergency_report.bpmn").read_bytes())
+    assert modeler.draw(etree.tostring(root)).error is None
+    layout = {e["id"]: e for e in modeler.layout()}
+    flow = next(e for e in layout.values() if e["waypoints"] and e["target"] == "Task_Visit")
+    (x0, y0), (x1, _y1) = flow["waypoints"][0], flow["waypoints"][1]
+    label = layout["Gateway_Confirmed_label"]
+    bounds = {**NS, "dc": "http://www.omg.org/spec/DD/20100524/DC"}
+    end = root.xpath("//bpmndi:BPMNShape[@bpmnElement='End_Supervised']/dc:Bounds", namespaces=bounds)[0]
+    end.set("x", str((x0 + x1) / 2 - 18))
+    end.set("y", str(y0 - 18))
+    moved = root.xpath("//bpmndi:BPMNShape[@bpmnElement='End_Aided']/dc:Bounds", namespaces=bounds)[0]
+    moved.set("x", str(label["x"]))
+    moved.set("y", str(label["y"]))
+
+    assert modeler.draw(etree.tostring(root)).error is None
+    problems = layout_problems(modeler.layout())
+    assert f"flow {flow['id']} runs through End_Supervised" in problems
+    assert "label Gateway_Confirmed_label lies on End_Aided" in problems
 
 
 @pytest.mark.parametrize("path", DIAGRAMS, ids=_name)

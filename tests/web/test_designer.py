@@ -35,6 +35,13 @@ TIMER_IS = """() => {
   const timer = modeler.get('elementRegistry').get('Timer_Review').businessObject.eventDefinitions[0];
   return timer.timeDate && timer.timeDate.body === '%s';
 }"""
+BASIS = "复核在 3 个工作日内完成（本县实施细则第五条）"
+TIMER_BASIS_IS = """() => {
+  const modeler = document.querySelector('[data-module=designer]').modeler;
+  const bo = modeler.get('elementRegistry').get('Timer_Review').businessObject;
+  const props = (bo.extensionElements.values.find((v) => v.$type === 'spiffworkflow:properties') || {}).$children || [];
+  return props.some((p) => p.name === 'basis' && p.value === '%s');
+}"""
 RENAME_TASK = """() => {
   const modeler = document.querySelector('[data-module=designer]').modeler;
   modeler.get('modeling').updateLabel(modeler.get('elementRegistry').get('Task_Review'), '复核');
@@ -83,6 +90,10 @@ def test_X_DESIGN_designer_marks_a_broken_condition_simulates_saves_deploys_and_
     page.fill("#prop-workingDays", "3")
     page.press("#prop-workingDays", "Tab")
     page.wait_for_function(TIMER_IS % "add_working_days(now(), 3)")
+    # The deadline's basis as clerks read it on the task page (the timer's basis property).
+    page.fill("#prop-basis", BASIS)
+    page.press("#prop-basis", "Tab")
+    page.wait_for_function(TIMER_BASIS_IS % BASIS)
 
     page.fill("#sim-start", "2026-09-29T10:00")
     page.fill("#sim-data", '{"approved": "no"}')
@@ -117,6 +128,13 @@ def test_X_DESIGN_designer_marks_a_broken_condition_simulates_saves_deploys_and_
     assert page.locator("[data-side=new] .djs-element.diff-changed[data-element-id=Task_Review]").count() == 1
     assert page.locator("[data-side=old] .djs-element.diff-changed[data-element-id=Task_Review]").count() == 1
     check(tab, "designer-diff")
+    # Saved and deployed, the basis is in the diagram: the designer reopened shows it.
+    tab.go(f"/designer/{key}")
+    page.wait_for_selector("[data-module=designer][data-lint=ok]")
+    page.evaluate(SELECT % "Timer_Review")
+    assert page.input_value("#prop-basis") == BASIS
+    deployed = b"".join(f.content for f in engine.version_files(key, 2) if f.kind == "bpmn").decode()
+    assert f'name="basis" value="{BASIS}"' in deployed
 
 
 def test_X_DESIGN_every_project_diagram_exported_by_the_modeler_passes_the_deploy_checks(browser, site):

@@ -36,8 +36,9 @@ MAX_UPLOADS = 5  # materials one application may carry (an item lists at most a 
 
 
 @blp.after_request
-def _no_store(response: Response) -> Response:
-    # Progress, receipts and forms hold personal data: no browser or proxy keeps a copy.
+def no_store(response: Response) -> Response:
+    """Every portal page: progress, receipts, forms and an applicant's list of cases hold
+    personal data, so no browser or proxy keeps a copy (web/views/portal_applicant.py too)."""
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -28,7 +28,7 @@ from engine.errors import ValidationFailed
 from engine.forms.validators import mask_phone
 from web.forms import Form
 from web.pages import engine
-from web.views.portal import CASE
+from web.views.portal import CASE, no_store
 
 blp = Blueprint("portal_applicant", __name__, url_prefix="/portal")
 APPLICANT = "portal_applicant"  # {"tokens": the phone's keyed hashes, "until": ISO time}
@@ -38,11 +38,7 @@ PENDING = "portal_sign_in_phone"
 SIGNED_IN_MINUTES = 30
 
 
-@blp.after_request
-def _no_store(response: Response) -> Response:
-    # Which cases a phone has is personal: no browser or proxy keeps a copy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+blp.after_request(no_store)  # which cases a phone has is personal, as the portal's other pages
 
 
 class PhoneForm(Form):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from engine.auth import Principal, scope
 from engine.errors import Conflict, Forbidden
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.models import Instance
 
 

@@ -8,7 +8,7 @@ from engine import task_queue
 from engine.auth import Principal, scope
 from engine.errors import Conflict, Forbidden, ValidationFailed
 from engine.runtime import first_question
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.models import HumanTask
 
 

@@ -14,7 +14,7 @@ from engine.errors import Conflict
 from engine.forms import validate_submission
 from engine.runtime import first_question, inspect
 from engine.runtime.commands.claim_task import check_candidate, open_task
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.models import HumanTask, TaskCandidate, TaskDraft
 
 CANDIDATES = TaskCandidate.__table__

@@ -14,7 +14,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from engine.auth import Principal, senders
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.runtime import inspect
-from engine.runtime.executor import LEAN, CommandContext
+from engine.runtime.context import LEAN, CommandContext
 from engine.store.models import Instance
 
 

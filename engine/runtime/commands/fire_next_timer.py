@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from engine.runtime.commands.fire_timer import FireTimer
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.models import Instance, Timer
 
 

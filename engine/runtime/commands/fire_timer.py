@@ -9,7 +9,7 @@ from SpiffWorkflow.task import TaskState
 from engine.definitions.specs import TIMER_FIRED
 from engine.errors import Conflict
 from engine.runtime import inspect
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.models import Timer
 
 

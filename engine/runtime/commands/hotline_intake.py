@@ -9,7 +9,7 @@ from typing import Any
 
 from engine import records
 from engine.runtime.commands.start_instance import StartInstance
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.models import Instance
 from engine.store.worker_models import HotlineTicket
 

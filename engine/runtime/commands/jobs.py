@@ -18,7 +18,7 @@ from SpiffWorkflow.task import TaskState
 from engine import records
 from engine.errors import Conflict
 from engine.runtime import inspect, projections
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.base import UtcDateTime
 from engine.store.models import Job
 

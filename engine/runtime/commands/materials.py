@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from engine.auth import Principal, scope
 from engine.errors import Forbidden
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.material_models import CaseMaterial
 from engine.store.models import Instance
 

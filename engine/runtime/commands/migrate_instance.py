@@ -23,7 +23,7 @@ from SpiffWorkflow.task import TaskState
 from engine.definitions import approval
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.runtime import incremental, inspect
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.models import Definition, HumanTask, Instance, Job, Timer
 
 MAX_MAPPING = 200  # old id → new id pairs in one migration

@@ -19,7 +19,7 @@ from engine.calendar import SHANGHAI
 from engine.calendar.active import case_region, current
 from engine.definitions.specs import CommandTimeDate
 from engine.runtime import inspect
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.scripting import command_time
 from engine.store.models import HumanTask, Instance, Timer
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine import records
 from engine.runtime.commands.jobs import locked_job
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.models import AccessLog
 
 

@@ -21,7 +21,7 @@ from engine.definitions import approval
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.forms import validate_submission
 from engine.runtime import first_question, state
-from engine.runtime.executor import LEAN, CommandContext
+from engine.runtime.context import LEAN, CommandContext
 from engine.store.base import new_id
 from engine.store.models import Definition, Instance
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.errors import Conflict
-from engine.runtime.executor import CommandContext
+from engine.runtime.context import CommandContext
 from engine.store.models import Timer
 
 FAILURES_BEFORE_INCIDENT = 3

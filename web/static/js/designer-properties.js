@@ -2,7 +2,8 @@
 // edited without writing XML. Name; a sequence flow's condition; a gateway's default
 // flow; a user task's form and candidate groups (spiffworkflow:properties); a service
 // task's worker topic (spiffworkflow:serviceTaskOperator); a timer's deadline written as
-// "N working days" (timeDate `add_working_days(now(), N)`) or as its own expression.
+// "N working days" (timeDate `add_working_days(now(), N)`) or as its own expression, and
+// the deadline's basis as clerks read it (the `basis` property).
 // Every change goes through bpmn-js's modeling commands (undo, and the page's live lint).
 //
 // attachProperties(modeler, panel, texts): `panel` holds a [data-properties-body].
@@ -141,6 +142,8 @@ export function attachProperties(modeler, panel, t) {
         if (/^\d+$/.test(v)) setTimer(`add_working_days(now(), ${Number(v)})`);
       }, { type: "number" });
       add(t.timer, "timeDate", text, (v) => setTimer(v), { multiline: true });
+      // What the task page shows clerks as the deadline's basis (a spiffworkflow property).
+      add(t.basis, "basis", properties(bo).basis, (v) => setProperty(element, "basis", v), { multiline: true });
     }
   }
 
