@@ -347,7 +347,11 @@ class CommandContext:
             if wf.is_completed() and row.status == "running":
                 values["status"], values["ended_at"] = ("completed" if wf.success else "error"), self.now
                 # The end event's data is the workflow's own at the end (the last step's may be older).
-                ended.case_ended(self.session, row, {**(wf.last_task or wf.task_tree).data, **wf.data}, self.now)
+                ended.case_ended(self.session, row, values["status"],
+                                 {**(wf.last_task or wf.task_tree).data, **wf.data}, self.now)
+        if _ended_by_command(row):  # e.g. cancelled: what hangs on the case ends with it too
+            data = (loaded.workflow.last_task or loaded.workflow.task_tree).data if loaded is not None else {}
+            ended.case_ended(self.session, row, row.status, dict(data), self.now)
         # First, so that a command that lost the race stops here, and a new instance's row
         # exists before the rows that refer to it.
         self._write_instance(row, values)
@@ -456,3 +460,9 @@ class Executor:
                 push.hand_over(ctx.session)
             return result
         raise Conflict(f"{command.name}: the instance was changed by someone else; try again")
+
+
+def _ended_by_command(row: Instance) -> bool:
+    """Whether the command set `row`'s status from running to an end (a cancellation) itself."""
+    history = sa.inspect(row).attrs.status.history
+    return list(history.deleted) == ["running"] and bool(history.added) and history.added[0] != "running"
