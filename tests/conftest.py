@@ -27,6 +27,7 @@ os.environ.setdefault("RELIEF_DATA_KEY", "test1:dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5
 
 DEFAULT_START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 BACKENDS = ["sqlite", "postgresql"]
+_demo_seeded: set[str] = set()  # the databases the demo accounts are in (demo_users)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,6 +82,20 @@ def engine(request: pytest.FixtureRequest, _databases: dict[str, TestDatabase | 
     eng.executor.cache = type(eng.executor.cache)()
     eng.clock.reset_to(DEFAULT_START)
     return eng
+
+
+@pytest.fixture
+def demo_users(engine: Engine) -> Engine:
+    """The engine with the demo accounts (window, designer, ... with DEMO_PASSWORD), seeded
+    once per database (the per-test truncation keeps users): a test that signs in as one
+    asks for them, instead of counting on an earlier test's `live` having seeded them."""
+    from api.demo import seed
+
+    if engine.db.url not in _demo_seeded:
+        with engine.db.session() as s:
+            seed(s, engine.clock.now())
+        _demo_seeded.add(engine.db.url)
+    return engine
 
 
 @pytest.fixture
