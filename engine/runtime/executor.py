@@ -129,7 +129,7 @@ class CommandContext:
     """What a command works with: the session, the command time, the actor."""
 
     session: Session
-    now: dt.datetime
+    now: dt.datetime  # the engine clock's time: deadlines, records, audit events
     actor: str
     specs: SpecCache
     cache: WorkflowCache
@@ -140,6 +140,9 @@ class CommandContext:
     # The database serialises writers itself (SQLite's BEGIN IMMEDIATE): `lock` has no row locks
     # to take in order, and reads a row and its instance in one statement.
     serialised: bool = False
+    # The lease clock's time (the wall clock): job locks are about real elapsed time, so a
+    # demo clock moved forward days never frees a job a worker still holds.
+    lease_now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def get(self, model: type[T], row_id: Any, lock: bool = False) -> T | None:
         """`session.get(model, row_id)`, `lock`: with FOR UPDATE (then always read, as `get`
@@ -412,6 +415,7 @@ class Executor:
 
     def __init__(self, db: Database, specs: SpecCache, clock: Clock) -> None:
         self.db, self.specs, self.clock = db, specs, clock
+        self.lease_clock: Clock = Clock()  # job locks' time: the wall clock (the Engine may give another)
         self.cache = WorkflowCache()
         # Committed commands of this process that queued a job: an in-process runner that
         # found every due job needs no other fetch while this stays the same.
@@ -427,9 +431,11 @@ class Executor:
         """Execute `command` as `actor`; 409 Conflict after repeated version races."""
         for _attempt in range(MAX_ATTEMPTS):
             now = self.clock.now()
-            ctx = CommandContext(self.db.sessions(), now, actor, self.specs, self.cache, serialised=self.db.is_sqlite)
+            ctx = CommandContext(self.db.sessions(), now, actor, self.specs, self.cache, serialised=self.db.is_sqlite,
+                                 lease_now=self.lease_clock.now())
             if self.push:
                 ctx.session.info[push.REGISTRY] = self.push
+                ctx.session.info[push.LEASE_NOW] = ctx.lease_now
             try:
                 with command_time(now), command_budget(self.limits):
                     result = command.execute(ctx)
