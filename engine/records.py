@@ -142,11 +142,16 @@ def notification_sent(session: Session, job: Job) -> Notification:
     return row  # type: ignore[return-value]
 
 
+# The element a detached job names (its `bpmn_id`, and the `element` its audit events record):
+# none of the diagram's, since no element waits on it.
+DETACHED_ELEMENT = "-"
+
+
 def detached_job(case_id: str, topic: str, params: dict[str, Any], key: str, business_key: str | None,
                  now: dt.datetime, retries: int = 5) -> Job:
     """A detached job (work no diagram element waits on), identified by `key`: its task id
     is derived from the key, so the same key twice is one job (a unique column)."""
-    return Job(instance_id=None, case_id=case_id, task_id=detached_task_id(key), bpmn_id="-", topic=topic,
+    return Job(instance_id=None, case_id=case_id, task_id=detached_task_id(key), bpmn_id=DETACHED_ELEMENT, topic=topic,
                detached=True, state="pending", retries=retries, run_after=now, idempotency_key=key[:80],
                created_at=now, attempts=0, variables={"params": params, "case": {}, "business_key": business_key})
 

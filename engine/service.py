@@ -57,7 +57,8 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
     def __init__(self, database_url: str, clock: Clock | None = None, forms_root: Path | None = None,
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
                  default_region: str | None = None, limits: Limits | None = None,
-                 keyring: Keyring | None = None, read_url: str | None = None) -> None:
+                 keyring: Keyring | None = None, read_url: str | None = None,
+                 lease_clock: Clock | None = None) -> None:
         # The data keys that seal personal data at rest: given, or RELIEF_DATA_KEY(_FILE).
         # `read_url`: a PostgreSQL read replica for the pages' reads (Database.replica_reads).
         self.db = Database(database_url, keyring or keys.from_environment(), read_url=read_url)
@@ -75,6 +76,10 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         self.executor: Executor = CalendarExecutor(self.db, self.specs, self.clock, self.calendar)
         # Bounds on designer code (steps, time, sizes, multi-instance ceiling, ...).
         self.executor.limits = limits or Limits()
+        # Job locks' clock: the wall clock (a lease is real elapsed time), whatever `clock` is;
+        # tests give an adjustable one to let a lease run out without waiting.
+        self.lease_clock = lease_clock or Clock()
+        self.executor.lease_clock = self.lease_clock
         self.forms_root = forms_root
         self.known_topics = known_topics
         # The region of cases whose starter has none and names none (12345 tickets).
@@ -249,7 +254,8 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         """Whether a fetch-and-lock for `topics` would find a job now: one read, no write
         transaction, so that a runner with nothing to do does not take the write lock."""
         with self.db.reading() as s:
-            found = s.connection().execute(ANY_FETCHABLE, {"topics": topics, "now": self.clock.now()}).first()
+            found = s.connection().execute(ANY_FETCHABLE, {"topics": topics, "now": self.clock.now(),
+                                                           "lease_now": self.lease_clock.now()}).first()
         return found is not None
 
     @property

@@ -27,6 +27,7 @@ os.environ.setdefault("RELIEF_DATA_KEY", "test1:dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5
 
 DEFAULT_START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 BACKENDS = ["sqlite", "postgresql"]
+_demo_seeded: set[str] = set()  # the databases the demo accounts are in (demo_users)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,8 +61,10 @@ def _session_engine(kind: str, dbs: dict[str, TestDatabase | None], engines: dic
         db = dbs[kind]
         if db is None:
             pytest.skip(PG_HINT)
+        # Leases run on their own clock (the wall clock in a deployment); an adjustable one
+        # here, so that a test lets a worker's lock run out without waiting for it.
         engine = Engine(db.url, clock=AdjustableClock(DEFAULT_START), forms_root=ROOT / "forms",
-                        known_topics=topics())
+                        known_topics=topics(), lease_clock=AdjustableClock())
         engine.upgrade_schema()
         engines[kind] = engine
     return engines[kind]
@@ -80,7 +83,22 @@ def engine(request: pytest.FixtureRequest, _databases: dict[str, TestDatabase | 
     db.truncate()
     eng.executor.cache = type(eng.executor.cache)()
     eng.clock.reset_to(DEFAULT_START)
+    eng.lease_clock.reset_to(dt.datetime.now(dt.UTC))  # type: ignore[attr-defined] - AdjustableClock
     return eng
+
+
+@pytest.fixture
+def demo_users(engine: Engine) -> Engine:
+    """The engine with the demo accounts (window, designer, ... with DEMO_PASSWORD), seeded
+    once per database (the per-test truncation keeps users): a test that signs in as one
+    asks for them, instead of counting on an earlier test's `live` having seeded them."""
+    from api.demo import seed
+
+    if engine.db.url not in _demo_seeded:
+        with engine.db.session() as s:
+            seed(s, engine.clock.now())
+        _demo_seeded.add(engine.db.url)
+    return engine
 
 
 @pytest.fixture

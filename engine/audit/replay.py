@@ -38,6 +38,7 @@ from engine.audit.log import verify_chain
 from engine.calendar.active import case_region, using
 from engine.definitions.repository import SpecCache
 from engine.definitions.specs import TIMER_FIRED, timer_due
+from engine.records import DETACHED_ELEMENT
 from engine.runtime import inspect, state
 from engine.runtime.commands.migrate_instance import adopt
 from engine.scripting import Limits, command_budget, command_time
@@ -146,8 +147,10 @@ class _Runner:
         self.states: dict[str, int] = {}
         self.paired: dict[str, Task] = {}  # recorded task id -> replayed task
         self.status = "running"
-        self.jobs = dict(session.execute(sa.select(Job.id, Job.task_id).where(
-            sa.or_(Job.instance_id == row.id, Job.case_id == row.id))).all())
+        jobs = session.execute(sa.select(Job.id, Job.task_id, Job.detached).where(
+            sa.or_(Job.instance_id == row.id, Job.case_id == row.id))).all()
+        self.jobs = {job.id: job.task_id for job in jobs}
+        self.detached = {job.id for job in jobs if job.detached}
         self.timers = dict(session.execute(sa.select(Timer.id, Timer.task_id).where(
             Timer.instance_id == row.id)).all())
         self.calendars = RecordedCalendars(session, row.id)
@@ -193,8 +196,8 @@ class _Runner:
         self.workflow.do_engine_steps()
 
     def _do_complete_job(self, event: AuditEvent, inp: dict[str, Any]) -> None:
-        if not inp.get("element"):
-            return  # a detached job: no element waited on it
+        if inp.get("element") in (None, "", DETACHED_ELEMENT) or inp.get("job") in self.detached:
+            return  # a detached job (the portal's SMS, a 12345 push): no element waited on it
         task = self._task(event, self.jobs.get(inp.get("job")), inp["element"], TaskState.STARTED)
         task.data[task.task_spec.result_variable] = inp.get("result") or {}
         task.complete()

@@ -5,7 +5,12 @@ The portal starts one `complaint_handling` case per complaint (business key `TS-
 bad rating (`CP-<id>`), engine/portal/service.py. When that case ends, the diagram's end event
 has set `complaint_outcome` (`referred`: not a social-relief matter, told where to go;
 `satisfied`; `closed_after_review`: the leader closed it although the complainant was not
-satisfied); the complaint row becomes `handled` with that outcome, the rating followed up."""
+satisfied); the complaint row becomes `handled` with that outcome, the rating followed up.
+
+A complaint case that is cancelled (or ends unsuccessfully, status `error`) closes its row
+too, as `closed` with the outcome `cancelled` (or `error`), whatever the case data held
+then: the process did not reach an answer, so none of its outcomes applies. The dashboard
+and the centre's list count `open` rows only, so a closed one leaves both."""
 
 from __future__ import annotations
 
@@ -23,18 +28,23 @@ from engine.store.portal_models import CaseRating, Complaint
 COMPLAINT_PROCESS = "complaint_handling"
 COMPLAINT_PREFIX, RATING_PREFIX = "TS-", "CP-"
 UNKNOWN_OUTCOME = "ended"  # a version of the diagram that set no outcome
+HANDLED, CLOSED = "handled", "closed"  # a complaint row's end: the process answered it, or not
 
 
 @ended.register
-def close_feedback(session: Session, row: Instance, data: dict[str, Any], now: dt.datetime) -> None:
-    """Close the complaint or rating row the ended complaint case `row` was started for."""
+def close_feedback(session: Session, row: Instance, status: str, data: dict[str, Any], now: dt.datetime) -> None:
+    """Close the complaint or rating row the ended complaint case `row` (ended with `status`)
+    was started for."""
     key = row.business_key or ""
     if row.process_key != COMPLAINT_PROCESS or not key[3:].isdigit():
         return
-    outcome = str(data.get("complaint_outcome") or UNKNOWN_OUTCOME)[:32]
+    if status == "completed":
+        closed, outcome = HANDLED, str(data.get("complaint_outcome") or UNKNOWN_OUTCOME)[:32]
+    else:  # cancelled, or ended in error: the process gave no outcome
+        closed, outcome = CLOSED, status[:32]
     if key.startswith(COMPLAINT_PREFIX):
         session.execute(sa.update(Complaint).where(Complaint.id == int(key[3:]), Complaint.status == "open")
-                        .values(status="handled", outcome=outcome, closed_at=now))
+                        .values(status=closed, outcome=outcome, closed_at=now))
     elif key.startswith(RATING_PREFIX):
         session.execute(sa.update(CaseRating).where(CaseRating.id == int(key[3:]), CaseRating.followed_up_at.is_(None))
                         .values(follow_up_outcome=outcome, followed_up_at=now))

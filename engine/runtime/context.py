@@ -63,7 +63,7 @@ class CommandContext:
     """What a command works with: the session, the command time, the actor."""
 
     session: Session
-    now: dt.datetime
+    now: dt.datetime  # the engine clock's time: deadlines, records, audit events
     actor: str
     specs: SpecCache
     cache: WorkflowCache
@@ -74,6 +74,9 @@ class CommandContext:
     # The database serialises writers itself (SQLite's BEGIN IMMEDIATE): `lock` has no row locks
     # to take in order, and reads a row and its instance in one statement.
     serialised: bool = False
+    # The lease clock's time (the wall clock): job locks are about real elapsed time, so a
+    # demo clock moved forward days never frees a job a worker still holds.
+    lease_now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def get(self, model: type[T], row_id: Any, lock: bool = False) -> T | None:
         """`session.get(model, row_id)`, `lock`: with FOR UPDATE (then always read, as `get`

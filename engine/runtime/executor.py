@@ -49,6 +49,7 @@ class Executor:
 
     def __init__(self, db: Database, specs: SpecCache, clock: Clock) -> None:
         self.db, self.specs, self.clock = db, specs, clock
+        self.lease_clock: Clock = Clock()  # job locks' time: the wall clock (the Engine may give another)
         self.cache = WorkflowCache()
         # Committed commands of this process that queued a job: an in-process runner that
         # found every due job needs no other fetch while this stays the same.
@@ -64,9 +65,11 @@ class Executor:
         """Execute `command` as `actor`; 409 Conflict after repeated version races."""
         for _attempt in range(MAX_ATTEMPTS):
             now = self.clock.now()
-            ctx = CommandContext(self.db.sessions(), now, actor, self.specs, self.cache, serialised=self.db.is_sqlite)
+            ctx = CommandContext(self.db.sessions(), now, actor, self.specs, self.cache, serialised=self.db.is_sqlite,
+                                 lease_now=self.lease_clock.now())
             if self.push:
                 ctx.session.info[push.REGISTRY] = self.push
+                ctx.session.info[push.LEASE_NOW] = ctx.lease_now
             try:
                 with command_time(now), command_budget(self.limits):
                     result = command.execute(ctx)

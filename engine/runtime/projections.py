@@ -116,7 +116,7 @@ def _jobs(session: Session, instance: Instance, waits: Waits, before: set, after
         # An in-process runner serving the topic takes the job already locked (engine/runtime/push.py);
         # only the others need a fetch.
         pusher: JobPush | None = session.info.get(REGISTRY)
-        fetchable = [r for r in rows if not (pusher and pusher.lock(session, r, now))]
+        fetchable = [r for r in rows if not (pusher and pusher.lock(session, r))]
         if fetchable:
             mark_jobs_queued(session)  # a Core insert: the executor's flush watch does not see it
         session.execute(JOBS.insert(), rows)

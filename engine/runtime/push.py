@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger("relief.push")
 PUSHED = "jobs_pushed"  # session.info key: [(target, row)] to hand over after the commit
 REGISTRY = "job_push"  # session.info key: the JobPush a command's projections may push to
+LEASE_NOW = "lease_now"  # session.info key: the lease clock's time of the command (job locks)
 
 
 class PushTarget(Protocol):
@@ -67,7 +68,7 @@ class JobPush:
     def __bool__(self) -> bool:
         return bool(self._targets)
 
-    def lock(self, session: Session, row: dict[str, Any], now: dt.datetime) -> bool:
+    def lock(self, session: Session, row: dict[str, Any]) -> bool:
         """Lock the new job `row` (about to be inserted) for a target serving its topic with
         room left, counting what this transaction already gave it; False when none has.
 
@@ -81,7 +82,9 @@ class JobPush:
             seconds = target.lock_seconds(row["topic"])
             if seconds is None or target.room() <= sum(1 for t, _ in pushed if t is target):
                 continue
-            row.update(lock_owner=target.worker_id, lock_expires_at=now + dt.timedelta(seconds=seconds),
+            # The lease runs on the lease clock (the wall clock), not the engine's (executor.py).
+            lease_now = session.info.get(LEASE_NOW) or dt.datetime.now(dt.UTC)
+            row.update(lock_owner=target.worker_id, lock_expires_at=lease_now + dt.timedelta(seconds=seconds),
                        attempts=1)
             pushed.append((target, row))
             return True

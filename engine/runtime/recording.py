@@ -75,7 +75,11 @@ def record(ctx: CommandContext, row: Instance, command: str, input: dict[str, An
         if wf.is_completed() and row.status == "running":
             values["status"], values["ended_at"] = ("completed" if wf.success else "error"), ctx.now
             # The end event's data is the workflow's own at the end (the last step's may be older).
-            ended.case_ended(ctx.session, row, {**(wf.last_task or wf.task_tree).data, **wf.data}, ctx.now)
+            ended.case_ended(ctx.session, row, values["status"],
+                             {**(wf.last_task or wf.task_tree).data, **wf.data}, ctx.now)
+    if _ended_by_command(row):  # e.g. cancelled: what hangs on the case ends with it too
+        data = (loaded.workflow.last_task or loaded.workflow.task_tree).data if loaded is not None else {}
+        ended.case_ended(ctx.session, row, row.status, dict(data), ctx.now)
     # First, so that a command that lost the race stops here, and a new instance's row
     # exists before the rows that refer to it.
     _write_instance(ctx.session, row, values)
@@ -92,6 +96,12 @@ def record(ctx: CommandContext, row: Instance, command: str, input: dict[str, An
     record_calendar(ctx.session, row.id, head[0], ctx.now)  # the calendar in force, for re-execution
     if loaded is not None:
         loaded.head = head
+
+
+def _ended_by_command(row: Instance) -> bool:
+    """Whether the command set `row`'s status from running to an end (a cancellation) itself."""
+    history = sa.inspect(row).attrs.status.history
+    return list(history.deleted) == ["running"] and bool(history.added) and history.added[0] != "running"
 
 
 def _write_instance(session: Session, row: Instance, values: dict[str, Any]) -> None:

@@ -39,9 +39,10 @@ class Complaint(Base):
     instance_id: Mapped[str] = mapped_column(sa.String(36), index=True)
     region: Mapped[str | None] = mapped_column(sa.String(40))
     text: Mapped[str] = mapped_column(SealedText)
-    status: Mapped[str] = mapped_column(sa.String(16))  # open|handled
+    status: Mapped[str] = mapped_column(sa.String(16))  # open|handled|closed (its case cancelled)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    # Set with status handled when its complaint process ends (engine/portal/closing.py).
+    # Set with status handled when its complaint process ends, closed (outcome cancelled or
+    # error) when it is cancelled or fails (engine/portal/closing.py).
     outcome: Mapped[str | None] = mapped_column(sa.String(32))
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (sa.Index("ix_complaints_region_status", "region", "status"),)

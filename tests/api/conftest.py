@@ -12,11 +12,10 @@ import requests
 from werkzeug.serving import make_server
 
 from api.app import create_app
-from api.demo import DEMO_PASSWORD, seed
+from api.demo import DEMO_PASSWORD
 from api.settings import Settings
 from engine.service import Engine
-
-_seeded: set[str] = set()
+from tests.support.re_execution import every_case_re_executes
 
 
 class Client:
@@ -63,10 +62,14 @@ def serving(engine: Engine, var_dir: Path, mode: str = "test", **overrides: obje
 
 
 @pytest.fixture
-def live(engine, tmp_path) -> Iterator[Client]:
-    if engine.db.url not in _seeded:
-        with engine.db.session() as s:
-            seed(s, engine.clock.now())
-        _seeded.add(engine.db.url)
-    with serving(engine, tmp_path) as client:
+def live(demo_users: Engine, tmp_path: Path) -> Iterator[Client]:
+    """The app around the test engine, with the demo accounts, on a live local server."""
+    with serving(demo_users, tmp_path) as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def _X_AUDIT_every_case_re_executes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """X-AUDIT: every case a test of this package leaves re-executes to its stored state."""
+    yield from every_case_re_executes(request)
+

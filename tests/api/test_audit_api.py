@@ -3,6 +3,7 @@ nightly verification runs: read-only, region-scoped, in the OpenAPI document."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from api.demo import DEMO_PASSWORD, YIXING
@@ -19,6 +20,7 @@ def _yixing_auditor(engine) -> None:
             create_user(s, "auditor-yx-api", DEMO_PASSWORD, ["auditor"], [], None, YIXING, "宜兴市审计 测试")
 
 
+@pytest.mark.state_written  # the test tampers with the case's history on purpose
 def test_X_AUDIT_api_lists_and_checks_seals_and_names_a_case_cut_short_in_scope(scenario, live):  # noqa: F811
     engine = scenario.engine
     _yixing_auditor(engine)
@@ -47,6 +49,7 @@ def test_X_AUDIT_api_lists_and_checks_seals_and_names_a_case_cut_short_in_scope(
     assert live.call("POST", "/api/v1/audit/seals", as_="auditor", json={}).status_code == 405  # read-only
 
 
+@pytest.mark.state_written  # the test tampers with the case's history on purpose
 def test_X_AUDIT_api_lists_nightly_runs_and_shows_a_runs_failures_in_scope(scenario, live):  # noqa: F811
     engine = scenario.engine
     _yixing_auditor(engine)

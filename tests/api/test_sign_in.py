@@ -69,8 +69,8 @@ def test_J_SEC_token_lockout_after_five_failures_says_when_to_retry(live, engine
     assert _token(live, "window", DEMO_PASSWORD).status_code == 200  # other accounts sign in
 
 
-def test_J_SEC_failed_sign_ins_rate_limited_per_address_on_api_and_web_together(engine, tmp_path):
-    with serving(engine, tmp_path, login_rate="3 per minute") as site:
+def test_J_SEC_failed_sign_ins_rate_limited_per_address_on_api_and_web_together(demo_users, tmp_path):
+    with serving(demo_users, tmp_path, login_rate="3 per minute") as site:
         web = requests.Session()
         page = web.get(f"{site.base}/").text
         csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -86,8 +86,8 @@ def test_J_SEC_failed_sign_ins_rate_limited_per_address_on_api_and_web_together(
         assert page.status_code == 429 and "秒后重试" in page.text
 
 
-def test_J_SEC_successful_sign_ins_are_not_rate_limited(engine, tmp_path):
-    with serving(engine, tmp_path, login_rate="3 per minute") as site:
+def test_J_SEC_successful_sign_ins_are_not_rate_limited(demo_users, tmp_path):
+    with serving(demo_users, tmp_path, login_rate="3 per minute") as site:
         assert [_token(site, "window", DEMO_PASSWORD).status_code for _ in range(6)] == [200] * 6
 
 

@@ -95,6 +95,7 @@ def test_rating_only_after_the_case_ends_and_only_once(scenario):
     assert engine.feedback_for(Principal("centre-yixing", ("dispatcher",), ("county-centre",), None, YIXING)) == []
 
 
+@pytest.mark.state_written  # the case is marked completed in the database, not driven there
 def test_public_notice_shows_a_masked_name_in_its_period(scenario):
     """J-PUBLIC / W-NOTICE: only the masked name, household size, item and amount, for the period."""
     engine = scenario.engine

@@ -9,6 +9,7 @@ import csv
 import io
 import re
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -107,6 +108,7 @@ def test_W_STATS_dashboard_json_counts_the_region_only(live, scenario):  # noqa:
     assert live.call("GET", "/dashboard/data.json?months=7", as_="leader").status_code == 422
 
 
+@pytest.mark.state_written  # the case is marked completed in the database, not driven there
 def test_J_SEC_public_pages_show_no_personal_data(live, scenario):  # noqa: F811
     """J-SEC / J-PUBLIC: with a case applied for and posted, no public page or answer shows
     the applicant's full name, ID number, phone or address, and none may be cached."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -62,6 +63,7 @@ def _clean(answer: requests.Response, where: str, allowed: tuple[str, ...] = ())
         assert answer.headers.get("Cache-Control") == "no-store", where
 
 
+@pytest.mark.state_written  # the case is marked completed in the database, not driven there
 def test_J_SEC_J_PUBLIC_no_public_page_or_endpoint_leaks_personal_data(live, scenario):  # noqa: F811
     engine = scenario.engine
     # A case applied for online with a material, its SMS sent, ended, rated, complained about and posted.

@@ -247,3 +247,28 @@ def test_J_FEEDBACK_a_bad_rating_is_followed_up_when_its_process_ends_referred_o
                                          "leader_review_opinion": "已如实答复，维持结案"})
     with engine.db.reading() as s:
         assert s.get(CaseRating, second.id).follow_up_outcome == "closed_after_review"
+
+
+def test_W_COMPLAIN_a_cancelled_complaint_or_rating_case_closes_its_row_as_cancelled(scenario: Scenario) -> None:
+    """A complaint case cancelled before its answer closes the portal's complaint row
+    (`closed`, outcome `cancelled`, not an outcome of the process), and a bad rating's
+    follow-up ends the same way: neither stays in the centre's list or the dashboard's count."""
+    from engine.store.portal_models import CaseRating, Complaint  # noqa: PLC0415 - beside the rows it reads
+
+    engine = scenario.engine
+    subject = ended_subject(scenario)
+    complaint = engine.file_complaint(subject.id, "窗口未一次性告知材料")
+    rating = engine.rate_case(subject.id, 1, "等了很久")
+    leader = Principal("leader-jy", ("leader",), ("leader",), None, JIANGYIN)
+    assert engine.dashboard(leader, dt.date(2026, 1, 1))["complaints_open"] == 1
+    first, second = started_complaints(scenario)
+    first.complete("Task_AcceptComplaint", ACCEPT)  # its outcome so far: `accepted`
+    engine.cancel(first.id, "投诉人撤回投诉", "system")
+    engine.cancel(second.id, "重复登记", "system")
+    with engine.db.reading() as s:
+        closed = s.get(Complaint, complaint.id)
+        assert (closed.status, closed.outcome) == ("closed", "cancelled") and closed.closed_at is not None
+        followed = s.get(CaseRating, rating.id)
+        assert (followed.follow_up_outcome, followed.followed_up_at is not None) == ("cancelled", True)
+    assert engine.feedback_for(centre()) == []
+    assert engine.dashboard(leader, dt.date(2026, 1, 1))["complaints_open"] == 0

@@ -15,6 +15,7 @@ PG_ENV = "RELIEF_TEST_POSTGRES_URL"
 PG_HINT = (f"PostgreSQL tests are skipped: set {PG_ENV}=postgresql://postgres@127.0.0.1:5432/test "
            "(make test and .ci/run set it when the server answers)")
 TRUNCATE_ORDER = [
+    "case_comments", "task_drafts",  # before the cases and tasks they belong to
     "case_materials", "task_candidates", "task_queue", "human_tasks", "jobs", "timers", "audit_events", "instances",
     "notifications",
     "ledger_entries", "dispatches", "registry_members", "aid_grants",
@@ -30,6 +31,7 @@ TRUNCATE_ORDER = [
     "applicant_codes",
     "stats_cases", "stats_case_hours", "stats_case_days", "stats_steps", "stats_open_groups",
     "stats_department_steps", "stats_dispatches",
+    "saved_views",  # a view saved by one test must not show in the next one's lists
 ]
 
 

@@ -21,6 +21,7 @@ from api.demo import DEMO_PASSWORD
 from api.settings import ROOT
 from tests.api.conftest import Client, live  # noqa: F401 - the live server fixture
 from tests.support.browser import CHROMIUM, CHROMIUM_HINT
+from tests.support.re_execution import every_case_re_executes
 
 ARTIFACTS = Path(os.environ.get("RELIEF_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -149,3 +150,9 @@ def overflowing(tab: Tab) -> list[str]:
         }
         return out.slice(0, 10);
     }""")
+
+
+@pytest.fixture(autouse=True)
+def _X_AUDIT_every_case_re_executes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """X-AUDIT: every case a web test leaves re-executes to its stored state."""
+    yield from every_case_re_executes(request)

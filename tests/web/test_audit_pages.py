@@ -104,6 +104,7 @@ def test_X_AUDIT_J_SEC_another_regions_auditor_gets_nothing_of_the_case(browser,
     assert tab.page.request.get(f"{site.base}/audit/cases/{case.id}/export.zip").status == 403
 
 
+@pytest.mark.state_written  # the test cuts the case's history short on purpose
 def test_J_SEC_auditor_filters_the_access_log_in_the_browser(browser, site, scenario):
     """The access-log page (who saw whose data, when, why) and the nightly verification page."""
     from engine.auth import Principal

@@ -43,6 +43,7 @@ def check(tab: Tab, name: str) -> None:
     assert tab.problems == [], f"{name}: {tab.problems}"
 
 
+@pytest.mark.state_written  # the case is marked completed in the database, not driven there
 def test_J_CH_ONLINE_T_MOBILE_apply_query_rate_and_see_a_notice_on_a_phone(browser, site, scenario):
     engine = scenario.engine
     tab = browser.page(width=375, height=800)

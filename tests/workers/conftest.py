@@ -11,6 +11,7 @@ import pytest
 from engine.definitions.bundle import BundleFile
 from engine.service import Engine
 from tests.api.conftest import live  # noqa: F401 - the live API server fixture
+from tests.support.re_execution import every_case_re_executes
 from tests.workers.outside import OutsideSystem
 from workers.context import HandlerContext
 from workers.loop import handle
@@ -85,3 +86,10 @@ def run_over_http(base: str, token: str, engine: Engine, topics: list[str] | Non
         for job in jobs:
             done.append(handle(source, job, HANDLERS, HandlerContext(HttpRecords(source, job.id), engine.clock.now())))
     return done
+
+
+@pytest.fixture(autouse=True)
+def _X_AUDIT_every_case_re_executes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """X-AUDIT: every case a test of this package leaves re-executes to its stored state."""
+    yield from every_case_re_executes(request)
+

@@ -50,9 +50,9 @@ def test_X_WORKERS_lost_lock_is_refused_with_409_and_the_job_runs_again(live, ha
     with pytest.raises(Conflict):
         second.complete(job.id, {"x": 1})
     first.extend_lock(job.id, 600)
-    handoff.advance_clock(dt.timedelta(seconds=300))
+    handoff.lease_clock.advance(dt.timedelta(seconds=300))  # real time passes (the lease clock)
     assert second.fetch(["department.dispatch"], 5, 60, 0) == []  # the extension holds
-    handoff.advance_clock(dt.timedelta(seconds=301))
+    handoff.lease_clock.advance(dt.timedelta(seconds=301))
     [again] = second.fetch(["department.dispatch"], 5, 60, 0)  # expired: delivered again
     assert again.id == job.id and again.idempotency_key == job.idempotency_key and again.attempts == 2
     with pytest.raises(Conflict):
@@ -93,6 +93,23 @@ def test_X_WORKERS_bpmn_error_no_boundary_event_catches_becomes_an_incident(hand
     [row] = _jobs(handoff, inst.id)
     assert row.state == "incident" and "NO_SUCH_CODE" in row.error
     assert handoff.instance(inst.id).status == "running"
+
+
+def test_X_WORKERS_a_lock_is_a_lease_of_real_time_the_demo_clock_frees_no_job(handoff):
+    """A lock is real elapsed time (the lease clock): moving the engine's clock days ahead, as
+    a demo does to watch deadlines pass, leaves a job with the worker that holds it, which
+    still completes it (a retry's delay, below, stays on the engine's clock)."""
+    from workers.protocol import EngineSource
+
+    inst = handoff.start("worker_handoff", {"department": "civil-affairs"}, "H-LEASE-1", "clerk")
+    holder, other = EngineSource(handoff, "holder"), EngineSource(handoff, "other")
+    [job] = holder.fetch(["department.dispatch"], 1, 60)
+    handoff.advance_clock(dt.timedelta(days=3))
+    assert other.fetch(["department.dispatch"], 1, 60) == []  # still held
+    holder.extend_lock(job.id, 60)  # the holder is still the holder
+    holder.complete(job.id, {"dispatch_id": 7})
+    [row] = _jobs(handoff, inst.id)[:1]
+    assert row.state == "completed" and row.result == {"dispatch_id": 7}
 
 
 def test_X_WORKERS_failed_job_waits_for_its_retry_time(handoff):

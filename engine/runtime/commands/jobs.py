@@ -2,7 +2,10 @@
 lock, retry an incident, and queue a detached job.
 
 Delivery is at least once: a lock that expires makes the job fetchable again, and a
-worker that no longer holds the lock is refused (409) whatever it reports."""
+worker that no longer holds the lock is refused (409) whatever it reports. A lock is a
+lease of real time: it is set and checked on the lease clock (`ctx.lease_now`, the wall
+clock), while when a job falls due (`run_after`, a retry's delay) stays on the engine
+clock with the deadlines; moving a demo clock forward frees no job a worker holds."""
 
 from __future__ import annotations
 
@@ -26,18 +29,19 @@ MAX_ERROR = 4000
 
 
 def fetchable(topics: list[str] | sa.BindParameter, now: dt.datetime | sa.BindParameter,
-              ) -> tuple[sa.ColumnElement[bool], ...]:
-    """The jobs of `topics` a fetch may lock at `now` (values, or bind parameters): due, and
-    not locked (or the lock expired)."""
+              lease_now: dt.datetime | sa.BindParameter) -> tuple[sa.ColumnElement[bool], ...]:
+    """The jobs of `topics` a fetch may lock (values, or bind parameters): due at `now` (the
+    engine clock), and not locked or the lock expired at `lease_now` (the lease clock)."""
     return (Job.state == "pending", Job.topic.in_(topics), Job.run_after <= now,
-            sa.or_(Job.lock_expires_at.is_(None), Job.lock_expires_at < now))
+            sa.or_(Job.lock_expires_at.is_(None), Job.lock_expires_at < lease_now))
 
 
 _JOBS = Job.__table__
-# Whether a fetch would find a job (parameters `topics`, `now`): built once, as Core, since
+# Whether a fetch would find a job (parameters `topics`, `now`, `lease_now`): built once, as Core, since
 # an idle in-process runner asks it at every round (building the ORM query cost ~3x its run).
 ANY_FETCHABLE = (sa.select(_JOBS.c.id)
-                 .where(*fetchable(sa.bindparam("topics", expanding=True), sa.bindparam("now", type_=UtcDateTime)))
+                 .where(*fetchable(sa.bindparam("topics", expanding=True), sa.bindparam("now", type_=UtcDateTime),
+                                   sa.bindparam("lease_now", type_=UtcDateTime)))
                  .limit(1))
 
 
@@ -56,12 +60,13 @@ class FetchAndLock:
     name: str = "fetch_and_lock"
 
     def execute(self, ctx: CommandContext) -> list[Job]:
-        q = (sa.select(Job).where(*fetchable(self.topics, ctx.now))
+        q = (sa.select(Job).where(*fetchable(self.topics, ctx.now, ctx.lease_now))
              .order_by(Job.created_at, Job.id).limit(self.max_jobs).with_for_update(skip_locked=True))
         jobs = list(ctx.session.scalars(q))
         ctx.update_rows(jobs, [{
             "lock_owner": self.worker_id,
-            "lock_expires_at": ctx.now + dt.timedelta(seconds=self.lock_by_topic.get(job.topic, self.lock_seconds)),
+            "lock_expires_at": ctx.lease_now + dt.timedelta(
+                seconds=self.lock_by_topic.get(job.topic, self.lock_seconds)),
             "attempts": (job.attempts or 0) + 1,
         } for job in jobs])
         return jobs
@@ -79,7 +84,7 @@ def locked_job(ctx: CommandContext, job_id: str, worker_id: str, case: bool = Tr
     job = _job(ctx, job_id, case)
     if job.state != "pending":
         raise Conflict(f"job {job_id} is {job.state}", {"job": job_id, "state": job.state})
-    if job.lock_owner != worker_id or job.lock_expires_at is None or job.lock_expires_at < ctx.now:
+    if job.lock_owner != worker_id or job.lock_expires_at is None or job.lock_expires_at < ctx.lease_now:
         raise Conflict(f"job {job_id} is not locked by {worker_id} (the lock expired or another worker holds it)",
                        {"job": job_id, "worker_id": worker_id})
     return job
@@ -199,7 +204,7 @@ class ExtendLock:
 
     def execute(self, ctx: CommandContext) -> Job:
         job = locked_job(ctx, self.job_id, self.worker_id, case=False)
-        job.lock_expires_at = ctx.now + dt.timedelta(seconds=self.lock_seconds)
+        job.lock_expires_at = ctx.lease_now + dt.timedelta(seconds=self.lock_seconds)
         return job
 
 
