@@ -193,8 +193,10 @@ class _Runner:
         self.workflow.do_engine_steps()
 
     def _do_complete_job(self, event: AuditEvent, inp: dict[str, Any]) -> None:
-        if not inp.get("element"):
-            return  # a detached job: no element waited on it
+        if inp.get("element") in (None, "", "-"):
+            # A detached job (engine/records.py: element "-"): no element waited on it. Its
+            # completion was replayed as a divergence before ("- STARTED" vs "absent").
+            return
         task = self._task(event, self.jobs.get(inp.get("job")), inp["element"], TaskState.STARTED)
         task.data[task.task_spec.result_variable] = inp.get("result") or {}
         task.complete()
