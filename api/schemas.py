@@ -149,6 +149,11 @@ class TaskOut(Schema):
     ended_at = fields.DateTime(allow_none=True)
 
 
+class CompletedTaskOut(TaskOut):
+    next_tasks = fields.List(fields.Nested(TaskOut), metadata={
+        "description": "with `next_tasks` asked: the case's open tasks you may work on now"})
+
+
 class TaskDetail(TaskOut):
     form = fields.Dict(allow_none=True, metadata={"description": "the form-js schema to render"})
     data = fields.Dict()
@@ -215,6 +220,9 @@ class DepartmentWaitOut(Schema):
 
 class CompleteRequest(Schema):
     data = fields.Dict(load_default=dict)
+    next_tasks = fields.Boolean(load_default=False, metadata={
+        "description": "answer with the case's open tasks you may work on now (`next_tasks`), as "
+                       "GET /tasks?instance= would list them: no second call to find the next step"})
 
 
 class MessageRequest(Schema):

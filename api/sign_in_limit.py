@@ -32,7 +32,22 @@ def install(app: Flask, settings: Settings, endpoints: list[str]) -> None:
         # Wrapping keeps the view's `@rule` (functools.wraps copies its attributes).
         app.view_functions[endpoint] = shared(app.view_functions[endpoint])
     app.extensions["relief_limiter"] = limiter
+    _check_only_where_limited(app, limiter)
     register_api_error(app)
+
+
+def _check_only_where_limited(app: Flask, limiter: Limiter) -> None:
+    """Drop Flask-Limiter's check of every request (its `before_request` hook). This app has
+    no default or application limits: only decorated endpoints (sign-in here, the portal's
+    POSTs, web/views/portal.py: decorators on view functions, not on blueprints) have limits,
+    and their decorator checks them itself; the hook evaluated nothing
+    on every other request, at ~4 % of a small API request (profiled, issue 15). Its
+    `after_request` hook stays: it makes the conditional deductions (failed sign-ins)."""
+    manager = limiter.limit_manager
+    if manager.default_limits or manager.application_limits:  # then the hook is needed
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    app.before_request_funcs[None] = [h for h in hooks if h != limiter._check_request_limit]  # noqa: SLF001
 
 
 def retry_after(err: RateLimitExceeded) -> int:

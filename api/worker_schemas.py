@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
 
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from api import record_schemas as rs
 from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
 from engine.auth.scope import REGION_PATTERN
 from engine.forms.validators import mask_phone
@@ -59,9 +62,47 @@ class JobSummary(Schema):
     ended_at = fields.DateTime(allow_none=True)
 
 
+# The fields of each record kind a completion may keep: the schemas of the record endpoints.
+RECORD_FIELDS: dict[str, type[Schema]] = {"notification": rs.NotificationRecordIn, "ledger": rs.LedgerRecordIn,
+                                          "dispatch": rs.DispatchRecordIn}
+
+
+class CompletionRecordIn(Schema):
+    """The job's record, kept in the completion's transaction (instead of a call to
+    /records/{kind} first); its columns go into the result under the keys `into` names."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(sorted(RECORD_FIELDS)))
+    record_fields = fields.Dict(required=True, data_key="fields",
+                                metadata={"description": "as the body of /records/{kind}, without worker_id"})
+    into = fields.Dict(keys=fields.String(validate=validate.Length(1, 80)),
+                       values=fields.String(validate=validate.Length(1, 80)), load_default=dict,
+                       metadata={"description": "result key → the record's column, e.g. {\"entry_id\": \"id\"}"})
+
+    @validates_schema
+    def _fields_of_kind(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        schema = RECORD_FIELDS.get(data.get("kind", ""))
+        if schema is None or "record_fields" not in data:
+            return
+        errors = schema(exclude=("worker_id",)).validate(data["record_fields"])
+        if errors:
+            raise ValidationError(errors, "fields")
+        # Defaults filled in as the record endpoints do (e.g. an empty summary).
+        data["record_fields"] = schema(exclude=("worker_id",)).load(data["record_fields"])
+
+
 class CompleteJobRequest(Schema):
     worker_id = fields.String(required=True, validate=validate.Length(1, 80))
     variables = fields.Dict(load_default=dict)
+    record = fields.Nested(CompletionRecordIn, load_default=None, allow_none=True)
+
+
+class CompletedJob(Schema):
+    """A completed job: its summary and the result as stored (with a kept record's columns)."""
+
+    id = fields.String()
+    topic = fields.String()
+    state = fields.String()
+    result = fields.Dict(allow_none=True)
 
 
 class FailJobRequest(Schema):

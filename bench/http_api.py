@@ -6,7 +6,9 @@ One five-step case (five user tasks in a row, one small form each) driven start 
   1. in-process: the engine's commands called directly (start, the task list, complete);
   2. over HTTP: the same commands through the JSON API of `relief serve` (one waitress
      process, its own scratch database), from a keep-alive client: 11 API calls per case
-     (the start, then for each step the task list and the completion);
+     (the start, then for each step the task list and the completion); then 7 calls a case,
+     each completion answering with the next task (`next_tasks`). The server's CPU per case
+     (from /proc) and this client's are printed apart;
   3. with --postgres: C clients at once against one server process and against
      `relief serve --processes 2`, on scratch schemas of that server.
 Runs are interleaved for --rounds rounds; each reports its best. It prints cases per
@@ -41,6 +43,7 @@ from engine.store.models import User  # noqa: E402
 from engine.store.schemas import scratch_schema  # noqa: E402
 
 STEPS = 5
+WARM_UP = 3  # cases run before the timing starts, in-process and on each new server
 PROCESS = "bench_five_steps"
 FORM = {"type": "default", "id": "bench_step", "schemaVersion": 16, "components": [
     {"type": "radio", "key": "done", "label": "完成", "validate": {"required": True},
@@ -104,16 +107,34 @@ def in_process(url: str, tmp: Path, cases: int) -> float:
     engine = _prepared(url, tmp)
     with engine.db.reading() as s:
         who = to_principal(s.scalar(sa.select(User).where(User.username == "window")))
-    began = time.perf_counter()
-    for i in range(cases):
+    began = cpu = 0.0
+    for i in range(-WARM_UP, cases):  # the first cases warm the caches (specs, forms, statements): not timed
+        if i == 0:
+            began, cpu = time.perf_counter(), time.process_time()
         case = engine.start(PROCESS, {}, f"INPROC-{time.time_ns()}-{i}", who)
         for _ in range(STEPS):
             [task] = engine.tasks_for(who, queries.TaskFilter(instance_id=case.id))
             engine.complete(task.id, {"done": "yes"}, who)
         assert engine.instance(case.id).status == "completed"
     rate = cases / (time.perf_counter() - began)
+    CPU_MS["in-process"] = (time.process_time() - cpu) / cases * 1000
     engine.dispose()
     return rate
+
+
+# CPU milliseconds per case of the last run of each kind: the in-process loop, and for HTTP
+# the server process (from /proc) and this process, the client, apart. On a loaded machine
+# the wall-clock rates drift with the load; the CPU times much less.
+CPU_MS: dict[str, float] = {}
+
+
+def _process_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) process `pid` has used (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -161,28 +182,41 @@ class Server:
         self.process.wait(timeout=60)
 
 
-def drive(session: requests.Session, base: str, cases: int, tag: str) -> None:
-    """`cases` five-step cases start to end through the API: 11 calls each."""
+def drive(session: requests.Session, base: str, cases: int, tag: str, next_tasks: bool = False) -> None:
+    """`cases` five-step cases start to end through the API: 11 calls each (the start, then per
+    step the task list and the completion); with `next_tasks` 7 (the start, one task list,
+    then the completions, each answering with the next task)."""
     for i in range(cases):
         r = session.post(f"{base}/api/v1/instances", timeout=30,
                          json={"definition": PROCESS, "business_key": f"{tag}-{time.time_ns()}-{i}", "data": {}})
         assert r.status_code == 201, r.text
         case = r.json()["id"]
+        opened: list[dict] | None = None
         for _ in range(STEPS):
-            [task] = session.get(f"{base}/api/v1/tasks", params={"instance": case}, timeout=30).json()
-            r = session.post(f"{base}/api/v1/tasks/{task['id']}/complete", json={"data": {"done": "yes"}}, timeout=30)
+            if opened is None:
+                opened = session.get(f"{base}/api/v1/tasks", params={"instance": case}, timeout=30).json()
+            [task] = opened
+            r = session.post(f"{base}/api/v1/tasks/{task['id']}/complete", timeout=30,
+                             json={"data": {"done": "yes"}, "next_tasks": next_tasks})
             assert r.status_code == 200, r.text
+            opened = r.json().get("next_tasks") if next_tasks else None
 
 
-def over_http(server: Server, cases: int, clients: int = 1) -> float:
+def over_http(server: Server, cases: int, clients: int = 1, next_tasks: bool = False) -> float:
     sessions = [server.client() for _ in range(clients)]
-    threads = [threading.Thread(target=drive, args=(s, server.base, cases, f"HTTP{n}")) for n, s in enumerate(sessions)]
-    began = time.perf_counter()
+    threads = [threading.Thread(target=drive, args=(s, server.base, cases, f"HTTP{n}", next_tasks))
+               for n, s in enumerate(sessions)]
+    began, cpu, server_cpu = time.perf_counter(), time.process_time(), _process_cpu(server.process.pid)
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return cases * clients / (time.perf_counter() - began)
+    done = cases * clients
+    rate = done / (time.perf_counter() - began)
+    kind = "next" if next_tasks else "list"
+    CPU_MS[f"server {kind}"] = (_process_cpu(server.process.pid) - server_cpu) / done * 1000
+    CPU_MS[f"client {kind}"] = (time.process_time() - cpu) / done * 1000
+    return rate
 
 
 def main() -> None:
@@ -194,17 +228,26 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault(keys.KEY_ENV, keys.generate_entry("bench"))  # scratch databases' data key
     best: dict[str, float] = {}
+    cpu: dict[str, float] = {}
 
-    def keep(name: str, rate: float) -> None:
+    def keep(name: str, rate: float, *cpu_of: str) -> None:
         best[name] = max(best.get(name, 0.0), rate)
+        for kind in cpu_of:  # the least CPU per case over the rounds, as the best rate
+            cpu[kind] = min(cpu.get(kind, float("inf")), CPU_MS[kind])
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for r in range(max(args.rounds, 1)):
-            keep("in-process, SQLite", in_process(f"sqlite:///{tmp}/inproc-{r}.sqlite", tmp, args.cases))
+            keep("in-process, SQLite", in_process(f"sqlite:///{tmp}/inproc-{r}.sqlite", tmp, args.cases),
+                 "in-process")
             server = Server(f"sqlite:///{tmp}/http-{r}.sqlite", tmp)
             try:
-                keep("over HTTP, SQLite, 1 process", over_http(server, args.cases))
+                drive(server.client(), server.base, WARM_UP, "WARM")  # as in-process: not timed
+                keep("over HTTP, SQLite, 1 process (11 calls a case)", over_http(server, args.cases),
+                     "server list", "client list")
+                keep("over HTTP, SQLite, 1 process, next_tasks (7 calls)", over_http(server, args.cases,
+                                                                                      next_tasks=True),
+                     "server next", "client next")
             finally:
                 server.stop()
             if args.postgres:
@@ -220,8 +263,16 @@ def main() -> None:
           f" (machine load {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores)")
     for name, rate in best.items():
         print(f"  {name:<58} {rate:7.1f} cases/s")
-    http, local = best["over HTTP, SQLite, 1 process"], best["in-process, SQLite"]
-    print(f"  HTTP / in-process: {http / local:.0%} (target ≥ 60 %)")
+    local = best["in-process, SQLite"]
+    print(f"  CPU ms per case: in-process {cpu['in-process']:.1f}; over HTTP, server + client:"
+          f" {cpu['server list']:.1f} + {cpu['client list']:.1f} (11 calls),"
+          f" {cpu['server next']:.1f} + {cpu['client next']:.1f} (7 calls)")
+    for kind, name, calls in (("list", "over HTTP, SQLite, 1 process (11 calls a case)", 11),
+                              ("next", "over HTTP, SQLite, 1 process, next_tasks (7 calls)", 7)):
+        print(f"  HTTP / in-process, {calls} calls: {best[name] / local:.0%} by wall clock,"
+              f" {cpu['in-process'] / cpu['server ' + kind]:.0%} by the server's CPU,"
+              f" {cpu['in-process'] / (cpu['server ' + kind] + cpu['client ' + kind]):.0%} by server + client CPU"
+              " (target ≥ 60 %)")
     if args.postgres:
         one = best[f"over HTTP, PostgreSQL, 1 process(es), {args.clients} clients"]
         two = best[f"over HTTP, PostgreSQL, 2 process(es), {args.clients} clients"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -130,6 +131,39 @@ def keep(session: Session, job: Job, kind: str, fields: dict[str, Any], now: dt.
     result = session.execute(_INSERT[kind], {c: getattr(row, c) for c in columns})
     row.id = result.inserted_primary_key[0]  # the row as written, for the caller (not in the session)
     return row, True
+
+
+@dataclass(frozen=True)
+class CompletionRecord:
+    """The record a job's completion keeps in its own transaction (one commit for both, where
+    keeping it first took one of its own): `kind` and `fields` as for `keep`; `into` names
+    the result keys that get the kept record's columns (e.g. {"entry_id": "id"}), so that the
+    result the diagram sees, and the audit event, carry the record as it was written.
+
+    For a handler whose record nothing outside needs before the completion (no SMS gateway,
+    no department system to hand the record's id to): what it keeps and what it reports
+    then commit together, or neither does."""
+
+    kind: str
+    fields: dict[str, Any]
+    into: dict[str, str]
+
+
+def keep_into(session: Session, job: Job, record: CompletionRecord, result: dict[str, Any],
+              now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Keep `record` for `job` (found, if an earlier delivery kept it) and return (the result
+    with the record's columns under the keys `record.into` names, the record as JSON values)."""
+    model = MODELS.get(record.kind)
+    if model is None:
+        raise ValidationFailed(f"unknown record kind '{record.kind}'",
+                               {"fields": {"record.kind": [f"one of {', '.join(MODELS)}"]}})
+    columns = set(model.__table__.columns.keys())
+    if unknown := sorted(c for c in record.into.values() if c not in columns):
+        raise ValidationFailed(f"a {record.kind} record has no column {', '.join(unknown)}",
+                               {"fields": {"record.into": [f"not a column: {c}" for c in unknown]}})
+    row, _created = keep(session, job, record.kind, record.fields, now)
+    kept = as_dict(row)
+    return {**result, **{key: kept[column] for key, column in record.into.items()}}, kept
 
 
 def notification_sent(session: Session, job: Job) -> Notification:

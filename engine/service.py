@@ -33,6 +33,7 @@ from engine.materials.face import MaterialsFace
 from engine.portal import phone_tokens
 from engine.portal.service import PortalService
 from engine.reads import ScopedReads
+from engine.records import CompletionRecord
 from engine.runtime import commands as cmd
 from engine.runtime.commands.jobs import ANY_FETCHABLE
 from engine.runtime.executor import Executor
@@ -214,8 +215,11 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         return self.executor.run(cmd.FetchAndLock(worker_id, topics, max_jobs, lock_seconds, lock_by_topic or {}),
                                  worker_id)
 
-    def complete_job(self, job_id: str, worker_id: str, result: dict[str, Any]) -> Job:
-        return self._settle_job(cmd.CompleteJob(job_id, worker_id, result), job_id, worker_id)
+    def complete_job(self, job_id: str, worker_id: str, result: dict[str, Any],
+                     record: CompletionRecord | None = None) -> Job:
+        """Complete the job with its handler's `result`; with `record`, keep the job's record
+        in the same transaction and put its columns into the result (engine/records.py)."""
+        return self._settle_job(cmd.CompleteJob(job_id, worker_id, result, record), job_id, worker_id)
 
     def fail_job(self, job_id: str, worker_id: str, error: str, retries: int | None = None,
                  retry_in_seconds: int = 60, details: dict[str, Any] | None = None) -> Job:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from engine.records import CompletionRecord
+
 
 @dataclass(frozen=True)
 class JobView:
@@ -59,4 +61,21 @@ class HandlerContext:
     now: dt.datetime
 
 
-Handler = Callable[[JobView, HandlerContext], dict[str, Any]]
+@dataclass(frozen=True)
+class Completion:
+    """A handler's result with the record its job's completion keeps (in the same transaction,
+    one commit for both): for a handler that needs nothing outside to see the record first.
+    A handler that must hand the record to an outside system (its id to a department's
+    system, a text to the SMS gateway) keeps it first (`Records.keep`) and returns a dict."""
+
+    result: dict[str, Any]
+    record: CompletionRecord
+
+
+def keep_on_completion(result: dict[str, Any], kind: str, fields: dict[str, Any], **into: str) -> Completion:
+    """`result` plus the job's record of `kind` to keep with the completion; `into` maps result
+    keys to the record's columns (`entry_id="id"`): the engine fills them in as written."""
+    return Completion(result, CompletionRecord(kind, fields, into))
+
+
+Handler = Callable[[JobView, HandlerContext], "dict[str, Any] | Completion"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from workers.context import HandlerContext, JobView
+from workers.context import Completion, HandlerContext, JobView, keep_on_completion
 from workers.departments import department_secret, departments
 from workers.errors import BpmnError, HandlerFailed
 from workers.outbound import post_json
@@ -17,19 +17,22 @@ REFUSED_CODE = "DEPT_REFUSED"
 REFUSED_STATUSES = (409, 422)
 
 
-def dispatch_to_department(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
+def dispatch_to_department(job: JobView, ctx: HandlerContext) -> dict[str, Any] | Completion:
     """J-DISPATCH / W-ROUTE: record the dispatch; worklist departments work in our task list."""
     code = str(job.params.get("department") or "")
     if code not in departments():
         raise ValueError(f"unknown department '{code}' (configured: {', '.join(sorted(departments()))})")
     dept = departments()[code]
-    row = ctx.records.keep("dispatch", {"kind": "department", "target": code, "mode": dept["mode"],
-                                        "payload": {"aid_type": job.params.get("aid_type")}})
-    out = {"dispatch_id": row["id"], "department": code, "department_name": dept["name"], "mode": row["mode"]}
-    if dept["mode"] == "webhook":
-        out["receipt"] = _post_to_department(code, dept, job, row["id"])
-        # The department's own limit, if configured; the diagram supplies the default (W-SUPERVISE).
-        out["handling_days"] = dept.get("handling_days")
+    fields = {"kind": "department", "target": code, "mode": dept["mode"],
+              "payload": {"aid_type": job.params.get("aid_type")}}
+    out = {"department": code, "department_name": dept["name"], "mode": dept["mode"]}
+    if dept["mode"] != "webhook":  # nothing outside needs the record first: kept with the completion
+        return keep_on_completion(out, "dispatch", fields, dispatch_id="id")
+    # The department's system gets the dispatch's id: the record is kept (committed) before the POST.
+    row = ctx.records.keep("dispatch", fields)
+    out.update(dispatch_id=row["id"], receipt=_post_to_department(code, dept, job, row["id"]),
+               # The department's own limit, if configured; the diagram supplies the default (W-SUPERVISE).
+               handling_days=dept.get("handling_days"))
     return out
 
 
@@ -68,22 +71,23 @@ def _refusal_reason(body: object) -> str:
     return text[:300] or "未说明理由"
 
 
-def refer(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
-    """J-REFER / T-SOCIAL: refer the case to a charity or social organisation."""
+def refer(job: JobView, ctx: HandlerContext) -> Completion:
+    """J-REFER / T-SOCIAL: refer the case to a charity or social organisation (the referral
+    is kept with the job's completion)."""
     organisation = str(job.params.get("organisation") or "").strip()
     if not organisation:
         raise ValueError("referral needs an organisation")
-    row = ctx.records.keep("dispatch", {"kind": "referral", "target": organisation, "mode": "worklist",
-                                        "payload": {"reason": job.params.get("reason")}})
-    return {"referral_id": row["id"], "organisation": organisation}
+    return keep_on_completion({"organisation": organisation}, "dispatch",
+                              {"kind": "referral", "target": organisation, "mode": "worklist",
+                               "payload": {"reason": job.params.get("reason")}}, referral_id="id")
 
 
-def record_ledger(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
-    """W-LEDGER: a ledger line dated the working day it is made."""
+def record_ledger(job: JobView, ctx: HandlerContext) -> Completion:
+    """W-LEDGER: a ledger line dated the working day it is made, kept with the job's completion."""
     stage = str(job.params.get("stage") or "").strip()
     if not stage:
         raise ValueError("ledger entry needs a stage")
     # Dated by the engine's clock in Beijing time, the day it is kept (engine/records.py).
-    row = ctx.records.keep("ledger", {"stage": stage, "summary": str(job.params.get("summary") or "")})
-    return {"entry_id": row["id"], "stage": stage, "recorded_on": row["recorded_on"], "due_by": row["due_by"],
-            "late": row["late"]}
+    return keep_on_completion({"stage": stage}, "ledger",
+                              {"stage": stage, "summary": str(job.params.get("summary") or "")},
+                              entry_id="id", recorded_on="recorded_on", due_by="due_by", late="late")

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from engine.errors import ReliefError
-from workers.context import Handler, HandlerContext, JobView
+from workers.context import Completion, Handler, HandlerContext, JobView
 from workers.errors import BpmnError, HandlerFailed
 from workers.protocol import JobSource
 
@@ -41,12 +41,19 @@ def handle(source: JobSource, job: JobView, handlers: dict[str, Handler], ctx: H
         outcome.update(error=f"{type(err).__name__}: {err}")
         report = partial(source.fail, job.id, outcome["error"], details, None, retry_delay(job.attempts))
     else:
-        outcome["result"] = result
-        report = partial(source.complete, job.id, result)
+        if isinstance(result, Completion):  # the record is kept with the completion, in one transaction
+            outcome["result"] = result.result
+            report = partial(source.complete, job.id, result.result, result.record)
+        else:
+            outcome["result"] = result
+            report = partial(source.complete, job.id, result)
     try:
-        report()
+        stored = report()
     except ReliefError as err:
         outcome["refused"] = err.message
+    else:
+        if "result" in outcome and stored is not None:
+            outcome["result"] = stored  # with the kept record's columns
     ms = (time.monotonic() - started) * 1000
     if "refused" in outcome:
         log.warning("job %s %s: report refused (%s) after %.0f ms", job.id, job.topic, outcome["refused"], ms)

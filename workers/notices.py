@@ -9,7 +9,7 @@ from engine.calendar import SHANGHAI
 from engine.forms.validators import is_valid_cn_mobile
 from engine.store.records import PRIVATE_TEMPLATES
 from workers import sms
-from workers.context import HandlerContext, JobView
+from workers.context import Completion, HandlerContext, JobView, keep_on_completion
 from workers.errors import HandlerFailed
 
 TEMPLATES: dict[str, str] = {
@@ -72,8 +72,10 @@ def deliver_private(job: JobView, ctx: HandlerContext, template: str) -> dict[st
     return out
 
 
-def notify_applicant(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
-    """Queue the notice in the SMS outbox; without a mobile phone it is a written notice."""
+def notify_applicant(job: JobView, ctx: HandlerContext) -> dict[str, Any] | Completion:
+    """Queue the notice in the SMS outbox; without a mobile phone it is a written notice.
+    Kept with the job's completion, unless an SMS gateway sends it (then kept first, and
+    marked sent once the gateway took it)."""
     template = str(job.params.get("template") or "")
     if template in PRIVATE_TEMPLATES:
         return deliver_private(job, ctx, template)
@@ -86,15 +88,22 @@ def notify_applicant(job: JobView, ctx: HandlerContext) -> dict[str, Any]:
     phone = str(case.get("applicant_phone") or "")
     # an SMS needs a mobile; a landline or no phone at all gets a written notice (letter)
     channel = "sms" if is_valid_cn_mobile(phone) else "letter"
-    row = ctx.records.keep("notification", {"channel": channel, "to": phone, "template": template, "message": text})
-    out = {"notification_id": row["id"], "channel": channel,
-           "sent_on": ctx.now.astimezone(SHANGHAI).date().isoformat()}
-    if channel == "sms" and sms.gateway_url() and row["status"] != "sent":
-        receipt = sms.send(phone, text, job.idempotency_key)
+    fields = {"channel": channel, "to": phone, "template": template, "message": text}
+    out: dict[str, Any] = {"channel": channel, "sent_on": ctx.now.astimezone(SHANGHAI).date().isoformat()}
+    if not (channel == "sms" and sms.gateway_url()):
+        _to_hotline(job, ctx, template, text)
+        return keep_on_completion(out, "notification", fields, notification_id="id")
+    row = ctx.records.keep("notification", fields)  # before the gateway: a retry must not send twice
+    out["notification_id"] = row["id"]
+    if row["status"] != "sent":
+        out["gateway"] = sms.send(phone, text, job.idempotency_key)
         ctx.records.notification_sent()
-        out["gateway"] = receipt
+    _to_hotline(job, ctx, template, text)
+    return out
+
+
+def _to_hotline(job: JobView, ctx: HandlerContext, template: str, text: str) -> None:
     if job.case.get("hotline_ticket"):
         # A case from the 12345 platform gets each notice there too (J-CH-12345), as a
         # detached job of its own, retried on its own; the engine finds the ticket.
         ctx.records.push_to_hotline(template, text)
-    return out

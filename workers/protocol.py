@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import requests
 
 from engine.errors import Conflict, Forbidden, NotFound, ReliefError, Unauthorized, ValidationFailed
+from engine.records import CompletionRecord
 from engine.service import Engine
 from workers.context import JobView
 
@@ -20,7 +21,10 @@ class JobSource(Protocol):
 
     def fetch(self, topics: list[str], max_jobs: int, lock_seconds: int, wait_seconds: float) -> list[JobView]: ...
 
-    def complete(self, job_id: str, variables: dict[str, Any]) -> None: ...
+    def complete(self, job_id: str, variables: dict[str, Any],
+                 record: CompletionRecord | None = None) -> dict[str, Any]:
+        """Complete the job (keeping `record` with it); the result as stored (the record's columns in it)."""
+        ...
 
     def fail(self, job_id: str, error: str, details: dict[str, Any] | None, retries: int | None,
              retry_in_seconds: int) -> None: ...
@@ -48,8 +52,9 @@ class EngineSource:
     def fetch(self, topics: list[str], max_jobs: int, lock_seconds: int, wait_seconds: float = 0) -> list[JobView]:
         return [view(j) for j in self.engine.fetch_and_lock(self.worker_id, topics, max_jobs, lock_seconds)]
 
-    def complete(self, job_id: str, variables: dict[str, Any]) -> None:
-        self.engine.complete_job(job_id, self.worker_id, variables)
+    def complete(self, job_id: str, variables: dict[str, Any],
+                 record: CompletionRecord | None = None) -> dict[str, Any]:
+        return self.engine.complete_job(job_id, self.worker_id, variables, record).result or {}
 
     def fail(self, job_id: str, error: str, details: dict[str, Any] | None, retries: int | None,
              retry_in_seconds: int) -> None:
@@ -103,8 +108,12 @@ class HttpSource:
                 "wait_seconds": wait_seconds}
         return [view(j) for j in self._post("/fetch-and-lock", body, timeout=wait_seconds + LONG_POLL_SLACK)]
 
-    def complete(self, job_id: str, variables: dict[str, Any]) -> None:
-        self._post(f"/{job_id}/complete", {"variables": variables})
+    def complete(self, job_id: str, variables: dict[str, Any],
+                 record: CompletionRecord | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"variables": variables}
+        if record is not None:
+            body["record"] = {"kind": record.kind, "fields": record.fields, "into": record.into}
+        return self._post(f"/{job_id}/complete", body).get("result") or {}
 
     def fail(self, job_id: str, error: str, details: dict[str, Any] | None, retries: int | None,
              retry_in_seconds: int) -> None:

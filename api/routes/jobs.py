@@ -13,6 +13,7 @@ from api import schemas
 from api import worker_schemas as ws
 from api.routes.common import engine
 from api.security import WORKER, current_worker, rule
+from engine import records
 from engine.errors import Forbidden
 from engine.store.models import Job
 
@@ -58,12 +59,17 @@ def fetch_and_lock(args: dict[str, Any]) -> list[Job]:
 @blp.route("/<job_id>/complete", methods=["POST"])
 @rule(WORKER)
 @blp.arguments(ws.CompleteJobRequest)
-@blp.response(200, ws.JobSummary)
+@blp.response(200, ws.CompletedJob)
 @blp.alt_response(409, schema=schemas.ErrorBody, description="the lock expired or another worker holds it")
+@blp.alt_response(403, schema=schemas.ErrorBody, description="the job's topic may not keep that record")
 def complete(args: dict[str, Any], job_id: str) -> Job:
-    """Complete with the handler's result (the service task's result variable)."""
+    """Complete with the handler's result (the service task's result variable). With `record`,
+    the job's record is kept in the same transaction (one call where keeping it first took
+    two; only when nothing outside needs the record before the completion)."""
     job_for_me(job_id)
-    return engine().complete_job(job_id, owner(args["worker_id"]), args["variables"])
+    record = args.get("record")
+    kept = records.CompletionRecord(record["kind"], record["record_fields"], record["into"]) if record else None
+    return engine().complete_job(job_id, owner(args["worker_id"]), args["variables"], kept)
 
 
 @blp.route("/<job_id>/fail", methods=["POST"])

@@ -95,8 +95,24 @@ def unclaim(task_id: str) -> HumanTask:
 @blp.route("/<task_id>/complete", methods=["POST"])
 @rule(*STAFF)
 @blp.arguments(schemas.CompleteRequest)
-@blp.response(200, schemas.TaskOut)
+@blp.response(200, schemas.CompletedTaskOut)
 @blp.alt_response(422, schema=schemas.ErrorBody)
-def complete(args: dict[str, Any], task_id: str) -> HumanTask:
-    """Submit the task's form; the data is validated against the same form on the server."""
-    return engine().complete(task_id, args["data"], current_principal())
+def complete(args: dict[str, Any], task_id: str) -> HumanTask | _Completed:
+    """Submit the task's form; the data is validated against the same form on the server.
+    With `next_tasks`, the answer lists the case's open tasks you may work on now (read
+    after the completion committed), so that a client need not ask the task list next."""
+    who = current_principal()
+    task = engine().complete(task_id, args["data"], who)
+    if not args["next_tasks"]:
+        return task
+    return _Completed(task, engine().tasks_for(who, queries.TaskFilter(instance_id=task.instance_id)))
+
+
+class _Completed:
+    """A completed task with the tasks it leaves open to the caller (CompletedTaskOut)."""
+
+    def __init__(self, task: HumanTask, next_tasks: list[HumanTask]) -> None:
+        self._task, self.next_tasks = task, next_tasks
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._task, name)

@@ -104,21 +104,28 @@ class CompleteJob:
     job_id: str
     worker_id: str
     result: dict[str, Any] = field(default_factory=dict)
+    record: records.CompletionRecord | None = None  # kept in this transaction (engine/records.py)
     name: str = "complete_job"
 
     def execute(self, ctx: CommandContext) -> Job:
         job = locked_job(ctx, self.job_id, self.worker_id)
+        result, event = self.result, {}
+        if self.record is not None:
+            # Before the workflow moves: the diagram's next steps see the record's columns.
+            result, kept = records.keep_into(ctx.session, job, self.record, result, ctx.now)
+            event = {"record": {"kind": self.record.kind, "id": kept["id"]}}
         if job.detached:
             row = ctx.instance(job.case_id)
         else:
             row, workflow, task = _waiting_task(ctx, job)
-            task.data[task.task_spec.result_variable] = self.result
+            task.data[task.task_spec.result_variable] = result
             task.complete()
             ctx.run_engine(workflow)
             ctx.settled(row, "jobs", job.task_id)
-        ctx.update_rows([job], [{"state": "completed", "result": self.result, "ended_at": ctx.now, "lock_owner": None}])
+        ctx.update_rows([job], [{"state": "completed", "result": result, "ended_at": ctx.now, "lock_owner": None}])
+        # The result as the workflow got it (the record's columns in it): what re-execution replays.
         ctx.record(row, self.name, {"job": job.id, "topic": job.topic, "element": job.bpmn_id,
-                                    "worker": self.worker_id, "result": self.result})
+                                    "worker": self.worker_id, "result": result, **event})
         return job
 
 
