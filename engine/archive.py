@@ -16,14 +16,15 @@ the aid-project library (救助援助项目库) is the item list, workflows/item
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from engine import token_backfill
 from engine.auth import Principal, personal, scope
 from engine.crypto.columns import session_keyring
+from engine.crypto.keys import Keyring
 from engine.crypto.lookup import lookup_hash, lookup_hashes
 from engine.crypto.names import mask_name
 from engine.forms.validators import mask_id_number
@@ -31,8 +32,6 @@ from engine.runtime.summary import ID_NUMBER_FIELDS
 from engine.store.material_models import CaseMaterial
 from engine.store.models import HumanTask, Instance
 from engine.store.records import AidGrant, HouseholdMember
-
-log = logging.getLogger("relief.archive")
 
 MAX_CASES = 500  # a household with more cases than this is shown with its newest ones
 
@@ -179,25 +178,10 @@ def _registry(engine: Any, tokens: list[str]) -> tuple[list[Member], list[Grant]
 def backfill_household_tokens(engine: Any, batch: int = 200) -> int:
     """After migration 0025: give each case that has no household token yet the keyed hash of
     its applicant's ID number ("" when its data names none, so that it is read once); how
-    many cases were looked at. Idempotent; Alembic holds no data keys, so the engine does it
-    (Engine.upgrade_schema), in batches, without touching the cases' versions."""
-    table = Instance.__table__
-    with engine.db.reading() as s:
-        ids = list(s.scalars(sa.select(Instance.id).where(Instance.household_token.is_(None))))
-    for start in range(0, len(ids), batch):
-        with engine.db.session() as s:
-            keyring = session_keyring(s)
-            for instance_id in ids[start:start + batch]:
-                try:
-                    data = engine.case_data(s.get(Instance, instance_id))
-                except Exception:  # noqa: BLE001 - one unreadable case must not stop the upgrade
-                    # Left without a token (tried again at the next upgrade); its household file
-                    # lacks it until then, which the log says.
-                    log.warning("case %s: its data could not be read to key its household file", instance_id,
-                                exc_info=True)
-                    continue
-                number = next((v for f in ID_NUMBER_FIELDS if isinstance(v := data.get(f), str) and v.strip()), None)
-                token = lookup_hash(keyring.primary, "id_number", number) if number else ""
-                s.execute(sa.update(table).where(table.c.id == instance_id, table.c.household_token.is_(None))
-                          .values(household_token=token))
-    return len(ids)
+    many cases were looked at (engine/token_backfill.py)."""
+    def token_of(data: dict[str, Any], keyring: Keyring) -> str:
+        number = next((v for f in ID_NUMBER_FIELDS if isinstance(v := data.get(f), str) and v.strip()), None)
+        return lookup_hash(keyring.primary, "id_number", number) if number else ""
+
+    return token_backfill.backfill(engine, "household_token", token_of,
+                                   "its household file lacks it until it is", batch)
