@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
-import threading
+import time
 from pathlib import Path
 
 import click
@@ -103,14 +103,17 @@ def scheduler(watch_seconds: float, sweep_seconds: float) -> None:
 
     engine = _engine()
     part = TimerScheduler(engine, watch_seconds=watch_seconds, sweep_seconds=sweep_seconds)
-    stop = threading.Event()
+    # A plain flag, not a threading.Event: the handler runs in the main thread, and setting an
+    # Event the main thread is waiting on takes the lock that wait holds, so the process hung on
+    # SIGTERM and kept firing timers (found when a test's cluster outlived its test).
+    stopping: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     part.start()
     click.echo(f"scheduler {part.actor} running; Ctrl-C stops it", err=True)
     try:
-        while not stop.wait(1.0):
-            pass
+        while not stopping:
+            time.sleep(0.2)
     finally:
         part.stop()
         engine.dispose()

@@ -44,15 +44,21 @@ class HttpWorker:
 
     def run(self) -> None:
         """Run until SIGTERM/SIGINT (or `stop()`); returns when every thread has finished."""
+        # The handlers only note the signal; the loop below stops the threads. Setting the Event
+        # inside a handler could deadlock: a second signal arriving while the first handler holds
+        # the Event's lock (SIGTERM to the process group, then to the process) waits on it forever.
+        signalled: list[int] = []
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, lambda *_: self.stop())
-            signal.signal(signal.SIGINT, lambda *_: self.stop())
+            signal.signal(signal.SIGTERM, lambda signum, _frame: signalled.append(signum))
+            signal.signal(signal.SIGINT, lambda signum, _frame: signalled.append(signum))
         threads = [threading.Thread(target=self._loop, args=(i,), name=f"relief-worker-{i}")
                    for i in range(self.concurrency)]
         log.info("worker %s: %d thread(s) on %s for %s", self.name, len(threads), self.url, ", ".join(self.topics))
         for t in threads:
             t.start()
         while any(t.is_alive() for t in threads):
+            if signalled:
+                self.stop()
             for t in threads:
                 t.join(timeout=0.5)
         log.info("worker %s stopped", self.name)
