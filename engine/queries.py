@@ -5,7 +5,7 @@ what a person cannot see is never read, so no caller filters afterwards."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, defer, lazyload
@@ -85,6 +85,18 @@ def _escape(text: str) -> str:
 def tasks(session: Session, who: Principal, f: TaskFilter) -> list[HumanTask]:
     """The tasks `who` may see that match `f`, soonest deadline first."""
     f = prepared(session, f)
+    if f.instance_id and f.state == "open" and not f.offered:
+        # One case's open tasks (a completion's next tasks, the CLI): read by the case's index
+        # and each checked with the scope's rule for one row. The scope's id set would be built
+        # whole by SQLite (every open task of the user's groups, every task they ever held or
+        # completed: 1.8 ms at 2,000 tasks, growing with a clerk's history) to keep two rows.
+        # The state is checked here too: given `state = 'open'`, SQLite chose the state's index
+        # (every open task) over the case's.
+        rows = session.scalars(task_clauses(sa.select(HumanTask), who, replace(f, state=None), scoped=False)
+                               .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at,
+                                         HumanTask.id))
+        visible = [t for t in rows if t.state == "open" and scope.sees_task(who, t)]
+        return visible[f.offset:f.offset + min(f.limit, MAX_PAGE)]
     if task_queue.serves(who, f):  # read from the queue's index in deadline order
         ids = task_queue.page_ids(session, who, f, task_queue.deadline_key)
         found = {t.id: t for t in session.scalars(sa.select(HumanTask).where(HumanTask.id.in_(ids)))}
@@ -94,10 +106,12 @@ def tasks(session: Session, who: Principal, f: TaskFilter) -> list[HumanTask]:
     return list(session.scalars(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset)))
 
 
-def task_clauses(q: sa.Select, who: Principal, f: TaskFilter) -> sa.Select:
+def task_clauses(q: sa.Select, who: Principal, f: TaskFilter, scoped: bool = True) -> sa.Select:
     """`q` (a select of or over `HumanTask`) narrowed to the tasks `who` may see that match
-    `f`: the one place the task lists of the API and the pages are filtered."""
-    q = q.where(scope.task_clause(who, offered=f.offered))
+    `f`: the one place the task lists of the API and the pages are filtered. `scoped=False`
+    leaves out who may see them, for a caller that checks each row with `scope.sees_task`."""
+    if scoped:
+        q = q.where(scope.task_clause(who, offered=f.offered))
     if case := _case_clauses(f):
         q = q.where(HumanTask.instance_id.in_(sa.select(Instance.id).where(*case)))
     if f.provisional:

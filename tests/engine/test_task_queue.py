@@ -62,7 +62,16 @@ def _agree(engine, when: str) -> None:
             sa.select(TaskQueueEntry))}
         assert held == expected, when
         served = 0
+        cases = list(s.scalars(sa.select(HumanTask.instance_id).distinct()))
         for who in USERS:
+            # One case's open tasks (a completion's next tasks) are read by the case and checked
+            # a row at a time (scope.sees_task): the same tasks as the scope's SQL gives.
+            for case in cases:
+                f = queries.TaskFilter(instance_id=case)
+                direct = [t.id for t in s.scalars(queries.task_clauses(sa.select(HumanTask), who, f).order_by(
+                    HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id))]
+                assert [t.id for t in queries.tasks(s, who, dataclasses.replace(f))] == direct, (when, who, case)
+                served += len(direct)
             for name, f in _filters(who, now).items():
                 assert task_queue.serves(who, f), (when, who.username, name)
                 fast, total = queries.task_page(s, who, dataclasses.replace(f))
