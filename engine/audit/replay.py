@@ -147,10 +147,8 @@ class _Runner:
         self.states: dict[str, int] = {}
         self.paired: dict[str, Task] = {}  # recorded task id -> replayed task
         self.status = "running"
-        jobs = session.execute(sa.select(Job.id, Job.task_id, Job.detached).where(
-            sa.or_(Job.instance_id == row.id, Job.case_id == row.id))).all()
-        self.jobs = {job.id: job.task_id for job in jobs}
-        self.detached = {job.id for job in jobs if job.detached}
+        self.jobs = dict(session.execute(sa.select(Job.id, Job.task_id).where(
+            sa.or_(Job.instance_id == row.id, Job.case_id == row.id))).all())
         self.timers = dict(session.execute(sa.select(Timer.id, Timer.task_id).where(
             Timer.instance_id == row.id)).all())
         self.calendars = RecordedCalendars(session, row.id)
@@ -196,7 +194,7 @@ class _Runner:
         self.workflow.do_engine_steps()
 
     def _do_complete_job(self, event: AuditEvent, inp: dict[str, Any]) -> None:
-        if inp.get("element") in (None, "", DETACHED_ELEMENT) or inp.get("job") in self.detached:
+        if inp.get("element") in (None, "", DETACHED_ELEMENT):
             return  # a detached job (the portal's SMS, a 12345 push): no element waited on it
         task = self._task(event, self.jobs.get(inp.get("job")), inp["element"], TaskState.STARTED)
         task.data[task.task_spec.result_variable] = inp.get("result") or {}
