@@ -57,7 +57,6 @@ def cell(label: object, class_: str = "", header: bool = False, caller: Callable
     return Markup('<td class="%s" data-label="%s">%s</td>') % (class_, label, body)
 
 
-
 def row(cells: Sequence[tuple[object, object]], kind: str | None = None) -> Markup:
     """A table row of `(label, content)` cells, the first the row's header: one call per row
     for a list drawn from a row view-model (web/task_rows.py), the same markup as `cell`."""

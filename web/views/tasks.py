@@ -158,10 +158,10 @@ def index() -> str:
                                   TAB_COUNT_CAP)
     waits, wait_total = [], 0
     if not form.stage.data:  # a wait has no stage: a stage filter lists tasks only
-        waiting = engine().department_wait_counts(who, {code: _filter(who, code, form, now) for code in WAIT_TABS})
-        for code, n in waiting.items():
-            if code != tab:
-                counts[code] += n
+        # The other tabs' waits here; the open tab's are its page's own count below.
+        others = {code: _filter(who, code, form, now) for code in WAIT_TABS if code != tab}
+        for code, n in (engine().department_wait_counts(who, others) if others else {}).items():
+            counts[code] += n
         if tab in WAIT_TABS:
             wf = _filter(who, tab, form, now)
             wf.limit = PAGE_SIZE
