@@ -59,14 +59,15 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
                  known_topics: Collection[str] | None = None, office_close: dt.time | None = None,
                  default_region: str | None = None, limits: Limits | None = None,
                  keyring: Keyring | None = None, read_url: str | None = None,
-                 lease_clock: Clock | None = None) -> None:
+                 wall_clock: Clock | None = None) -> None:
         # The data keys that seal personal data at rest: given, or RELIEF_DATA_KEY(_FILE).
         # `read_url`: a PostgreSQL read replica for the pages' reads (Database.replica_reads).
         self.db = Database(database_url, keyring or keys.from_environment(), read_url=read_url)
         self.clock = clock or Clock()
         # Real time, whatever `clock` says: what must not move with a demo's or test's clock
-        # (an applicant's sign-in and its SMS code last real minutes; deadlines use `clock`).
-        self.wall_clock: Clock = Clock()
+        # (job locks are leases of real time; an applicant's sign-in and its SMS code last real
+        # minutes; deadlines use `clock`). Tests give an adjustable one to let a lease run out.
+        self.wall_clock: Clock = wall_clock or Clock()
         self.specs = repository.SpecCache()
         # The clock's offset (demo/test) and the calendar's overrides live in the database.
         if hasattr(self.clock, "bind"):
@@ -77,10 +78,7 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         self.executor: Executor = CalendarExecutor(self.db, self.specs, self.clock, self.calendar)
         # Bounds on designer code (steps, time, sizes, multi-instance ceiling, ...).
         self.executor.limits = limits or Limits()
-        # Job locks' clock: the wall clock (a lease is real elapsed time), whatever `clock` is;
-        # tests give an adjustable one to let a lease run out without waiting.
-        self.lease_clock = lease_clock or Clock()
-        self.executor.lease_clock = self.lease_clock
+        self.executor.lease_clock = self.wall_clock  # job locks: leases of real time
         self.forms_root = forms_root
         self.known_topics = known_topics
         # The region of cases whose starter has none and names none (12345 tickets).
@@ -259,7 +257,7 @@ class Engine(ScopedReads, WorkList, SavedViews, AuditReads, PortalService, Desig
         transaction, so that a runner with nothing to do does not take the write lock."""
         with self.db.reading() as s:
             found = s.connection().execute(ANY_FETCHABLE, {"topics": topics, "now": self.clock.now(),
-                                                           "lease_now": self.lease_clock.now()}).first()
+                                                           "lease_now": self.wall_clock.now()}).first()
         return found is not None
 
     @property

@@ -64,7 +64,7 @@ def _session_engine(kind: str, dbs: dict[str, TestDatabase | None], engines: dic
         # Leases run on their own clock (the wall clock in a deployment); an adjustable one
         # here, so that a test lets a worker's lock run out without waiting for it.
         engine = Engine(db.url, clock=AdjustableClock(DEFAULT_START), forms_root=ROOT / "forms",
-                        known_topics=topics(), lease_clock=AdjustableClock())
+                        known_topics=topics(), wall_clock=AdjustableClock())
         engine.upgrade_schema()
         engines[kind] = engine
     return engines[kind]
@@ -83,7 +83,7 @@ def engine(request: pytest.FixtureRequest, _databases: dict[str, TestDatabase | 
     db.truncate()
     eng.executor.cache = type(eng.executor.cache)()
     eng.clock.reset_to(DEFAULT_START)
-    eng.lease_clock.reset_to(dt.datetime.now(dt.UTC))  # type: ignore[attr-defined] - AdjustableClock
+    eng.wall_clock.reset_to(dt.datetime.now(dt.UTC))  # type: ignore[attr-defined] - AdjustableClock
     return eng
 
 

@@ -113,7 +113,7 @@ class InProcessRunner:
         wanted = topics or sorted(HANDLERS)
         checked: int | None = None  # engine.jobs_queued when a fetch last found every due job
         for _ in range(max_rounds):
-            jobs = self.inbox.take(wanted, BATCH, self.engine.lease_clock.now())  # locks' own clock
+            jobs = self.inbox.take(wanted, BATCH, self.engine.wall_clock.now())  # locks' own clock
             if not jobs:
                 # Nothing pushed. Fetch unless no command of this process made a job fetchable
                 # since the last fetch that found every due one (a retry, a full inbox). Jobs of

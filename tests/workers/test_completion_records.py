@@ -54,7 +54,7 @@ def test_W_LEDGER_a_completion_after_an_earlier_delivery_kept_the_record_finds_i
     engine, case_id, job_id = ledger_job
     kept, created = engine.keep_record(job_id, "first", "ledger", LEDGER.fields)  # the old two-step path
     assert created
-    engine.lease_clock.advance(dt.timedelta(seconds=61))  # the first worker is presumed dead (real time)
+    engine.wall_clock.advance(dt.timedelta(seconds=61))  # the first worker is presumed dead (real time)
     [again] = engine.fetch_and_lock("second", ["ledger.record"], 1, 60)
     job = engine.complete_job(again.id, "second", {"stage": "acceptance"}, LEDGER)
     assert [e.id for e in _entries(engine, case_id)] == [kept["id"]] and job.result["entry_id"] == kept["id"]
@@ -62,7 +62,7 @@ def test_W_LEDGER_a_completion_after_an_earlier_delivery_kept_the_record_finds_i
 
 def test_X_WORKERS_a_refused_completion_keeps_no_record(ledger_job):
     engine, case_id, job_id = ledger_job
-    engine.lease_clock.advance(dt.timedelta(seconds=61))  # the lock expired (real time: the lease clock)
+    engine.wall_clock.advance(dt.timedelta(seconds=61))  # the lock expired (real time: the wall clock)
     with pytest.raises(Conflict):
         engine.complete_job(job_id, "first", {"stage": "acceptance"}, LEDGER)
     with pytest.raises(Forbidden):  # a ledger job may not keep a dispatch

@@ -56,7 +56,7 @@ def test_X_WORKERS_record_endpoints_serve_only_the_lock_holder_with_a_token_for_
     assert live.call("POST", path, as_="centre", json={"worker_id": "w1", **DISPATCH}).status_code == 401
     assert _count(handoff, Dispatch) == 0
 
-    handoff.lease_clock.advance(dt.timedelta(seconds=61))  # the lock expires (real time: the lease clock)
+    handoff.wall_clock.advance(dt.timedelta(seconds=61))  # the lock expires (real time: the wall clock)
     with pytest.raises(Conflict):
         HttpRecords(holder, job_id).keep("dispatch", DISPATCH)
     assert _count(handoff, Dispatch) == 0
@@ -107,7 +107,7 @@ def test_W_LEDGER_a_job_delivered_twice_keeps_one_ledger_entry(live, engine):
     path = f"/{job.id}/records/ledger"
     kept = first.call("POST", path, {"stage": "acceptance", "summary": "受理"})
     assert kept["created"] and kept["record"]["recorded_on"] == "2026-11-02"
-    engine.lease_clock.advance(dt.timedelta(seconds=61))  # the first worker is presumed dead; delivered again
+    engine.wall_clock.advance(dt.timedelta(seconds=61))  # the first worker is presumed dead; delivered again
     [again] = second.fetch(["ledger.record"], 1, 60, 0)
     assert again.id == job.id
     found = second.call("POST", path, {"stage": "acceptance", "summary": "受理"})

@@ -50,9 +50,9 @@ def test_X_WORKERS_lost_lock_is_refused_with_409_and_the_job_runs_again(live, ha
     with pytest.raises(Conflict):
         second.complete(job.id, {"x": 1})
     first.extend_lock(job.id, 600)
-    handoff.lease_clock.advance(dt.timedelta(seconds=300))  # real time passes (the lease clock)
+    handoff.wall_clock.advance(dt.timedelta(seconds=300))  # real time passes (the wall clock)
     assert second.fetch(["department.dispatch"], 5, 60, 0) == []  # the extension holds
-    handoff.lease_clock.advance(dt.timedelta(seconds=301))
+    handoff.wall_clock.advance(dt.timedelta(seconds=301))
     [again] = second.fetch(["department.dispatch"], 5, 60, 0)  # expired: delivered again
     assert again.id == job.id and again.idempotency_key == job.idempotency_key and again.attempts == 2
     with pytest.raises(Conflict):
@@ -96,7 +96,7 @@ def test_X_WORKERS_bpmn_error_no_boundary_event_catches_becomes_an_incident(hand
 
 
 def test_X_WORKERS_a_lock_is_a_lease_of_real_time_the_demo_clock_frees_no_job(handoff):
-    """A lock is real elapsed time (the lease clock): moving the engine's clock days ahead, as
+    """A lock is real elapsed time (the wall clock): moving the engine's clock days ahead, as
     a demo does to watch deadlines pass, leaves a job with the worker that holds it, which
     still completes it (a retry's delay, below, stays on the engine's clock)."""
     from workers.protocol import EngineSource

@@ -69,13 +69,13 @@ def _counting(engine, monkeypatch) -> Iterator[dict]:
 def test_X_WORKERS_a_job_is_pushed_locked_to_the_attached_runner_and_runs_without_a_fetch(mini, monkeypatch):
     run_pending(mini)  # attaches the default in-process runner
     queued = mini.jobs_queued
-    before = mini.lease_clock.now()
+    before = mini.wall_clock.now()
     inst = _approve(mini, "PUSH-1")
     job = _job(mini, inst)
     assert job.lock_owner == "in-process" and job.attempts == 1
     # Locked for LOCK_SECONDS of real time: on the lease clock, not the engine's (demo) clock.
     lease = dt.timedelta(seconds=LOCK_SECONDS)
-    assert before + lease <= job.lock_expires_at <= mini.lease_clock.now() + lease
+    assert before + lease <= job.lock_expires_at <= mini.wall_clock.now() + lease
     assert mini.jobs_queued == queued  # nothing for a fetch to find
     assert mini.fetch_and_lock("w2", ["applicant.notify"]) == []  # nobody else takes it meanwhile
     with _counting(mini, monkeypatch) as seen:
@@ -114,7 +114,7 @@ def test_X_WORKERS_a_pushed_job_whose_runner_vanished_is_fetched_after_its_lock_
     gone.detach(hand_back=False)  # the runner dies with the job in its inbox, unreported
 
     assert mini.fetch_and_lock("w2", ["applicant.notify"]) == []  # still locked
-    mini.lease_clock.advance(dt.timedelta(seconds=LOCK_SECONDS + 1))
+    mini.wall_clock.advance(dt.timedelta(seconds=LOCK_SECONDS + 1))
     [again] = mini.fetch_and_lock("w2", ["applicant.notify"])
     assert again.id == job.id and again.attempts == 2
     with pytest.raises(Conflict):  # the vanished runner, were it to come back, is refused
@@ -202,7 +202,7 @@ def test_X_WORKERS_the_serve_thread_runs_pushed_jobs_without_fetching(mini, monk
 def test_X_WORKERS_a_pushed_job_that_waited_past_its_lock_is_fetched_anew_not_run_on_the_old_lock(mini):
     run_pending(mini)
     inst = _approve(mini, "PUSH-11")
-    mini.lease_clock.advance(dt.timedelta(seconds=LOCK_SECONDS + 1))  # any worker could have fetched it by now
+    mini.wall_clock.advance(dt.timedelta(seconds=LOCK_SECONDS + 1))  # any worker could have fetched it by now
     [done] = run_pending(mini)  # so the runner fetches it (a new lock) instead of running it as pushed
     assert "result" in done and "refused" not in done
     assert _job(mini, inst).attempts == 2 and mini.instance(inst).status == "completed"

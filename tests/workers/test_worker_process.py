@@ -71,7 +71,7 @@ def test_X_WORKERS_worker_killed_mid_job_loses_its_lock_and_the_job_runs_again_o
     assert job.state == "pending" and job.lock_owner  # still locked by the dead worker
     assert run_pending(engine, topics=["applicant.notify"]) == []  # nobody else may take it yet
 
-    engine.lease_clock.advance(dt.timedelta(seconds=301))  # the lock expires (real time: the lease clock)
+    engine.wall_clock.advance(dt.timedelta(seconds=301))  # the lock expires (real time: the wall clock)
     monkeypatch.setenv("RELIEF_SMS_GATEWAY_URL", sms.url)
     [again] = run_pending(engine, topics=["applicant.notify"])
     assert again["job"] == job.id and again["result"]["gateway"] == {"ok": True}
