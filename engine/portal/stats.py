@@ -10,10 +10,10 @@ further filter (e.g. only the application processes) goes there.
 At a million cases (issue 14: p95 ≤ 300 ms a chart) a reader whose scope is a region reads
 each chart from the summary tables instead (`summarised`, engine/portal/stats_summaries.py,
 migration 0031); the functions here are the direct queries on the case and step rows, for
-department staff (their scope: the cases dispatched to them) and the tests' comparison.
-Those are read from covering indexes (migration 0028): the cases of a region by start with their channel, status and
-process (`ix_instances_stats`), the open and the completed steps of a region by creation
-(`ix_human_tasks_open_stats`, `ix_human_tasks_done_stats`). Fixed states are written into
+the readers the summaries do not answer (`stats_summaries.reads_summaries`) and the tests'
+comparison. Those are read from covering indexes (migration 0028): the cases of a region
+by start with their channel, status and process (`ix_instances_stats`), the open and the
+completed steps of a region by creation (`ix_human_tasks_open_stats`, `ix_human_tasks_done_stats`). Fixed states are written into
 the SQL as literals, not parameters, so that PostgreSQL can match the partial indexes in
 any plan it keeps for a prepared statement."""
 
