@@ -13,9 +13,10 @@ migration 0031); the functions here are the direct queries on the case and step 
 the readers the summaries do not answer (`stats_summaries.reads_summaries`) and the tests'
 comparison. Those are read from covering indexes (migration 0028): the cases of a region
 by start with their channel, status and process (`ix_instances_stats`), the open and the
-completed steps of a region by creation (`ix_human_tasks_open_stats`, `ix_human_tasks_done_stats`). Fixed states are written into
-the SQL as literals, not parameters, so that PostgreSQL can match the partial indexes in
-any plan it keeps for a prepared statement."""
+completed steps of a region by creation (`ix_human_tasks_open_stats`,
+`ix_human_tasks_done_stats`). Fixed states are written into the SQL as literals, not
+parameters, so that PostgreSQL can match the partial indexes in any plan it keeps for a
+prepared statement."""
 
 from __future__ import annotations
 
