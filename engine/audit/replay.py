@@ -25,6 +25,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -144,7 +145,7 @@ class _Runner:
         self.session, self.row, self.specs = session, row, specs
         self.process = specs.process(session, definition)
         self.workflow: BpmnWorkflow | None = None
-        self.states: dict[str, int] = {}
+        self.states: dict[UUID, int] = {}
         self.paired: dict[str, Task] = {}  # recorded task id -> replayed task
         self.status = "running"
         self.jobs = dict(session.execute(sa.select(Job.id, Job.task_id).where(

@@ -18,6 +18,9 @@ from engine.store.db import Database
 CALENDAR_REVISION = "calendar.revision"
 OFFICIAL_LAST_YEAR = "calendar.official_last_year"
 CLOCK_OFFSET = "clock.offset_seconds"
+# Built once: the calendar's revision is read by every command that counts working days,
+# and building the statement anew cost more than running it.
+_VALUE = sa.select(EngineSetting.value).where(EngineSetting.key == sa.bindparam("b_key"))
 
 
 class SharedSettings:
@@ -34,7 +37,7 @@ class SharedSettings:
         """The stored value of `key`, read outside any open transaction."""
         try:
             with self.reader.connect() as conn:
-                value = conn.execute(sa.select(EngineSetting.value).where(EngineSetting.key == key)).scalar()
+                value = conn.execute(_VALUE, {"b_key": key}).scalar()
         except (sa.exc.OperationalError, sa.exc.ProgrammingError):
             return default  # no table yet: before `relief db upgrade`
         return default if value is None else value

@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
@@ -17,7 +18,7 @@ class CachedInstance:
 
     version: int
     workflow: BpmnWorkflow
-    states: dict[str, int]  # task states, for the audit's "changes"
+    states: dict[UUID, int]  # task states, for the audit's "changes"
     waits: dict[str, Any]  # summary of the projection rows
     head: tuple[int, str]  # audit chain head (seq, hash)
 

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -52,7 +53,7 @@ class Command(Protocol):
 class _Loaded:
     row: Instance
     workflow: BpmnWorkflow
-    states: dict[str, int]
+    states: dict[UUID, int]
     waits: dict[str, Any]  # what the projection rows say now
     head: tuple[int, str] | None  # None: unknown, read it from the audit table
     changed: bool = False  # the command may have changed the workflow

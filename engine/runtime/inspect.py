@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -31,8 +32,6 @@ def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
 
 
 def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
-    from uuid import UUID
-
     try:
         return workflow.get_task_from_id(UUID(task_id))
     except Exception:  # noqa: BLE001 - unknown or malformed id
@@ -105,13 +104,13 @@ def department_of(task: Task) -> tuple[str | None, str | None]:
             name[:120] if isinstance(name, str) and name else None)
 
 
-def current(workflow: BpmnWorkflow) -> tuple[dict[str, int], dict[str, Any]]:
+def current(workflow: BpmnWorkflow) -> tuple[dict[UUID, int], dict[str, Any]]:
     """Task states and the waits' signature of a workflow as restored from its stored state.
 
     The projection rows are written in the same transaction as that state, so they say
     the same: summarising the workflow replaces reading the rows back (three SELECTs
     per command on the cold path, e.g. each timer of a drain)."""
-    states: dict[str, int] = {}
+    states: dict[UUID, int] = {}
     users: dict[str, dt.datetime | None] = {}
     jobs: set[str] = set()
     timers: dict[str, dt.datetime] = {}
@@ -119,17 +118,17 @@ def current(workflow: BpmnWorkflow) -> tuple[dict[str, int], dict[str, Any]]:
     for t in all_tasks(workflow):
         if not bpmn_id(t):
             continue
-        key, st = str(t.id), t.state
-        states[key] = st
+        st = t.state
+        states[t.id] = st
         kind = _wait_kind(t, st)
         if kind == "user":
-            users[key] = _deadline(t)[0]
+            users[str(t.id)] = _deadline(t)[0]
         elif kind == "job":
-            jobs.add(key)
+            jobs.add(str(t.id))
         elif kind == "timer" and (due := timer_due(t)) is not None:
-            timers[key] = due
+            timers[str(t.id)] = due
         elif kind == "dept":
-            depts[key] = _deadline(t)[0]
+            depts[str(t.id)] = _deadline(t)[0]
     return states, {"user": users, "jobs": jobs, "timers": timers, "dept": depts}
 
 
@@ -155,28 +154,29 @@ class Waits:
 @dataclass
 class Scan:
     changes: list[dict[str, Any]]
-    states: dict[str, int]
+    # Keyed by the task's UUID: every command scans every task, and turning each id into
+    # text was ~4 % of a command's CPU time (uuid.__str__ is Python code).
+    states: dict[UUID, int]
     waits: Waits
 
 
-def _change(task: Task, element: str, before: dict[str, int], workflow: BpmnWorkflow) -> dict[str, Any]:
-    key = str(task.id)
+def _change(task: Task, element: str, before: dict[UUID, int], workflow: BpmnWorkflow) -> dict[str, Any]:
     return {
-        "task": key,
+        "task": str(task.id),
         "element": element,
         "name": task.task_spec.bpmn_name,
         "process": task.workflow.spec.name,
-        "from": TaskState.get_name(before[key]) if key in before else None,
+        "from": TaskState.get_name(before[task.id]) if task.id in before else None,
         "to": TaskState.get_name(task.state),
         "prev": previous_element(task, workflow),
     }
 
 
-def scan(workflow: BpmnWorkflow, before: dict[str, int]) -> Scan:
+def scan(workflow: BpmnWorkflow, before: dict[UUID, int]) -> Scan:
     """One pass over the tasks after a command: what changed since `before` (audit and
     flow coverage), the new task states, and what the instance now waits for."""
     changes: list[dict[str, Any]] = []
-    states: dict[str, int] = {}
+    states: dict[UUID, int] = {}
     users: dict[str, OpenUserTask] = {}
     jobs: dict[str, tuple[Task, str, dict[str, Any]]] = {}
     timers: dict[str, tuple[Task, dt.datetime]] = {}
@@ -185,14 +185,18 @@ def scan(workflow: BpmnWorkflow, before: dict[str, int]) -> Scan:
         element = bpmn_id(t)
         if not element:
             continue
-        key, st = str(t.id), t.state
-        states[key] = st
-        if before.get(key) != st and st & _RECORDED:
+        st = t.state
+        states[t.id] = st
+        was = before.get(t.id)
+        if was != st and st & _RECORDED:
             changes.append(_change(t, element, before, workflow))
         kind = _wait_kind(t, st)
+        if not kind:
+            continue
+        key = str(t.id)
         if kind == "user":
             due, basis = _deadline(t)
-            opened = before.get(key) != st
+            opened = was != st
             groups = _candidate_groups(t, opened=opened)
             preferred, days = _preferred(t) if opened else (None, None)
             users[key] = OpenUserTask(t, properties(t).get("formKey"), groups, due, basis, preferred, days)
