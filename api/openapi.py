@@ -18,6 +18,7 @@ from werkzeug.routing import PathConverter, UnicodeConverter
 
 from api.inputs import TEXT_PATTERN
 from api.security import PUBLIC, SIGNED, WORKER
+from api.worker_schemas import COMPLETION_RECORDS
 from engine.auth import signatures
 
 SECURITY_SCHEMES = {
@@ -75,6 +76,7 @@ def complete_document(app: Flask, api: Api) -> None:
     """Add the shared security requirements and error answers to every operation."""
     spec = api.spec
     spec.components.security_schemes.update(SECURITY_SCHEMES)
+    _completion_records(spec)
     paths = spec._paths  # noqa: SLF001 - apispec keeps the registered paths here
     for url_rule in app.url_map.iter_rules():
         path = FlaskPlugin.flaskpath2openapi(url_rule.rule)
@@ -93,6 +95,19 @@ def complete_document(app: Flask, api: Api) -> None:
                 if str(status) not in responses:
                     responses[str(status)] = spec.components.get_ref("response", http.HTTPStatus(status).name)
         _operation_parameters_win(paths[path])
+
+
+def _completion_records(spec: Any) -> None:
+    """The record a job's completion keeps, one schema per kind (api/worker_schemas.py): the
+    field's `oneOf` names them; here they are added as components, with `kind` telling them
+    apart (apispec passes no discriminator through a field's metadata)."""
+    for schema in COMPLETION_RECORDS.values():
+        if schema.__name__ not in spec.components.schemas:
+            spec.components.schema(schema.__name__, schema=schema)
+    record = spec.components.schemas.get("CompleteJobRequest", {}).get("properties", {}).get("record")
+    if record is not None:
+        record["discriminator"] = {"propertyName": "kind", "mapping": {
+            kind: f"#/components/schemas/{schema.__name__}" for kind, schema in COMPLETION_RECORDS.items()}}
 
 
 def _operation_parameters_win(item: dict[str, Any]) -> None:

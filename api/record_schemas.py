@@ -17,7 +17,7 @@ class WorkerArgs(Schema):
                               metadata={"description": "the worker id the job was locked with"})
 
 
-class NotificationRecordIn(WorkerArgs):
+class NotificationFields(Schema):
     """A notice to the applicant (J-T2F): an SMS in the outbox, or a letter without a phone."""
 
     channel = fields.String(required=True, validate=validate.OneOf(["sms", "letter"]))
@@ -26,20 +26,38 @@ class NotificationRecordIn(WorkerArgs):
     message = fields.String(required=True, validate=validate.Length(1, 2000))
 
 
-class LedgerRecordIn(WorkerArgs):
+class LedgerFields(Schema):
     """An electronic ledger line (W-LEDGER), dated the day it is kept (Beijing time)."""
 
     stage = fields.String(required=True, validate=validate.Length(1, 40))
     summary = fields.String(load_default="", validate=validate.Length(0, 4000))
 
 
-class DispatchRecordIn(WorkerArgs):
+class DispatchFields(Schema):
     """A dispatch to a department (J-DISPATCH) or a referral to an organisation (J-REFER)."""
 
     kind = fields.String(required=True, validate=validate.OneOf(["department", "referral"]))
     target = fields.String(required=True, validate=validate.Length(1, 80))
     mode = fields.String(required=True, validate=validate.OneOf(["worklist", "webhook"]))
     payload = fields.Dict(load_default=dict)
+
+
+# The body of POST /jobs/{job_id}/records/{kind}: the worker, then the record's fields (the
+# fields alone are what a completion's `record.fields` holds, api/worker_schemas.py).
+class NotificationRecordIn(WorkerArgs, NotificationFields):
+    """A notice to the applicant (J-T2F): an SMS in the outbox, or a letter without a phone."""
+
+
+class LedgerRecordIn(WorkerArgs, LedgerFields):
+    """An electronic ledger line (W-LEDGER), dated the day it is kept (Beijing time)."""
+
+
+class DispatchRecordIn(WorkerArgs, DispatchFields):
+    """A dispatch to a department (J-DISPATCH) or a referral to an organisation (J-REFER)."""
+
+
+FIELDS_OF_KIND: dict[str, type[Schema]] = {"notification": NotificationFields, "ledger": LedgerFields,
+                                           "dispatch": DispatchFields}
 
 
 class HotlineStatusIn(WorkerArgs):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate
 
 from api import record_schemas as rs
 from api.inputs import ApiSchema as Schema  # every schema gets the input rules of api/inputs.py
+from engine import records
 from engine.auth.scope import REGION_PATTERN
 from engine.forms.validators import mask_phone
 
@@ -62,38 +63,47 @@ class JobSummary(Schema):
     ended_at = fields.DateTime(allow_none=True)
 
 
-# The fields of each record kind a completion may keep: the schemas of the record endpoints.
-RECORD_FIELDS: dict[str, type[Schema]] = {"notification": rs.NotificationRecordIn, "ledger": rs.LedgerRecordIn,
-                                          "dispatch": rs.DispatchRecordIn}
+def _completion_record(kind: str, fields_schema: type[Schema]) -> type[Schema]:
+    """The `record` of a job's completion that keeps a record of `kind`: its fields are those
+    of POST /jobs/{job_id}/records/{kind} without worker_id, and `into` may only name its columns."""
+    columns = sorted(records.MODELS[kind].__table__.columns.keys())
+    return Schema.from_dict({
+        "kind": fields.String(required=True, validate=validate.OneOf([kind])),
+        "record_fields": fields.Nested(fields_schema, required=True, data_key="fields",
+                                       metadata={"description": f"as the body of /records/{kind}, without worker_id"}),
+        # The result's keys are variables as the worker's `variables` are (no rule OpenAPI 3.0 can state).
+        "into": fields.Dict(keys=fields.String(),
+                            values=fields.String(validate=validate.OneOf(columns)), load_default=dict,
+                            metadata={"description": "result key → the record's column, e.g. {\"entry_id\": \"id\"}"}),
+    }, name=f"{kind.capitalize()}CompletionRecord")
 
 
-class CompletionRecordIn(Schema):
+# One schema per record kind a completion may keep; the OpenAPI document states the record
+# as one of them, told apart by `kind` (api/openapi.py), and a body is loaded by the one its
+# `kind` names, so that the document and the check are the same rules.
+COMPLETION_RECORDS: dict[str, type[Schema]] = {kind: _completion_record(kind, schema)
+                                               for kind, schema in rs.FIELDS_OF_KIND.items()}
+
+
+class CompletionRecordField(fields.Field):
     """The job's record, kept in the completion's transaction (instead of a call to
     /records/{kind} first); its columns go into the result under the keys `into` names."""
 
-    kind = fields.String(required=True, validate=validate.OneOf(sorted(RECORD_FIELDS)))
-    record_fields = fields.Dict(required=True, data_key="fields",
-                                metadata={"description": "as the body of /records/{kind}, without worker_id"})
-    into = fields.Dict(keys=fields.String(validate=validate.Length(1, 80)),
-                       values=fields.String(validate=validate.Length(1, 80)), load_default=dict,
-                       metadata={"description": "result key → the record's column, e.g. {\"entry_id\": \"id\"}"})
-
-    @validates_schema
-    def _fields_of_kind(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        schema = RECORD_FIELDS.get(data.get("kind", ""))
-        if schema is None or "record_fields" not in data:
-            return
-        errors = schema(exclude=("worker_id",)).validate(data["record_fields"])
-        if errors:
-            raise ValidationError(errors, "fields")
-        # Defaults filled in as the record endpoints do (e.g. an empty summary).
-        data["record_fields"] = schema(exclude=("worker_id",)).load(data["record_fields"])
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValidationError("an object with kind, fields and into")
+        schema = COMPLETION_RECORDS.get(value.get("kind"))  # type: ignore[arg-type]
+        if schema is None:
+            raise ValidationError({"kind": [f"one of {', '.join(sorted(COMPLETION_RECORDS))}"]})
+        return schema().load(value)
 
 
 class CompleteJobRequest(Schema):
     worker_id = fields.String(required=True, validate=validate.Length(1, 80))
     variables = fields.Dict(load_default=dict)
-    record = fields.Nested(CompletionRecordIn, load_default=None, allow_none=True)
+    record = CompletionRecordField(load_default=None, allow_none=True, metadata={
+        "oneOf": [{"$ref": f"#/components/schemas/{schema.__name__}"} for schema in COMPLETION_RECORDS.values()],
+        "description": "the record the completion keeps (one of its kinds), or null"})
 
 
 class CompletedJob(Schema):

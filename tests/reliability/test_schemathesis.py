@@ -55,10 +55,6 @@ SEMANTIC = {
     "GET /api/v1/calendar/add-working-days": "the deadline must fall on or before 9999-12-31",
     "POST /api/v1/admin/clock/advance": "the clock moves at most 3660 days from the wall clock in all",
     "POST /api/v1/instances/{instance_id}/materials": "the file must be a PDF, JPEG or PNG by content, of a known kind",
-    # The document states `record.fields` as an object; which fields it needs depends on
-    # `kind` (those of POST /jobs/{job_id}/records/{kind}). Stating that (a oneOf per kind)
-    # is not done yet: tests/workers/test_completion_records.py proves the 422 names them.
-    "POST /api/v1/jobs/{job_id}/complete": "a record's fields must be those of its kind",
 }
 
 

@@ -90,6 +90,11 @@ def test_X_WORKERS_over_http_a_completion_keeps_its_record_and_refuses_a_bad_one
     assert r.status_code == 422 and set(r.json()["details"]["fields"]["record"]["fields"]) == {"mode", "target"}
     r = live.call("POST", path, headers=headers, json={**bad, "record": {**bad["record"], "kind": "parcel"}})
     assert r.status_code == 422 and "kind" in r.json()["details"]["fields"]["record"]
+    not_a_column = {"kind": "dispatch", "into": {"dispatch_id": "colour"},
+                    "fields": {"kind": "department", "target": "civil-affairs", "mode": "worklist"}}
+    r = live.call("POST", path, headers=headers, json={**bad, "record": not_a_column})
+    named = r.json()["details"]["fields"]["record"]["into"]["dispatch_id"]["value"]
+    assert r.status_code == 422 and "target" in named[0]  # the columns it may name
     with handoff.db.reading() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Dispatch)) == 0
         assert s.get(Job, job.id).state == "pending"
@@ -107,3 +112,19 @@ def test_a_case_whose_detached_job_completed_replays_to_the_same_state(ledger_jo
     engine, case_id, job_id = ledger_job
     engine.complete_job(job_id, "first", {"stage": "acceptance"})
     assert engine.replay_case(case_id).ok
+
+
+def test_X_WORKERS_the_openapi_document_states_each_record_kind_a_completion_may_keep(live):
+    """A department system's developer reads the completion's `record` as one schema per kind:
+    the fields of /records/{kind} and `into` naming only that kind's columns."""
+    doc = live.call("GET", "/api/v1/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    record = schemas["CompleteJobRequest"]["properties"]["record"]
+    assert record["discriminator"]["propertyName"] == "kind"
+    assert set(record["discriminator"]["mapping"]) == {"notification", "ledger", "dispatch"}
+    ledger = schemas["LedgerCompletionRecord"]["properties"]
+    assert ledger["kind"]["enum"] == ["ledger"]
+    assert ledger["fields"]["allOf"] == [{"$ref": "#/components/schemas/LedgerFields"}]
+    assert {"id", "recorded_on", "late"} <= set(ledger["into"]["additionalProperties"]["enum"])
+    assert "worker_id" not in schemas["LedgerFields"]["properties"]
+    assert "worker_id" in schemas["LedgerRecordIn"]["properties"]
