@@ -36,6 +36,10 @@ MAX_SUFFIX = 50
 # A payload field naming which follow-up of the case this is (e.g. one per department): the
 # key becomes `<case key>-<value>`; it is not part of the follow-up's data.
 KEY_FIELD = "follow_up_key"
+# Built once (a Jiangyin case throws three follow-ups; building cost more than running).
+_DEPLOYED = sa.select(Definition.id).where(Definition.key == sa.bindparam("b_key")).limit(1)
+_HOLDERS = sa.select(Instance.business_key, Instance.status).where(
+    Instance.process_key == sa.bindparam("b_process"), Instance.business_key.like(sa.bindparam("b_prefix")))
 
 
 def start_thrown(ctx: Any, parent: Instance, events: list[Any]) -> list[Instance]:
@@ -48,7 +52,7 @@ def start_thrown(ctx: Any, parent: Instance, events: list[Any]) -> list[Instance
         if not isinstance(definition, MessageEventDefinition):
             continue
         name = definition.name
-        if ctx.session.scalar(sa.select(Definition.id).where(Definition.key == name).limit(1)) is None:
+        if ctx.session.scalar(_DEPLOYED, {"b_key": name}) is None:
             raise ProcessError(f"message '{name}' is caught by nothing in this case and names no deployed "
                                "process to start", {"message": name})
         payload = dict(event.payload) if isinstance(event.payload, dict) else {}
@@ -69,8 +73,7 @@ def _free_key(ctx: Any, process: str, key: str | None) -> str | None | bool:
     of that process holds it; False when a running one does (nothing to start)."""
     if not key:
         return None
-    rows = dict(ctx.session.execute(sa.select(Instance.business_key, Instance.status).where(
-        Instance.process_key == process, Instance.business_key.like(f"{key}%"))).all())
+    rows = dict(ctx.session.execute(_HOLDERS, {"b_process": process, "b_prefix": f"{key}%"}).all())
     if rows.get(key) == "running":
         return False
     for n in range(1, MAX_SUFFIX + 1):

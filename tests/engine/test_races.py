@@ -92,5 +92,8 @@ def test_defect3_a_deadlock_is_retried_not_answered_500(deployed):
         outcomes = races.race(lambda: deployed.executor.run(Crossed((first, second)), "a"),
                               lambda: other.executor.run(Crossed((second, first)), "b"))
     assert all(o.won for o in outcomes), [str(o) for o in outcomes]
-    assert len(attempts) == 3  # one of the two ran again
+    # One of the two ran again; on a loaded machine its retry may itself meet the other's
+    # transaction before that one commits and run once more: what counts is that each
+    # command took effect exactly once (the versions below).
+    assert len(attempts) >= 3
     assert deployed.instance(first).version == deployed.instance(second).version == 3

@@ -26,6 +26,16 @@ from engine.store.base import new_id
 from engine.store.models import Definition, Instance
 
 MAX_BUSINESS_KEY = 120
+# Built once: a start runs them on every case and every follow-up case it throws, and
+# building a statement cost more than running it (profiled).
+_BY_ID = sa.select(Definition).where(Definition.id == sa.bindparam("b_id"))
+_BY_VERSION = sa.select(Definition).where(Definition.key == sa.bindparam("b_key"),
+                                          Definition.version == sa.bindparam("b_version"))
+# The latest version that may take cases (a newer one may await approval).
+_LATEST = (sa.select(Definition).where(Definition.key == sa.bindparam("b_key"), approval.STARTABLE)
+           .order_by(Definition.version.desc()).limit(1))
+_BY_KEY = sa.select(Instance).options(*LEAN).where(Instance.process_key == sa.bindparam("b_process"),
+                                                   Instance.business_key == sa.bindparam("b_key"))
 
 
 @dataclass
@@ -38,16 +48,14 @@ class StartInstance:
     created: bool = field(default=False, compare=False)  # after `execute`: False when an existing case was returned
 
     def _definition(self, ctx: CommandContext) -> Definition:
-        q = sa.select(Definition)
         ref = str(self.definition)
         if ref.isdigit():
-            q = q.where(Definition.id == int(ref))
+            found = ctx.session.scalar(_BY_ID, {"b_id": int(ref)})
         elif ":" in ref and ref.rsplit(":", 1)[1].isdigit():
             key, version = ref.rsplit(":", 1)
-            q = q.where(Definition.key == key, Definition.version == int(version))
-        else:  # the latest version that may take cases (a newer one may await approval)
-            q = q.where(Definition.key == ref, approval.STARTABLE).order_by(Definition.version.desc()).limit(1)
-        found = ctx.session.scalar(q)
+            found = ctx.session.scalar(_BY_VERSION, {"b_key": key, "b_version": int(version)})
+        else:
+            found = ctx.session.scalar(_LATEST, {"b_key": ref})
         if found is None:
             raise NotFound(f"no deployed definition '{ref}'", {"definition": ref})
         approval.check_startable(found)
@@ -73,8 +81,7 @@ class StartInstance:
                 first_question.record_actor((getattr(spec, "extensions", None) or {}).get("properties", {}) or {},
                                             data, data, ctx.actor)
         if self.business_key is not None:
-            existing = ctx.session.scalar(sa.select(Instance).options(*LEAN).where(
-                Instance.process_key == definition.key, Instance.business_key == self.business_key))
+            existing = ctx.session.scalar(_BY_KEY, {"b_process": definition.key, "b_key": self.business_key})
             if existing is not None:
                 self.created = False
                 return self._retried(ctx, existing, definition, data)
