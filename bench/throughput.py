@@ -195,7 +195,8 @@ class StatementCounter:
         self.commits += 1
 
 
-def persisted(cases: int, url: str) -> tuple[float, StatementCounter]:
+def prepared(url: str) -> tuple[Engine, dict[str, Principal]]:
+    """An engine on `url` with the variants deployed and warmed up, and the bench's users."""
     engine = Engine(url, clock=AdjustableClock(START), forms_root=ROOT / "forms", known_topics=topics())
     engine.upgrade_schema()
     deploy_all(engine, ROOT / "workflows", "bench")
@@ -205,13 +206,18 @@ def persisted(cases: int, url: str) -> tuple[float, StatementCounter]:
     # a server's spec cache (engine/definitions/repository.py SpecCache) is warm after its
     # first cases; without these the timed run would pay every deployment's first parse.
     for i in range(WARM_UP):
-        _drive(engine, who, f"WARM-{time.time_ns()}-{i}")
+        drive(engine, who, f"WARM-{time.time_ns()}-{i}")
+    return engine, who
+
+
+def persisted(cases: int, url: str) -> tuple[float, StatementCounter]:
+    engine, who = prepared(url)
     # Counted on every engine the Engine owns (the writer and, on SQLite, the reader).
     counter = StatementCounter(sa.Engine)
 
     began, cpu = time.perf_counter(), time.process_time()
     for i in range(cases):
-        _drive(engine, who, f"BENCH-{time.time_ns()}-{i}")
+        drive(engine, who, f"BENCH-{time.time_ns()}-{i}")
     rate = cases / (time.perf_counter() - began)
     _cpu(cpu, cases)
     sa.event.remove(sa.Engine, "before_cursor_execute", counter._statement)
@@ -220,7 +226,7 @@ def persisted(cases: int, url: str) -> tuple[float, StatementCounter]:
     return rate, counter
 
 
-def _drive(engine: Engine, who: dict[str, Principal], key: str) -> None:
+def drive(engine: Engine, who: dict[str, Principal], key: str) -> None:
     """One Jiangyin case through the engine's commands and the in-process workers."""
     instance = engine.start("jiangyin_one_door", APPLICATION, key, "bench")
     run_pending(engine)
