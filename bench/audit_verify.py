@@ -25,18 +25,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
 
 from api.cli import deploy_all  # noqa: E402
-from bench.throughput import APPLICATION, START, STEPS  # noqa: E402
+from bench.throughput import START, drive  # noqa: E402
 from engine.auth import Principal  # noqa: E402
 from engine.clock import AdjustableClock  # noqa: E402
 from engine.crypto import keys  # noqa: E402
 from engine.service import Engine  # noqa: E402
-from engine.store.models import HumanTask  # noqa: E402
 from engine.store.schemas import scratch_schema  # noqa: E402
 from workers.registry import topics  # noqa: E402
-from workers.runner import run_pending  # noqa: E402
 
 WHO = {g: Principal(f"bench-{g}", ("clerk",), (g,)) for g in ("window", "county-centre", "dept:civil-affairs")}
 
@@ -45,16 +42,7 @@ def execute(engine: Engine, cases: int) -> float:
     """Run `cases` Jiangyin cases start to end; cases per second."""
     began = time.perf_counter()
     for i in range(cases):
-        instance = engine.start("jiangyin_one_door", APPLICATION, f"AUDIT-BENCH-{time.time_ns()}-{i}", "bench")
-        run_pending(engine)
-        while True:
-            with engine.db.reading() as s:
-                task = s.scalars(sa.select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                            HumanTask.state == "open")).first()
-            if task is None:
-                break
-            engine.complete(task.id, STEPS[task.bpmn_id], WHO[task.candidate_groups[0]])
-            run_pending(engine)
+        drive(engine, WHO, f"AUDIT-BENCH-{time.time_ns()}-{i}")
         if (i + 1) % 500 == 0:
             print(f"  … {i + 1} cases made", file=sys.stderr)
     return cases / (time.perf_counter() - began)
