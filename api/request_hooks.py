@@ -28,8 +28,11 @@ class ReliefFlask(Flask):
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Flask's `ensure_sync`, its answer kept for functions it returned unchanged."""
-        if func in self._sync:
-            return func
+        try:
+            if func in self._sync:
+                return func
+        except TypeError:  # an unhashable callable: asked every time, as Flask does
+            return super().ensure_sync(func)
         made = super().ensure_sync(func)
         if made is func and len(self._sync) < self._SYNC_KEPT:
             self._sync.add(func)

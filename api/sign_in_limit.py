@@ -59,7 +59,8 @@ def _check_only_where_limited(app: Flask, limiter: Limiter) -> None:
     POSTs, web/views/portal.py: decorators on view functions, not on blueprints) have limits,
     and their decorator checks them itself; the hook evaluated nothing
     on every other request, at ~4 % of a small API request (profiled, issue 15). Its
-    `after_request` hook stays: it makes the conditional deductions (failed sign-ins)."""
+    `after_request` hook stays (it makes the conditional deductions: failed sign-ins), run
+    on the limited endpoints only (`install`)."""
     manager = limiter.limit_manager
     if manager.default_limits or manager.application_limits:  # then the hook is needed
         return
