@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import web
 from api import errors, headers, inputs, openapi, read_routing, schema_cache, security, sessions, sign_in_limit
+from api.request_hooks import ReliefFlask
 from api.routes import BLUEPRINTS
 from api.settings import ConfigurationError, Settings
 from engine.clock import Clock, SharedClock
@@ -39,7 +40,7 @@ def make_engine(settings: Settings, known_topics: list[str] | None = None) -> En
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
     """Build the Flask app around `engine` (made from `settings` when not given)."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = ReliefFlask(__name__)
     app.config.update(
         SECRET_KEY=settings.require_secret(),
         MAX_CONTENT_LENGTH=max(MAX_UPLOAD_BYTES, settings.max_material_bytes + 1024 * 1024),

@@ -136,16 +136,26 @@ def json_depth(body: bytes) -> int:
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
+def _has_nul(environ: dict[str, Any]) -> bool:
+    """Whether any text of the WSGI environment (headers among it) holds a NUL: one scan of
+    its values, where naming every header first (werkzeug's view of them) cost a third of
+    this guard on every request."""
+    return any("\0" in value for value in environ.values() if type(value) is str)
+
+
 def _guard() -> None:
-    for name, value in request.headers.items():
-        # Credentials and senders are looked up in the database; a NUL never is a valid one.
-        if "\0" in value:
-            raise BadRequest(f"the header {name} contains a NUL character", {"header": name})
+    if _has_nul(request.environ):
+        for name, value in request.headers.items():
+            # Credentials and senders are looked up in the database; a NUL never is a valid one.
+            if "\0" in value:
+                raise BadRequest(f"the header {name} contains a NUL character", {"header": name})
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and (problem := text_problem(value)):
             raise ValidationFailed(f"invalid input: {name}", {"fields": {name: [problem]}})
     if request.is_json and request.content_length != 0:
-        if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+        body = request.get_data(cache=True)
+        # A text cannot nest deeper than it has opening brackets: most bodies need no walk.
+        if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
             raise BadRequest(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels",
                              {"body": [f"nested deeper than {MAX_JSON_DEPTH} levels"]})
 

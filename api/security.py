@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g, request
 
 from api import sessions
-from engine.auth import Principal, principal_from_token, signatures, worker_tokens
+from engine.auth import Principal, signatures, worker_tokens
 from engine.auth.worker_tokens import WorkerIdentity
 from engine.errors import Forbidden, Unauthorized
 
@@ -71,7 +71,7 @@ def _bearer() -> str:
 
 
 def _authenticate() -> Principal:
-    if "Authorization" not in request.headers:
+    if "HTTP_AUTHORIZATION" not in request.environ:  # the header, without building werkzeug's view of them all
         if (who := sessions.principal()) is not None:
             return who
         if ended := g.get("session_ended"):
@@ -79,9 +79,9 @@ def _authenticate() -> Principal:
     token = _bearer()
     if worker_tokens.is_worker_token(token):
         raise Unauthorized("a worker token is valid only on the job endpoints (/api/v1/jobs)")
-    engine = current_app.extensions["relief_engine"]
-    with engine.db.reading() as s:
-        return principal_from_token(s, current_app.config["SECRET_KEY"], token, engine.users.now())
+    # Its session is read on every request: a revoked token is refused on the next one,
+    # whichever process revoked it.
+    return current_app.extensions["relief_engine"].users.token_principal(current_app.config["SECRET_KEY"], token)
 
 
 def _worker() -> WorkerIdentity:
@@ -118,34 +118,37 @@ def _check_password_change(who: Principal | None, roles: tuple[str, ...]) -> Non
 def install(app: Flask) -> None:
     @app.before_request
     def _check() -> None:
-        if request.endpoint is None:
+        # `request` and `g` are proxies, each use a context look-up: taken once here (this
+        # runs on every request).
+        endpoint = request.endpoint
+        if endpoint is None:
             return  # 404/405: let Flask answer
-        if request.endpoint == "static" or request.endpoint.startswith("api-docs."):
+        if endpoint == "static" or endpoint.startswith("api-docs."):
             return  # static assets and the API docs are public
-        roles = getattr(app.view_functions[request.endpoint], "_relief_rule", None)
+        roles = getattr(app.view_functions[endpoint], "_relief_rule", None)
         if roles is None:
-            raise Forbidden(f"endpoint {request.endpoint} has no authorization rule")
+            raise Forbidden(f"endpoint {endpoint} has no authorization rule")
+        context = g._get_current_object()
         if PUBLIC in roles:
             if is_page():
-                g.principal = sessions.principal()  # a public page may still greet who is signed in
+                context.principal = sessions.principal()  # a public page may still greet who is signed in
                 sessions.check_csrf()  # the sign-in form too (login CSRF)
-                _check_password_change(g.principal, roles)
+                _check_password_change(context.principal, roles)
             return
         if WORKER in roles:
-            g.worker = _worker()
+            context.worker = _worker()
             return
         if SIGNED in roles and request.headers.get(signatures.SIGNATURE):
-            g.principal = _signed()
+            context.principal = _signed()
             return
-        g.principal = _authenticate()
-        if g.principal.extra.get("kind") == "web":
+        context.principal = who = _authenticate()
+        if who.extra.get("kind") == "web":
             sessions.check_csrf()  # first: a forged request is refused as such, whoever's cookie it carries
-        if SYSTEM in g.principal.roles and SYSTEM not in roles and not g.principal.is_admin:
+        if SYSTEM in who.roles and SYSTEM not in roles and not who.is_admin:
             raise Forbidden("a system account has no access here (the 12345 platform signs its intake requests)",
                             {"roles": list(roles)})
-        _check_password_change(g.principal, roles)
+        _check_password_change(who, roles)
         if AUTHENTICATED in roles:
             return
-        if not g.principal.has_role(*roles):
+        if not who.has_role(*roles):
             raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", {"roles": list(roles)})
-

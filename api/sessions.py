@@ -15,6 +15,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
+from api import request_hooks
 from api.settings import Settings
 from engine.auth import Principal
 from engine.auth.directory import SignIn
@@ -61,7 +62,15 @@ def install(app: Flask, settings: Settings) -> None:
         WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None,
     )
     app.session_interface = _SessionInterface()
-    manager = LoginManager(app)
+
+    def _remembers() -> bool:
+        # Flask-Login's after-request hook acts on a session holding its marks; an empty
+        # one (every bearer-token call) gives it nothing to do unless it refreshes the
+        # remember cookie on every request (not configured here).
+        return bool(session) or bool(app.config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST"))
+
+    with request_hooks.hooks_only_when(app, _remembers):
+        manager = LoginManager(app)
     manager.user_loader(_load)
     CSRFProtect(app)
 

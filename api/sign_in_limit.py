@@ -12,28 +12,45 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from api import request_hooks
 from api.settings import Settings
+
+LIMITED = "relief_limited_endpoints"  # app.extensions: the endpoints with a limit
 
 
 def install(app: Flask, settings: Settings, endpoints: list[str]) -> None:
     """Limit failed POSTs to `endpoints` (already registered) to `settings.login_rate` per address."""
-    limiter = Limiter(get_remote_address, app=app, storage_uri=settings.ratelimit_storage, headers_enabled=True,
-                      default_limits=[])
+    limited: set[str] = app.extensions.setdefault(LIMITED, set())
+    # Its after-request hook (conditional deductions, limit headers) and teardown (its
+    # per-request state) have work only on the limited endpoints: elsewhere they are skipped.
+    with request_hooks.hooks_only_when(app, lambda: request.endpoint in limited):
+        limiter = Limiter(get_remote_address, app=app, storage_uri=settings.ratelimit_storage,
+                          headers_enabled=True, default_limits=[])
     shared = limiter.shared_limit(settings.login_rate, scope="sign-in", methods=["POST"],
                                   deduct_when=lambda response: response.status_code >= 400)
-    for endpoint in endpoints:
-        # Wrapping keeps the view's `@rule` (functools.wraps copies its attributes).
-        app.view_functions[endpoint] = shared(app.view_functions[endpoint])
     app.extensions["relief_limiter"] = limiter
+    limit_views(app, shared, endpoints)
     _check_only_where_limited(app, limiter)
     register_api_error(app)
+
+
+def limit_views(app: Flask, limit: Callable[[Callable[..., Any]], Callable[..., Any]], endpoints: list[str]) -> None:
+    """Wrap the views of `endpoints` (already registered) in a limit of the app's limiter.
+    Limits are set only this way, on view functions: the limiter's hooks run on these
+    endpoints alone (see `install`)."""
+    for endpoint in endpoints:
+        # Wrapping keeps the view's `@rule` (functools.wraps copies its attributes).
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+        app.extensions[LIMITED].add(endpoint)
 
 
 def _check_only_where_limited(app: Flask, limiter: Limiter) -> None:
@@ -42,7 +59,8 @@ def _check_only_where_limited(app: Flask, limiter: Limiter) -> None:
     POSTs, web/views/portal.py: decorators on view functions, not on blueprints) have limits,
     and their decorator checks them itself; the hook evaluated nothing
     on every other request, at ~4 % of a small API request (profiled, issue 15). Its
-    `after_request` hook stays: it makes the conditional deductions (failed sign-ins)."""
+    `after_request` hook stays (it makes the conditional deductions: failed sign-ins), run
+    on the limited endpoints only (`install`)."""
     manager = limiter.limit_manager
     if manager.default_limits or manager.application_limits:  # then the hook is needed
         return

@@ -25,6 +25,7 @@ from engine.auth.users import (
     password_matches,
     password_problem,
     to_principal,
+    token_session,
 )
 from engine.errors import NotFound, Unauthorized, ValidationFailed
 from engine.store.auth_models import AccountEvent
@@ -106,6 +107,14 @@ class UserDirectory:
         with self.db.reading() as s:
             user, _ = sessions.user_of(s, secret, kind, self.now())
             return self._principal(user, secret, kind)
+
+    def token_principal(self, secret_key: str, token: str) -> Principal:
+        """Who a bearer token belongs to: its signature checked, its session read (live, not
+        revoked, its user active) with the user's current roles and groups. Read on the
+        primary's read-only pool, never a replica: a revocation counts on the next request."""
+        secret = token_session(secret_key, token)
+        row = sessions.live_session_read(self.db.read_engine, secret, "token", self.now())
+        return to_principal(row, session=row.id, kind="token")  # type: ignore[arg-type] - a User's fields
 
     def sign_out(self, session: str, actor: str, client: str | None = None) -> bool:
         """End one session, by its id (`Principal.extra['session']`): the cookie or token

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine.errors import Unauthorized
 from engine.store.auth_models import AuthSession
 from engine.store.models import User
+from engine.store.prepared import PreparedRead
 
 KINDS = ("web", "token")
 # Rows past their expiry are kept this long (who signed in from where), then pruned.
@@ -62,6 +64,20 @@ def live_session(s: Session, secret: str, kind: str, now: dt.datetime) -> sa.Row
     region, display_name; the session's id): what a bearer request needs, without loading
     two ORM objects on every request (profiled: about half the cost of `user_of`)."""
     found = s.execute(_LIVE, {"b_id": session_id(secret), "b_kind": kind}).first()
+    if found is None:
+        raise Unauthorized("the sign-in is not known here; sign in again")
+    _check_live(found.revoked_at, found.revoked_reason, found.expires_at, found.active, now)
+    return found
+
+
+_LIVE_READ = PreparedRead(_LIVE)
+
+
+def live_session_read(engine: sa.Engine, secret: str, kind: str, now: dt.datetime) -> Any:
+    """`live_session` on a bare pooled connection of `engine` (a read-only pool): the same row
+    and checks for the look-up every API request makes, at a sixth of its cost (see
+    engine/store/prepared.py)."""
+    found = _LIVE_READ.first(engine, {"b_id": session_id(secret), "b_kind": kind})
     if found is None:
         raise Unauthorized("the sign-in is not known here; sign in again")
     _check_live(found.revoked_at, found.revoked_reason, found.expires_at, found.active, now)

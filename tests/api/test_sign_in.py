@@ -56,6 +56,26 @@ def test_J_SEC_bearer_token_revoked_by_revoke_disable_and_password_change(live, 
     assert _token(live, "tok-user", "another-pass-2").status_code == 401
 
 
+def test_J_SEC_a_tokens_user_is_read_again_on_every_request(live, engine):
+    """Nothing of a token's user is kept between requests: a change of roles, made elsewhere
+    (here the engine, as an administrator's CLI would), applies to the very next request."""
+    _user(engine, "tok-roles")
+    token = _token(live, "tok-roles").json()["token"]
+
+    def tasks() -> int:
+        return requests.get(f"{live.base}/api/v1/tasks", headers={"Authorization": f"Bearer {token}"},
+                            timeout=10).status_code
+
+    assert tasks() == 200
+    engine.users.update("admin", "tok-roles", "tok-roles", ["auditor"], [], None, None)
+    assert tasks() == 403
+    engine.users.update("admin", "tok-roles", "tok-roles", ["clerk"], ["window"], None, None)
+    assert tasks() == 200
+    engine.users.sign_out(engine.users.token_principal(live.app.config["SECRET_KEY"], token).extra["session"],
+                          "tok-roles")
+    assert tasks() == 401
+
+
 def test_J_SEC_token_lockout_after_five_failures_says_when_to_retry(live, engine):
     _user(engine, "tok-lock")
     answers = [_token(live, "tok-lock", "wrong") for _ in range(5)]

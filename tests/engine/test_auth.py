@@ -4,6 +4,7 @@ CSV import, through the engine's user directory (engine/auth/directory.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -97,8 +98,18 @@ def test_J_SEC_tokens_end_with_sign_out_disable_password_change_and_expiry(direc
         return issue_token(SECRET, directory.sign_in("lock-a", "right-password-1", "token", None).secret)
 
     def who(t: str) -> str:
+        """The token's user as the API reads it on every request (a bare pooled connection,
+        engine/store/prepared.py), which answers as a read in a session does, refusals too."""
         with engine.db.reading() as s:
-            return principal_from_token(s, SECRET, t, directory.wall.now).username
+            try:
+                expected = principal_from_token(s, SECRET, t, directory.wall.now)
+            except Unauthorized as err:
+                with pytest.raises(Unauthorized, match=re.escape(err.message)):
+                    directory.token_principal(SECRET, t)
+                raise
+        found = directory.token_principal(SECRET, t)
+        assert (found, found.extra) == (expected, expected.extra)
+        return found.username
 
     first, second = token(), token()
     assert who(first) == who(second) == "lock-a"

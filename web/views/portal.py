@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from api import sign_in_limit
 from api.security import PUBLIC, rule
 from api.settings import Settings
 from engine.errors import Conflict, ValidationFailed
@@ -247,6 +248,5 @@ def notices() -> str:
 def limit(app: Flask, settings: Settings) -> None:
     """Rate-limit the portal's POSTs per address (`settings.portal_rate`, one budget for all)."""
     limiter: Limiter = app.extensions["relief_limiter"]
-    shared = limiter.shared_limit(settings.portal_rate, scope="portal", methods=["POST"])
-    for endpoint in LIMITED:
-        app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+    sign_in_limit.limit_views(app, limiter.shared_limit(settings.portal_rate, scope="portal", methods=["POST"]),
+                              list(LIMITED))
