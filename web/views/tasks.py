@@ -19,7 +19,7 @@ from api.security import STAFF, current_principal, rule
 from engine import queries
 from engine.auth import Principal, personal
 from engine.errors import NotFound, ReliefError, ValidationFailed
-from web import deadlines, people, task_rows
+from web import deadlines, drawn_fields, people, task_rows
 from web.formjs import form_messages
 from web.forms import Form
 from web.i18n import datetime_filter
@@ -177,7 +177,9 @@ def index() -> str:
     filters = {k: v for k in FILTER_KEYS if (v := request.args.get(k, "").strip())}
     people.know(r.task.assignee for r in rows)
     table = task_rows.task_table(rows, me=who.username, now=now, done=tab == "done", names=names, channels=CHANNELS)
-    return render_template("tasks/list.html", form=form, tab=tab, tabs=TABS, counts=shown,
+    filter_fields = drawn_fields.fields([form.q, form.variant, form.stage, form.channel, form.aid_type, form.due,
+                                         form.provisional])
+    return render_template("tasks/list.html", form=form, filter_fields=filter_fields, tab=tab, tabs=TABS, counts=shown,
                            page=page, task_table=table, since=now.isoformat(), views=engine().views_for(who),
                            save_view=save_view, filters=filters, waits=waits, wait_total=wait_total,
                            wait_table=task_rows.wait_table(waits, names=names))
