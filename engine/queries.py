@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, defer, lazyload
+from sqlalchemy.orm import Session
 
 from engine import task_queue
 from engine.auth import Principal, scope
@@ -22,10 +23,26 @@ MAX_PAGE = 200
 # than": an exact count of a county's tens of thousands of open tasks read every one of
 # them on each page view (issue 15); a capped one reads at most this many index entries.
 COUNT_CAP = 1000
-# What a list row reads of its case: the summary columns, not the sealed workflow state
-# (decrypted and parsed per row, it was most of a task list page's CPU time at 100,000
-# cases) nor the definition (lists name the process by its key).
-LIST_CASE = (defer(Instance.state), lazyload(Instance.definition))
+
+
+class CaseSummary(NamedTuple):
+    """What a list row reads of its case: the summary columns, not the sealed workflow state
+    (decrypted and parsed per row, it was most of a task list page's CPU time at 100,000
+    cases), nor the definition (lists name the process by its key), nor the rest of the
+    case as an ORM object (loading 50 of those was a fifth of a county's page, issue 15)."""
+
+    business_key: str | None
+    process_key: str | None
+    channel: str | None
+    green: bool
+    applicant_display: str | None  # masked (张*三)
+
+
+LIST_CASE = (Instance.business_key, Instance.process_key, Instance.channel, Instance.green,
+             Instance.applicant_display)
+# A page's tasks by id with their cases' summaries: built once (a list page runs it per view).
+_PAGE_TASKS = (sa.select(HumanTask, *LIST_CASE).join(Instance, Instance.id == HumanTask.instance_id)
+               .where(HumanTask.id.in_(sa.bindparam("ids", expanding=True))))
 
 
 @dataclass
@@ -213,22 +230,21 @@ def timer_incidents(session: Session, who: Principal, limit: int = 50, offset: i
 
 
 def task_page(session: Session, who: Principal,
-              f: TaskFilter) -> tuple[list[tuple[HumanTask, Instance]], int]:
+              f: TaskFilter) -> tuple[list[tuple[HumanTask, CaseSummary]], int]:
     """The task list page: (task, its case) rows of `f`'s page and how many match in all.
     Open tasks: green-channel cases first (J-GREEN), then the soonest deadline; completed
     ones: the most recently ended first."""
     f = prepared(session, f)
     if task_queue.serves(who, f):  # the page's ids from the queue's index, in display order
         ids = task_queue.page_ids(session, who, f)
-        found = {t.id: (t, i) for t, i in session.execute(
-            sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-            .where(HumanTask.id.in_(ids)).options(*LIST_CASE))}
+        found = {r[0].id: (r[0], CaseSummary._make(r[1:]))
+                 for r in session.execute(_PAGE_TASKS, {"ids": ids})} if ids else {}
         return [found[i] for i in ids if i in found], count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
     return direct_task_page(session, who, f)
 
 
 def direct_task_page(session: Session, who: Principal,
-                     f: TaskFilter) -> tuple[list[tuple[HumanTask, Instance]], int]:
+                     f: TaskFilter) -> tuple[list[tuple[HumanTask, CaseSummary]], int]:
     """`task_page` on the task rows (scope.task_clause) rather than the queue: the searches,
     completed tasks and admins, and the reference the queue is tested against."""
     f = prepared(session, f)
@@ -243,9 +259,9 @@ def direct_task_page(session: Session, who: Principal,
     # case table on PostgreSQL (issue 15).
     page = (task_clauses(sa.select(HumanTask.id), who, f).order_by(*order)
             .limit(min(f.limit, MAX_PAGE)).offset(f.offset))
-    q = (sa.select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-         .where(HumanTask.id.in_(page.scalar_subquery())).order_by(*order).options(*LIST_CASE))
-    rows = [(t, i) for t, i in session.execute(q)]
+    q = (sa.select(HumanTask, *LIST_CASE).join(Instance, Instance.id == HumanTask.instance_id)
+         .where(HumanTask.id.in_(page.scalar_subquery())).order_by(*order))
+    rows = [(r[0], CaseSummary._make(r[1:])) for r in session.execute(q)]
     return rows, direct_count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
 
 
@@ -310,15 +326,15 @@ def department_wait_clauses(q: sa.Select, who: Principal, f: TaskFilter) -> sa.S
 
 
 def department_waits(session: Session, who: Principal,
-                     f: TaskFilter) -> tuple[list[tuple[DepartmentWait, Instance]], int]:
+                     f: TaskFilter) -> tuple[list[tuple[DepartmentWait, CaseSummary]], int]:
     """(wait, its case) rows of `f`'s page, green-channel cases first (J-GREEN), then the
     soonest deadline, and how many match in all."""
     prepared(session, f)
-    q = department_wait_clauses(sa.select(DepartmentWait, Instance).join(
-        Instance, Instance.id == DepartmentWait.instance_id).options(*LIST_CASE), who, f)
+    q = department_wait_clauses(sa.select(DepartmentWait, *LIST_CASE).join(
+        Instance, Instance.id == DepartmentWait.instance_id), who, f)
     q = q.order_by(Instance.green.desc(), DepartmentWait.due_at.is_(None), DepartmentWait.due_at,
                    DepartmentWait.created_at)
-    rows = [(w, i) for w, i in session.execute(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset))]
+    rows = [(r[0], CaseSummary._make(r[1:])) for r in session.execute(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset))]
     return rows, count_department_waits(session, who, f)
 
 

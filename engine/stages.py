@@ -6,6 +6,7 @@ every open task the user may see, read on each view of the work list."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,9 +31,14 @@ class StageChoices:
     def for_user(self, session: Session, who: Principal) -> list[tuple[str, str]]:
         """The stages offered to one of `who`'s groups (admins: all; a stage whose groups
         an expression decides: everyone's), by name."""
+        return self.for_definitions(session, who, session.scalars(sa.select(Definition.id)))
+
+    def for_definitions(self, session: Session, who: Principal, ids: Iterable[int]) -> list[tuple[str, str]]:
+        """`for_user` over the definitions `ids` (read by the caller, with what else it reads
+        of them: the work list's process names)."""
         groups = set(who.groups)
         found: set[tuple[str, str]] = set()
-        for definition_id in session.scalars(sa.select(Definition.id)):
+        for definition_id in ids:
             for element, name, offered in self._stages(session, definition_id):
                 if who.is_admin or offered is None or offered & groups:
                     found.add((element, name))

@@ -21,12 +21,16 @@ from engine.runtime import commands as cmd
 from engine.runtime.executor import Executor
 from engine.stages import StageChoices
 from engine.store.db import Database
-from engine.store.models import DepartmentWait, HumanTask, Instance, TaskDraft, Timer, User
+from engine.store.models import Definition, DepartmentWait, HumanTask, Instance, TaskDraft, Timer, User
 
 # The filter values the task list accepts (its page and GET /api/v1/tasks alike).
 CHANNELS = ("window", "online", "hotline", "grid", "village", "mobile")  # the start forms' channel values
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,119}$"  # process keys, element ids, aid-type codes
 MAX_DRAFT = 100_000  # characters of JSON: a form's worth, never a file
+# Every definition's id, key and name, by version then key (the order of the work list's
+# process filter: a process where its first version falls).
+_DEFINITION_NAMES = sa.select(Definition.id, Definition.key, Definition.name).order_by(Definition.version,
+                                                                                      Definition.key)
 
 
 @dataclass
@@ -105,11 +109,24 @@ class WorkList:
         """(element id, name) of the stages of the deployed processes offered to `who`'s
         groups, for the stage filter: from the definitions, not from the open tasks (which
         a county has tens of thousands of, engine/stages.py)."""
+        with self.db.reading() as s:
+            return self._stages().for_user(s, who)
+
+    def task_list_choices(self, who: Principal) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """The work list's filter choices in one read of the definitions: each process's name
+        (its newest version's; its key when it has none) and `task_stages(who)`."""
+        names: dict[str, str] = {}
+        with self.db.reading() as s:
+            rows = s.execute(_DEFINITION_NAMES).all()
+            for _, key, name in rows:  # by version: the newest version's name stays
+                names[key] = name or key
+            return names, self._stages().for_definitions(s, who, (r[0] for r in rows))
+
+    def _stages(self) -> StageChoices:
         stages = getattr(self, "_stage_choices", None)
         if stages is None:
             stages = self._stage_choices = StageChoices(self.specs)
-        with self.db.reading() as s:
-            return stages.for_user(s, who)
+        return stages
 
     def case_of_task(self, who: Principal, task_id: str) -> Instance:
         """The case of a task `who` may see (its business key and summary for the task

@@ -36,32 +36,42 @@ def _calendar(engine: Any) -> Any:
     return g.relief_calendar
 
 
+def calendar() -> Any:
+    """The engine's working calendar as of this request (`_calendar`)."""
+    return _calendar(current_app.extensions["relief_engine"])
+
+
+def _moment() -> tuple[Any, dt.datetime, dt.date]:
+    """The request's calendar, now and today (Asia/Shanghai): once per request, not per
+    badge (the engine's clock and the app's extensions are looked up through proxies)."""
+    kept = g.get("relief_deadline_moment")
+    if kept is None:
+        engine = current_app.extensions["relief_engine"]
+        now = engine.clock.now()
+        kept = g.relief_deadline_moment = (_calendar(engine), now, now.astimezone(SHANGHAI).date())
+    return kept
+
+
 def _working_days(engine: Any, after: dt.date, through: dt.date, region: str | None) -> int:
-    """The calendar's count of working days, once per request for each span: the rows of a
-    list share a handful of due days and one today."""
-    memo: dict[tuple[dt.date, dt.date, str | None], int] = g.setdefault("relief_working_days", {})
-    key = (after, through, region)
-    if key not in memo:
-        memo[key] = _calendar(engine).working_days_between(after, through, region)
-    return memo[key]
+    """The calendar's count of working days (the calendar keeps each span's count)."""
+    return _calendar(engine).working_days_between(after, through, region)
 
 
 def deadline(due_at: dt.datetime | None, provisional: bool = False, region: str | None = None) -> Deadline | None:
     """The badge of a deadline due at `due_at` (None when there is no deadline)."""
     if due_at is None:
         return None
-    engine = current_app.extensions["relief_engine"]
-    now = engine.clock.now()
-    today, due_day = now.astimezone(SHANGHAI).date(), due_at.astimezone(SHANGHAI).date()
+    calendar, now, today = _moment()
+    due_day = due_at.astimezone(SHANGHAI).date()
     if now > due_at:
-        late = _working_days(engine, due_day, today, region)
+        late = calendar.working_days_between(due_day, today, region)
         if late == 0:
             return Deadline(gettext("今日已超期"), "overdue", due_at, provisional)
         return Deadline(ngettext("已超期 %(num)d 个工作日", "已超期 %(num)d 个工作日", late), "overdue", due_at,
                         provisional)
     if due_day == today:
         return Deadline(gettext("今日到期"), "today", due_at, provisional)
-    left = _working_days(engine, today, due_day, region)
+    left = calendar.working_days_between(today, due_day, region)
     if left == 0:  # due on a rest day before the next working day
         return Deadline(gettext("不足 1 个工作日"), "today", due_at, provisional)
     return Deadline(ngettext("剩余 %(num)d 个工作日", "剩余 %(num)d 个工作日", left),

@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
 from engine.calendar import SHANGHAI
 from engine.definitions.diff import Change
@@ -17,6 +16,7 @@ from engine.definitions.file_diff import FileChange
 from engine.definitions.simulate import Simulation
 from engine.errors import ValidationFailed
 from web.i18n import datetime_filter
+from web.i18n import lazy_text as _l
 
 CHANGES = {"added": _l("新增"), "removed": _l("删除"), "changed": _l("修改")}
 TONES = {"added": "success", "removed": "danger", "changed": "warning"}

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 
 from web.forms import Form
+from web.i18n import lazy_text as _l
 
 CODE = {"spellcheck": "false", "autocapitalize": "none"}
 

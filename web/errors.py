@@ -8,7 +8,6 @@ import logging
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -16,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from api.security import PasswordChangeRequired
 from api.sign_in_limit import retry_after
 from engine.errors import ReliefError, Unauthorized
+from web.i18n import lazy_text as _l
 
 log = logging.getLogger("relief.web")
 

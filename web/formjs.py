@@ -8,7 +8,7 @@ JSON data block (`parts/data.html`), translated by the catalog like any page tex
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from web.i18n import lazy_text as _l
 
 # The English texts as form-js 1.23 writes them (dist/form-viewer.umd.js, Validator).
 FORMJS_MESSAGES = [

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import Field, SelectMultipleField, StringField, ValidationError, widgets
@@ -17,6 +16,7 @@ from wtforms import Field, SelectMultipleField, StringField, ValidationError, wi
 from engine.auth.regions import region_problem
 from engine.auth.users import MIN_PASSWORD
 from engine.errors import ValidationFailed
+from web.i18n import lazy_text as _l
 
 # The engine's field messages (English, for the API) as pages show them; others as they are.
 ENGINE_MESSAGES: dict[str, object] = {
@@ -36,12 +36,19 @@ class Select(widgets.Select):
     draw some fifty options on every page."""
 
     @classmethod
+    def _dispatch_render_option(cls) -> Any:
+        # Ours takes (choice, **kwargs): WTForms would inspect its signature on every select.
+        return cls.render_option
+
+    @classmethod
     def render_option(cls, choice: Any, **kwargs: Any) -> Markup:
         if kwargs or choice.render_kw or not isinstance(choice.value, str):
             return super().render_option(choice, **kwargs)
+        # The label once as text: a lazy one translates on each use (its truth test, its escape).
+        label = str(choice.label) if choice.label is not None else ""
         if choice.selected:
-            return Markup('<option selected value="%s">%s</option>') % (choice.value, choice.label or choice.value)
-        return Markup('<option value="%s">%s</option>') % (choice.value, choice.label or choice.value)
+            return Markup('<option selected value="%s">%s</option>') % (choice.value, label or choice.value)
+        return Markup('<option value="%s">%s</option>') % (choice.value, label or choice.value)
 
 
 class Form(FlaskForm):

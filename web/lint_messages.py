@@ -9,7 +9,8 @@ import re
 from collections.abc import Callable
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
+
+from web.i18n import lazy_text as _l
 
 # What an expression is, as lint_code names it.
 WHAT = {

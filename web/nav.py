@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from engine.auth import Principal
+from web.i18n import lazy_text as _l
 
 # engine.auth.ROLES in the page's language.
 ROLE_LABELS = {

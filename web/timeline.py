@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
+
+from web.i18n import lazy_text as _l
 
 # The engine's command names (engine/runtime/commands) in the page's language.
 COMMANDS = {

@@ -32,6 +32,7 @@ OFFICIAL_LAST_YEAR = max(official.holidays).year
 # unknown without the year's arrangement, which is why the answer is provisional.
 _FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
 NATIONAL = "national"
+_MEMO_LIMIT = 50_000  # entries of a calendar's span and region memos (a few MB at most)
 
 Moment = dt.datetime | dt.date | str
 
@@ -60,6 +61,11 @@ class WorkingCalendar:
         self._years = frozenset(imported_years)
         self.office_close = office_close
         self._cache: dict[tuple[dt.date, str | None], bool] = {}
+        # working_days_between by (after, through, the override scopes of the region): deadline
+        # badges ask it for every row of every list, and a county's rows name dozens of
+        # villages that the same scopes decide. Bounded: cleared when full.
+        self._spans: dict[tuple[dt.date, dt.date, tuple[str, ...]], int] = {}
+        self._region_scopes: dict[str | None, tuple[str, ...]] = {}
 
     @property
     def imported_years(self) -> frozenset[int]:
@@ -142,10 +148,22 @@ class WorkingCalendar:
 
     def working_days_between(self, after: dt.date, through: dt.date, region: str | None = None) -> int:
         """How many working days lie after `after` up to and including `through` (0 if none)."""
-        count, day = 0, after
-        while day < through:
-            day += dt.timedelta(days=1)
-            count += self.is_working_day(day, region)
+        scopes = self._region_scopes.get(region)
+        if scopes is None:
+            if len(self._region_scopes) >= _MEMO_LIMIT:
+                self._region_scopes.clear()
+            # The answer depends on the region only through the overrides that match it.
+            scopes = self._region_scopes[region] = tuple(self._scopes(region))
+        key = (after, through, scopes)
+        count = self._spans.get(key)
+        if count is None:
+            count, day = 0, after
+            while day < through:
+                day += dt.timedelta(days=1)
+                count += self.is_working_day(day, region)
+            if len(self._spans) >= _MEMO_LIMIT:
+                self._spans.clear()
+            self._spans[key] = count
         return count
 
     def add_calendar_days(self, start: Moment, n: int) -> str:

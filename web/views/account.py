@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -13,6 +12,7 @@ from api.security import AUTHENTICATED, FIRST_SIGN_IN, current_principal, rule
 from engine.auth.users import MIN_PASSWORD
 from engine.errors import ValidationFailed
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.pages import engine
 
 blp = Blueprint("account", __name__, url_prefix="/account")

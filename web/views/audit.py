@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -20,6 +19,7 @@ from api.security import current_principal, rule
 from engine.audit.reads import MAX_REASON
 from engine.errors import ValidationFailed
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.pages import PAGE_SIZE, Page, engine, page_offset
 
 blp = Blueprint("audit", __name__, url_prefix="/audit")

@@ -7,7 +7,6 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, ngettext
-from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -15,6 +14,7 @@ from api import sessions
 from api.security import AUTHENTICATED, FIRST_SIGN_IN, PUBLIC, rule
 from engine.errors import TooManyAttempts, Unauthorized
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.pages import engine, principal, safe_next
 
 blp = Blueprint("auth", __name__)

@@ -10,7 +10,6 @@ from typing import Any
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -22,6 +21,7 @@ from web import people
 from web.errors import error_page
 from web.formjs import form_messages
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.pages import PAGE_SIZE, Page, engine, page_offset
 from web.timeline import timeline
 from web.views import materials

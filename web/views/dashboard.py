@@ -12,7 +12,6 @@ import io
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -20,6 +19,7 @@ from api.security import current_principal, rule
 from engine.errors import Conflict, ValidationFailed
 from web.dashboard_report import department_names, month_bounds, recent_months, render_pdf
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.pages import engine
 
 blp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

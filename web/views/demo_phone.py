@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import DataRequired, Regexp
 
 from api import demo_phone
 from api.security import PUBLIC, rule
 from web.forms import Form
+from web.i18n import lazy_text as _l
 
 blp = Blueprint("demo_phone", __name__, url_prefix="/demo")
 

@@ -18,7 +18,6 @@ from xml.sax.saxutils import quoteattr
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
@@ -31,6 +30,7 @@ from engine.errors import Conflict, DefinitionInvalid, Forbidden, NotFound, Reli
 from web.designer_data import diff_rows, file_diff_rows, lint_texts, obstacle_texts, parse_mapping, simulation_json
 from web.designer_forms import simulation_form
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.lint_messages import problems_for_page
 from web.pages import engine
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
@@ -21,6 +20,7 @@ from engine.errors import Conflict, DefinitionInvalid, NotFound, ValidationFaile
 from web.designer_data import file_texts
 from web.formjs import form_messages
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.lint_messages import problems_for_page
 from web.pages import engine
 from web.views.designer import _body, json_errors

@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -23,6 +22,7 @@ from engine.definitions.scenarios import MAX_NAME, MAX_SCENARIO
 from engine.errors import DefinitionInvalid, NotFound, ValidationFailed
 from web.designer_data import scenario_rows, simulation_json
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.lint_messages import problems_for_page
 from web.pages import engine
 from web.views.designer import json_errors

@@ -10,7 +10,6 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
 from wtforms import SelectField
@@ -24,6 +23,7 @@ from engine.errors import ValidationFailed
 from engine.materials.checklist import OTHER
 from engine.tracking import Track
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.pages import engine
 
 blp = Blueprint("materials", __name__, url_prefix="/cases")

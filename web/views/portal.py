@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
@@ -25,6 +24,7 @@ from api.settings import Settings
 from engine.errors import Conflict, ValidationFailed
 from web.formjs import form_messages
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.pages import engine
 from web.views.materials import UPLOAD_MESSAGES
 

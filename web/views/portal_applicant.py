@@ -16,7 +16,6 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import StringField
@@ -27,6 +26,7 @@ from api.security import PUBLIC, rule
 from engine.errors import ValidationFailed
 from engine.forms.validators import mask_phone
 from web.forms import Form
+from web.i18n import lazy_text as _l
 from web.pages import engine
 from web.views.portal import CASE, no_store
 

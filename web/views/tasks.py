@@ -12,7 +12,6 @@ from typing import Any
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -20,10 +19,11 @@ from api.security import STAFF, current_principal, rule
 from engine import queries
 from engine.auth import Principal, personal
 from engine.errors import NotFound, ReliefError, ValidationFailed
-from web import people, task_rows
+from web import deadlines, drawn_fields, people, task_rows
 from web.formjs import form_messages
 from web.forms import Form
 from web.i18n import datetime_filter
+from web.i18n import lazy_text as _l
 from web.nav import ROLE_LABELS
 from web.pages import PAGE_SIZE, Page, engine, page_offset
 
@@ -91,7 +91,8 @@ def _soon(now: dt.datetime) -> dt.datetime:
     round trip)."""
     memo: dict[dt.datetime, dt.datetime] = g.setdefault("relief_soon", {})
     if now not in memo:
-        due, _ = engine().add_working_days(now, SOON_DAYS)
+        # The request's calendar, which the deadline badges use too (one revision check).
+        due = deadlines.calendar().add_working_days(now, SOON_DAYS)
         # Inclusive: a deadline at office close of the last of those days is due soon too (the
         # engine's range is half-open).
         memo[now] = dt.datetime.fromisoformat(due) + dt.timedelta(minutes=1)
@@ -134,7 +135,7 @@ def _shown(count: int, cap: int) -> int | str:
 
 
 def _process_names() -> dict[str, str]:
-    """Each process's name (its newest version's), for the variant filter and the list."""
+    """Each process's name (its newest version's), for a process filter (the audit's cases)."""
     names: dict[str, str] = {}
     for d in sorted(engine().definitions(), key=lambda d: d.version):
         names[d.key] = d.name or d.key
@@ -149,10 +150,9 @@ def index() -> str:
     form = FilterForm(request.args)
     form.validate()
     tab = form.tab.data if form.tab.data in TAB_CODES else "groups"
-    names = _process_names()
+    names, stages = engine().task_list_choices(who)  # each process's name, the stages: one read
     form.variant.choices = [SelectChoice("", _l("全部流程")), *(SelectChoice(k, v) for k, v in names.items())]
-    form.stage.choices = [SelectChoice("", _l("全部环节")), *(
-        SelectChoice(b, n) for b, n in engine().task_stages(who))]
+    form.stage.choices = [SelectChoice("", _l("全部环节")), *(SelectChoice(b, n) for b, n in stages)]
     # All tabs' counts in one round trip (engine/task_queue.py).
     counts = engine().task_counts(who, {t.code: _filter(who, t.code, form, now) for t in TABS if t.code != tab},
                                   TAB_COUNT_CAP)
@@ -177,7 +177,9 @@ def index() -> str:
     filters = {k: v for k in FILTER_KEYS if (v := request.args.get(k, "").strip())}
     people.know(r.task.assignee for r in rows)
     table = task_rows.task_table(rows, me=who.username, now=now, done=tab == "done", names=names, channels=CHANNELS)
-    return render_template("tasks/list.html", form=form, tab=tab, tabs=TABS, counts=shown,
+    filter_fields = drawn_fields.fields([form.q, form.variant, form.stage, form.channel, form.aid_type, form.due,
+                                         form.provisional])
+    return render_template("tasks/list.html", form=form, filter_fields=filter_fields, tab=tab, tabs=TABS, counts=shown,
                            page=page, task_table=table, since=now.isoformat(), views=engine().views_for(who),
                            save_view=save_view, filters=filters, waits=waits, wait_total=wait_total,
                            wait_table=task_rows.wait_table(waits, names=names))

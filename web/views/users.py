@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
@@ -16,6 +15,7 @@ from engine.auth.directory import UserFilter
 from engine.auth.users import MIN_PASSWORD
 from engine.errors import ValidationFailed
 from web.forms import CheckboxesField, Form, NamesField, region_code
+from web.i18n import lazy_text as _l
 from web.nav import ROLE_LABELS
 from web.pages import PAGE_SIZE, Page, engine, page_offset
 
