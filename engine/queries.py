@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -40,6 +40,13 @@ class CaseSummary(NamedTuple):
 
 LIST_CASE = (Instance.business_key, Instance.process_key, Instance.channel, Instance.green,
              Instance.applicant_display)
+
+
+def _with_case(row: sa.Row) -> tuple[Any, CaseSummary]:
+    """(entity, its case's summary) of a row selecting an entity then `LIST_CASE`."""
+    return row[0], CaseSummary._make(row[1:])
+
+
 # A page's tasks by id with their cases' summaries: built once (a list page runs it per view).
 _PAGE_TASKS = (sa.select(HumanTask, *LIST_CASE).join(Instance, Instance.id == HumanTask.instance_id)
                .where(HumanTask.id.in_(sa.bindparam("ids", expanding=True))))
@@ -237,8 +244,7 @@ def task_page(session: Session, who: Principal,
     f = prepared(session, f)
     if task_queue.serves(who, f):  # the page's ids from the queue's index, in display order
         ids = task_queue.page_ids(session, who, f)
-        found = {r[0].id: (r[0], CaseSummary._make(r[1:]))
-                 for r in session.execute(_PAGE_TASKS, {"ids": ids})} if ids else {}
+        found = {r[0].id: _with_case(r) for r in session.execute(_PAGE_TASKS, {"ids": ids})} if ids else {}
         return [found[i] for i in ids if i in found], count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
     return direct_task_page(session, who, f)
 
@@ -261,7 +267,7 @@ def direct_task_page(session: Session, who: Principal,
             .limit(min(f.limit, MAX_PAGE)).offset(f.offset))
     q = (sa.select(HumanTask, *LIST_CASE).join(Instance, Instance.id == HumanTask.instance_id)
          .where(HumanTask.id.in_(page.scalar_subquery())).order_by(*order))
-    rows = [(r[0], CaseSummary._make(r[1:])) for r in session.execute(q)]
+    rows = [_with_case(r) for r in session.execute(q)]
     return rows, direct_count_tasks(session, who, f, cap=f.offset + COUNT_CAP)
 
 
@@ -334,7 +340,7 @@ def department_waits(session: Session, who: Principal,
         Instance, Instance.id == DepartmentWait.instance_id), who, f)
     q = q.order_by(Instance.green.desc(), DepartmentWait.due_at.is_(None), DepartmentWait.due_at,
                    DepartmentWait.created_at)
-    rows = [(r[0], CaseSummary._make(r[1:])) for r in session.execute(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset))]
+    rows = [_with_case(r) for r in session.execute(q.limit(min(f.limit, MAX_PAGE)).offset(f.offset))]
     return rows, count_department_waits(session, who, f)
 
 

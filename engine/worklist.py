@@ -112,15 +112,18 @@ class WorkList:
         with self.db.reading() as s:
             return self._stages().for_user(s, who)
 
+    def process_names(self) -> dict[str, str]:
+        """Each deployed process's name (its newest version's; its key when it has none), in
+        the order of a process filter."""
+        with self.db.reading() as s:
+            return _names(s.execute(_DEFINITION_NAMES).all())
+
     def task_list_choices(self, who: Principal) -> tuple[dict[str, str], list[tuple[str, str]]]:
-        """The work list's filter choices in one read of the definitions: each process's name
-        (its newest version's; its key when it has none) and `task_stages(who)`."""
-        names: dict[str, str] = {}
+        """The work list's filter choices in one read of the definitions: `process_names()`
+        and `task_stages(who)`."""
         with self.db.reading() as s:
             rows = s.execute(_DEFINITION_NAMES).all()
-            for _, key, name in rows:  # by version: the newest version's name stays
-                names[key] = name or key
-            return names, self._stages().for_definitions(s, who, (r[0] for r in rows))
+            return _names(rows), self._stages().for_definitions(s, who, (r[0] for r in rows))
 
     def _stages(self) -> StageChoices:
         stages = getattr(self, "_stage_choices", None)
@@ -228,3 +231,8 @@ class WorkList:
             if row is not None:
                 s.delete(row)
             return row is not None
+
+
+def _names(rows: list[sa.Row]) -> dict[str, str]:
+    """Process key → name from `_DEFINITION_NAMES` rows (by version: the newest version's stays)."""
+    return {key: name or key for _, key, name in rows}

@@ -52,11 +52,6 @@ def _moment() -> tuple[Any, dt.datetime, dt.date]:
     return kept
 
 
-def _working_days(engine: Any, after: dt.date, through: dt.date, region: str | None) -> int:
-    """The calendar's count of working days (the calendar keeps each span's count)."""
-    return _calendar(engine).working_days_between(after, through, region)
-
-
 def deadline(due_at: dt.datetime | None, provisional: bool = False, region: str | None = None) -> Deadline | None:
     """The badge of a deadline due at `due_at` (None when there is no deadline)."""
     if due_at is None:

@@ -63,11 +63,7 @@ def live_session(s: Session, secret: str, kind: str, now: dt.datetime) -> sa.Row
     """`user_of` as one row of plain columns (the user's username, roles, groups, department,
     region, display_name; the session's id): what a bearer request needs, without loading
     two ORM objects on every request (profiled: about half the cost of `user_of`)."""
-    found = s.execute(_LIVE, {"b_id": session_id(secret), "b_kind": kind}).first()
-    if found is None:
-        raise Unauthorized("the sign-in is not known here; sign in again")
-    _check_live(found.revoked_at, found.revoked_reason, found.expires_at, found.active, now)
-    return found
+    return _live(s.execute(_LIVE, {"b_id": session_id(secret), "b_kind": kind}).first(), now)
 
 
 _LIVE_READ = PreparedRead(_LIVE)
@@ -77,7 +73,11 @@ def live_session_read(engine: sa.Engine, secret: str, kind: str, now: dt.datetim
     """`live_session` on a bare pooled connection of `engine` (a read-only pool): the same row
     and checks for the look-up every API request makes, at a sixth of its cost (see
     engine/store/prepared.py)."""
-    found = _LIVE_READ.first(engine, {"b_id": session_id(secret), "b_kind": kind})
+    return _live(_LIVE_READ.first(engine, {"b_id": session_id(secret), "b_kind": kind}), now)
+
+
+def _live(found: Any, now: dt.datetime) -> Any:
+    """The row of `_LIVE` found (however it was read), or Unauthorized saying why not."""
     if found is None:
         raise Unauthorized("the sign-in is not known here; sign in again")
     _check_live(found.revoked_at, found.revoked_reason, found.expires_at, found.active, now)

@@ -81,11 +81,9 @@ class RevealForm(Form):
 @rule("auditor")
 def cases() -> ResponseReturnValue:
     """The cases of the auditor's region, newest first; search by business key."""
-    from web.views.tasks import _process_names as process_names
-
     form = SearchForm(request.args)
     form.variant.choices = [SelectChoice("", _l("全部流程")), *(
-        SelectChoice(k, v) for k, v in process_names().items())]
+        SelectChoice(k, v) for k, v in engine().process_names().items())]
     form.validate()
     key = (_valid(form, "business_key") or "").strip()
     who = current_principal()

@@ -134,14 +134,6 @@ def _shown(count: int, cap: int) -> int | str:
     return f"{cap}+" if count > cap else count
 
 
-def _process_names() -> dict[str, str]:
-    """Each process's name (its newest version's), for a process filter (the audit's cases)."""
-    names: dict[str, str] = {}
-    for d in sorted(engine().definitions(), key=lambda d: d.version):
-        names[d.key] = d.name or d.key
-    return names
-
-
 @blp.get("")
 @rule(*STAFF)
 def index() -> str:
